@@ -1,0 +1,181 @@
+import { hostname } from 'node:os';
+import { UserError } from '../errors.js';
+import { planSpec, orderSteps, type PlanOptions } from '../plan/planner.js';
+import type { Change, Plan, Step } from '../plan/types.js';
+import { KINDS } from '../resources/registry.js';
+import { StepError, type StepContext, type StepRunner } from '../resources/types.js';
+import { parseDuration } from '../duration.js';
+import { genericOps } from './ops.js';
+import { Journal } from './journal.js';
+import { writeState, type State } from './state.js';
+import { acquireHostLock } from './lock.js';
+import type { LockHandle } from '../locks/types.js';
+
+export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';
+
+export interface StepResult {
+  id: string;
+  title: string;
+  /** The changes this step serves. */
+  addresses: string[];
+  status: StepStatus;
+  detail?: string;
+  error?: string;
+  durationMs: number;
+}
+
+export interface ApplyReport {
+  plan: Plan;
+  results: StepResult[];
+  /** Changes the re-observation after apply still finds; empty when the host converged. */
+  remaining: Change[];
+  ok: boolean;
+  /** Why apply stopped early (a failed step, a lost lock, a signal). */
+  stoppedBecause?: string;
+  journal?: string;
+  lockToken?: number;
+}
+
+export interface ApplyOptions extends PlanOptions {
+  allowDestructive?: boolean;
+  /** A plan saved with `plan --out`: apply refuses when the host changed since. */
+  savedPlan?: Plan;
+  /** Aborted on SIGTERM/SIGINT: the running step finishes, the rest do not start. */
+  signal?: AbortSignal;
+  onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void;
+  /** Called once the plan to run is known, before any step (the CLI asks for confirmation here). */
+  confirm?: (plan: Plan) => Promise<boolean>;
+}
+
+const DEFAULT_STEP_TIMEOUT_MS = 120_000;
+
+const RUNNERS: Record<string, StepRunner> = Object.assign({}, genericOps, ...KINDS.map((k) => k.ops ?? {}));
+
+export async function applySpec(file: string, options: ApplyOptions = {}): Promise<ApplyReport> {
+  const first = await planSpec(file, options);
+  const lock = await acquireHostLock(first.spec.value, first.host, {
+    host: hostname(),
+    pid: process.pid,
+    plan: first.plan.spec.sha256.slice(0, 12),
+    since: new Date().toISOString(),
+  });
+  try {
+    // Re-observe under the lock: what another run did while we waited counts.
+    const { plan, host, state, secrets } = await planSpec(file, options);
+    if (options.savedPlan) refuseStale(options.savedPlan, plan);
+    const destructive = plan.changes.filter((c) => c.risk === 'destructive');
+    if (destructive.length && !options.allowDestructive) {
+      throw new UserError(`refusing destructive changes without --allow-destructive: ${destructive.map((c) => c.address).join(', ')}`);
+    }
+    if (plan.changes.length === 0) {
+      await recordOwnership(host, state, plan, new Set());
+      return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
+    }
+    if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
+
+    const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
+    host.backup = journal.backup;
+    const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
+    const steps = orderSteps(plan.changes);
+    const results: StepResult[] = [];
+    let stoppedBecause: string | undefined;
+    try {
+      for (const [index, step] of steps.entries()) {
+        const addresses = plan.changes.filter((c) => c.steps.some((s) => s.id === step.id)).map((c) => c.address);
+        if (!stoppedBecause) stoppedBecause = await reasonToStop(options.signal, lock);
+        if (stoppedBecause) {
+          results.push({ id: step.id, title: step.title, addresses, status: 'not run', durationMs: 0 });
+          continue;
+        }
+        options.onStep?.({ index, total: steps.length, step });
+        const result = await runStep(step, addresses, { host, timeoutMs, secrets });
+        results.push(result);
+        await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
+        options.onStep?.({ index, total: steps.length, step, result });
+        if (result.status === 'failed') stoppedBecause = `step "${step.title}" failed`;
+      }
+    } finally {
+      host.backup = undefined;
+      const failedIds = new Set(results.filter((r) => r.status === 'failed' || r.status === 'not run').map((r) => r.id));
+      await recordOwnership(host, state, plan, failedIds);
+      await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause });
+      await journal.close();
+    }
+
+    // Prove it: observe again; anything still different is a failure, whatever the steps said.
+    const after = await planSpec(file, options);
+    const remaining = after.plan.changes;
+    return {
+      plan,
+      results,
+      remaining,
+      ok: !stoppedBecause && remaining.length === 0,
+      stoppedBecause: stoppedBecause ?? (remaining.length ? `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}` : undefined),
+      journal: journal.dir,
+      lockToken: lock.token,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function reasonToStop(signal: AbortSignal | undefined, lock: LockHandle): Promise<string | undefined> {
+  if (signal?.aborted) return `interrupted (${String(signal.reason ?? 'signal')})`;
+  try {
+    await lock.assertHeld();
+  } catch (e) {
+    return `the lock was lost: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+async function runStep(step: Step, addresses: string[], ctx: StepContext): Promise<StepResult> {
+  const { host, timeoutMs } = ctx;
+  const started = performance.now();
+  const base = { id: step.id, title: step.title, addresses };
+  const elapsed = () => Math.round(performance.now() - started);
+  if (step.live && host.offline) return { ...base, status: 'skipped', detail: 'skipped (offline root)', durationMs: 0 };
+  const runner = RUNNERS[step.op];
+  if (!runner) return { ...base, status: 'failed', error: `internal: no runner for step type ${step.op}`, durationMs: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // Commands carry their own deadline (the exec layer kills them); this one bounds file work.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StepError(`no answer within ${timeoutMs} ms (watchdog)`)), timeoutMs + 5_000);
+    });
+    const outcome = await Promise.race([runner(step, ctx), deadline]);
+    return { ...base, status: outcome.status, detail: outcome.detail, durationMs: elapsed() };
+  } catch (e) {
+    const message = e instanceof StepError ? e.message : `${(e as Error).message ?? e}`;
+    return { ...base, status: 'failed', error: message, durationMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Addresses reconcile now owns: what the spec manages whose change fully ran (or needed none),
+ * plus what it owned before and could not yet remove.
+ */
+async function recordOwnership(host: import('../host/host.js').Host, state: State, plan: Plan, unfinished: Set<string>): Promise<void> {
+  const incomplete = new Set(plan.changes.filter((c) => c.steps.some((s) => unfinished.has(s.id))).map((c) => c.address));
+  const owned: Record<string, string> = {};
+  for (const [address, kind] of Object.entries(state.owned)) if (incomplete.has(address)) owned[address] = kind;
+  for (const [address, kind] of Object.entries(plan.managed)) if (!incomplete.has(address) || state.owned[address]) owned[address] = kind;
+  const next: State = { formatVersion: 1, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } };
+  if (JSON.stringify(next.owned) === JSON.stringify(state.owned) && plan.changes.length === 0) return;
+  await writeState(host, next);
+}
+
+/** Names every resource whose observed state is not what the saved plan was computed from. */
+function refuseStale(saved: Plan, fresh: Plan): void {
+  if (saved.spec.sha256 !== fresh.spec.sha256) {
+    throw new UserError(`the saved plan is stale: ${fresh.spec.path} changed since the plan was made; plan again`);
+  }
+  if (saved.root !== fresh.root) throw new UserError(`the saved plan was made for root ${saved.root}, not ${fresh.root}`);
+  const addresses = new Set([...Object.keys(saved.digests), ...Object.keys(fresh.digests)]);
+  const changed = [...addresses].filter((a) => saved.digests[a] !== fresh.digests[a]).sort();
+  if (changed.length) {
+    throw new UserError(`the saved plan is stale: the host changed since it was made, at ${changed.join(', ')}; plan again`);
+  }
+}

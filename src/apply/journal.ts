@@ -1,0 +1,48 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Host, FileStat } from '../host/host.js';
+import { STATE_DIR } from './state.js';
+
+export const JOURNAL_DIR = `${STATE_DIR}/journal`;
+
+/**
+ * A record of one apply: each step and the previous bytes of every file it replaced, so an apply
+ * can be undone by hand (`files/N` is what `path` held before). Appended and synced as it goes,
+ * so a crash leaves a journal that says how far it got.
+ */
+export class Journal {
+  private backups = 0;
+  private constructor(
+    readonly dir: string,
+    private readonly fh: fsp.FileHandle,
+  ) {}
+
+  static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const dir = host.resolve(`${JOURNAL_DIR}/${stamp}-${process.pid}`);
+    await fsp.mkdir(path.join(dir, 'files'), { recursive: true, mode: 0o700 });
+    const fh = await fsp.open(path.join(dir, 'journal.jsonl'), 'a', 0o600);
+    const journal = new Journal(dir, fh);
+    await journal.record({ event: 'start', ...meta });
+    return journal;
+  }
+
+  async record(entry: Record<string, unknown>): Promise<void> {
+    await this.fh.appendFile(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+    await this.fh.datasync();
+  }
+
+  /** The Host's backup hook: keeps the previous bytes before a file is replaced or removed. */
+  readonly backup = async (hostPath: string, previous: Buffer | null, stat: FileStat | null): Promise<void> => {
+    let saved: string | undefined;
+    if (previous !== null) {
+      saved = `files/${++this.backups}`;
+      await fsp.writeFile(path.join(this.dir, saved), previous, { mode: 0o600 });
+    }
+    await this.record({ event: 'backup', path: hostPath, saved: saved ?? null, existed: stat !== null, type: stat?.type ?? null, mode: stat?.mode, uid: stat?.uid, gid: stat?.gid });
+  };
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}

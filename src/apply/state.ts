@@ -1,0 +1,33 @@
+import type { Host } from '../host/host.js';
+import type { SpecRef } from '../plan/types.js';
+
+export const STATE_DIR = '/var/lib/reconcile';
+export const STATE_FILE = `${STATE_DIR}/state.json`;
+
+/** What reconcile has applied on this host: the addresses it owns, by kind. */
+export interface State {
+  formatVersion: 1;
+  owned: Record<string, string>;
+  lastApply?: { at: string; spec: SpecRef };
+}
+
+export async function readState(host: Host): Promise<State> {
+  const text = await host.readText(STATE_FILE);
+  if (text === null) return { formatVersion: 1, owned: {} };
+  try {
+    const state = JSON.parse(text) as State;
+    return { formatVersion: 1, owned: state.owned ?? {}, lastApply: state.lastApply };
+  } catch {
+    throw new Error(`${host.resolve(STATE_FILE)} is not valid JSON; move it aside to start over`);
+  }
+}
+
+export async function writeState(host: Host, state: State): Promise<void> {
+  await host.writeFile(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function ownedOfKind(state: State, kind: string): string[] {
+  return Object.entries(state.owned)
+    .filter(([, k]) => k === kind)
+    .map(([address]) => address);
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { applySpec } from '../apply/apply.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
+import { renderApplyText, renderPlanText } from '../render/text.js';
+import { renderApplyJson } from '../render/json.js';
+import { styleFor } from '../render/style.js';
+import { UserError } from '../errors.js';
+import { oneOf, parse } from './args.js';
+
+export const APPLY_HELP = `usage: reconcile apply SPEC|PLANFILE [--root DIR] [--yes] [--allow-destructive] [--format text|json]
+
+Takes the host lock, observes the host again, runs the steps in order (each re-checks the host
+before it acts), then observes once more and fails unless the host matches the spec.
+  PLANFILE             a plan saved by \`plan --out\`: refused, naming the resources, if the host changed since
+  --root DIR           DIR is the host's /; live-only actions are skipped (offline root)
+  --yes                do not ask for confirmation (needed when stdin is not a terminal)
+  --allow-destructive  allow changes whose risk is destructive
+exit 0 converged · 1 error (the report says what ran, what failed and what did not run)`;
+
+export async function applyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('apply', argv, {
+    root: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    'allow-destructive': { type: 'boolean' },
+    format: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(`${APPLY_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError(`reconcile apply: expected one SPEC or PLANFILE, got ${positionals.length} (see reconcile apply --help)`);
+  const format = oneOf('apply', 'format', values.format, ['text', 'json'] as const, 'text');
+  const style = styleFor(process.stderr, !!values['no-color']);
+  const savedPlan = readPlanFile(positionals[0]!);
+  const specFile = savedPlan ? savedPlan.spec.path : positionals[0]!;
+  const root = values.root ?? savedPlan?.root;
+
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nreconcile: ${signal}: finishing the running step, then stopping\n`);
+    controller.abort(signal);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
+  const interactive = !!process.stdin.isTTY;
+  const report = await applySpec(specFile, {
+    root,
+    savedPlan,
+    allowDestructive: values['allow-destructive'],
+    signal: controller.signal,
+    confirm: savedPlan || values.yes ? undefined : (plan) => confirm(plan, interactive, style),
+    onStep: process.stderr.isTTY && !values.quiet && format === 'text'
+      ? ({ index, total, step, result }) => {
+          if (result) process.stderr.write(` ${result.status} (${result.durationMs} ms)\n`);
+          else process.stderr.write(`[${index + 1}/${total}] ${step.title} ...`);
+        }
+      : undefined,
+  });
+  process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
+  return report.ok ? 0 : 1;
+}
+
+async function confirm(plan: Plan, interactive: boolean, style: ReturnType<typeof styleFor>): Promise<boolean> {
+  if (!interactive) {
+    throw new UserError('reconcile apply: stdin is not a terminal; pass --yes to apply without confirmation (review first with reconcile plan)');
+  }
+  process.stderr.write(renderPlanText(plan, style));
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Apply ${plan.changes.length} change(s) to ${plan.host}? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** A saved plan is JSON with our formatVersion; anything else is taken as a spec. */
+function readPlanFile(file: string): Plan | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // the spec loader reports a missing file with its own message
+  }
+  if (!text.trimStart().startsWith('{')) return undefined;
+  let plan: Plan;
+  try {
+    plan = JSON.parse(text) as Plan;
+  } catch (e) {
+    throw new UserError(`${file}: not a valid plan file (${(e as Error).message})`);
+  }
+  if (typeof plan.formatVersion !== 'number' || !plan.digests || !plan.spec?.path) throw new UserError(`${file}: not a reconcile plan file`);
+  if (plan.formatVersion !== PLAN_FORMAT_VERSION) throw new UserError(`${file}: plan format version ${plan.formatVersion} is not supported (this reconcile reads ${PLAN_FORMAT_VERSION})`);
+  return plan;
+}

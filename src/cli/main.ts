@@ -1,0 +1,50 @@
+import { UserError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Each command is loaded only when it runs: start-up time is part of every plan.
+const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> = {
+  validate: { load: async () => (await import('./validate.js')).validateCommand, about: 'check specs: schema, rules, security lint' },
+  plan: { load: async () => (await import('./plan.js')).planCommand, about: 'show what apply would change (exit 0 in sync, 2 changes)' },
+  apply: { load: async () => (await import('./apply.js')).applyCommand, about: 'make the host match the spec, then prove it' },
+};
+
+const HELP = `usage: reconcile COMMAND [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.about}`)
+  .join('\n')}
+
+Every command takes --help, --no-color, --quiet, --verbose. NO_COLOR is honoured.
+exit codes: 0 ok / in sync · 2 changes pending · 1 error`;
+
+/** The one place errors become exit codes: 1 with a message, a stack only for internal errors with --verbose. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`reconcile ${VERSION}\n`);
+    return 0;
+  }
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command ? 0 : 1;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`reconcile: unknown command "${command}" (see reconcile --help)\n`);
+    return 1;
+  }
+  try {
+    return await (await entry.load())(rest);
+  } catch (e) {
+    if (e instanceof UserError || (e instanceof Error && /^Lock(Busy|Lost|Backend)?Error$/.test(e.name))) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    const verbose = rest.includes('--verbose') || rest.includes('-v');
+    process.stderr.write(`reconcile: internal error: ${(e as Error)?.message ?? String(e)}${verbose ? `\n${(e as Error)?.stack ?? ''}` : ' (run with --verbose for details)'}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { planSpec } from '../plan/planner.js';
+import { renderPlanText } from '../render/text.js';
+import { renderPlanJson } from '../render/json.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
+import { styleFor } from '../render/style.js';
+import { oneOf, parse } from './args.js';
+import { UserError } from '../errors.js';
+
+export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR] [--format text|json|markdown] [--out PLANFILE] [--strict]
+
+Observes the host, compares it with the spec and prints what apply would change: unified diffs,
+steps, and the risk of each change. Nothing on the host is changed.
+  --root DIR       DIR is the host's /: files are read under it; live-only actions are shown as skipped
+  --format FORMAT  text (default), json (versioned, stable) or markdown (for a pull-request comment)
+  --out PLANFILE   save the plan; \`reconcile apply PLANFILE\` refuses it if the host changed since
+  --strict         security lint findings are errors
+exit 0 in sync · 2 changes pending · 1 error`;
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('plan', argv, {
+    root: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    strict: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(`${PLAN_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError(`reconcile plan: expected one SPEC, got ${positionals.length} (see reconcile plan --help)`);
+  const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
+  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict });
+  if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
+  const text =
+    format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan, styleFor(process.stdout, !!values['no-color']), { verbose: values.verbose });
+  if (!values.quiet || format !== 'text') process.stdout.write(text);
+  if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
+  return plan.changes.length ? 2 : 0;
+}
+
+async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fsp.writeFile(tmp, renderPlanJson(plan), { mode: 0o600 });
+  await fsp.rename(tmp, file);
+}

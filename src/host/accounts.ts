@@ -1,0 +1,30 @@
+import type { Host } from './host.js';
+
+/** Users and groups as the root's own `etc/passwd` and `etc/group` name them. */
+export interface Accounts {
+  users: Map<string, number>;
+  groups: Map<string, number>;
+}
+
+export function parseIdFile(text: string): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const fields = line.split(':');
+    const id = Number(fields[2]);
+    if (fields[0] && Number.isInteger(id)) ids.set(fields[0], id);
+  }
+  return ids;
+}
+
+export async function readAccounts(host: Host): Promise<Accounts> {
+  const [passwd, group] = await Promise.all([host.readText('/etc/passwd'), host.readText('/etc/group')]);
+  return { users: parseIdFile(passwd ?? ''), groups: parseIdFile(group ?? '') };
+}
+
+/** A name or a numeric id to a number; undefined when unknown. */
+export function resolveId(ids: Map<string, number>, nameOrId: string | number): number | undefined {
+  if (typeof nameOrId === 'number') return nameOrId;
+  if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
+  return ids.get(nameOrId);
+}

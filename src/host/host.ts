@@ -1,0 +1,212 @@
+import { constants as fsc, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { exec, type ExecOptions, type ExecResult } from './exec.js';
+
+export interface FileStat {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  mode: number; // permission bits only
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+export interface WriteOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Called with the previous bytes before a file is replaced or removed (the apply journal). */
+export type BackupHook = (hostPath: string, previous: Buffer | null, stat: FileStat | null) => Promise<void>;
+
+/**
+ * The host as seen by reconcile: every path is host-absolute (`/etc/exports`) and is resolved
+ * under `root`, so `--root DIR` makes DIR the host's `/`. Kinds never touch `fs` directly.
+ */
+export class Host {
+  readonly root: string;
+  /** True under --root: live-only actions (systemd manager, exportfs, timedatectl) are skipped. */
+  readonly offline: boolean;
+  backup: BackupHook | undefined;
+
+  constructor(root = '/') {
+    this.root = path.resolve(root);
+    this.offline = this.root !== '/';
+  }
+
+  /** The real path of a host path. */
+  resolve(hostPath: string): string {
+    if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
+    const normal = path.posix.normalize(hostPath);
+    return this.offline ? path.join(this.root, normal) : normal;
+  }
+
+  async read(hostPath: string): Promise<Buffer | null> {
+    try {
+      return await fsp.readFile(this.resolve(hostPath));
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Reads a file of the running kernel (`/proc/...`, `/sys/...`): these are never under --root,
+   * since the live state they describe is the machine's own.
+   */
+  async readLive(kernelPath: string): Promise<string | null> {
+    try {
+      return await fsp.readFile(kernelPath, 'utf8');
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  async readText(hostPath: string): Promise<string | null> {
+    const b = await this.read(hostPath);
+    return b === null ? null : b.toString('utf8');
+  }
+
+  async lstat(hostPath: string): Promise<FileStat | null> {
+    try {
+      return toStat(await fsp.lstat(this.resolve(hostPath)));
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  async readlink(hostPath: string): Promise<string | null> {
+    try {
+      return await fsp.readlink(this.resolve(hostPath));
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EINVAL') return null;
+      throw e;
+    }
+  }
+
+  async exists(hostPath: string): Promise<boolean> {
+    return (await this.lstat(hostPath)) !== null;
+  }
+
+  async readdir(hostPath: string): Promise<string[] | null> {
+    try {
+      return await fsp.readdir(this.resolve(hostPath));
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Replaces a file atomically: temp file in the same directory, fsync, rename, fsync of the
+   * directory. Mode and owner are kept from the previous file unless given.
+   */
+  async writeFile(hostPath: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+    const real = this.resolve(hostPath);
+    const dir = path.dirname(real);
+    await fsp.mkdir(dir, { recursive: true });
+    const prevStat = await this.lstat(hostPath);
+    const previous = prevStat?.type === 'file' ? await this.read(hostPath) : null;
+    await this.backup?.(hostPath, previous, prevStat);
+    const mode = options.mode ?? (prevStat?.type === 'file' ? prevStat.mode : 0o644);
+    const uid = options.uid ?? (prevStat?.type === 'file' ? prevStat.uid : undefined);
+    const gid = options.gid ?? (prevStat?.type === 'file' ? prevStat.gid : undefined);
+    const tmp = path.join(dir, `.${path.basename(real)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+    try {
+      await fh.writeFile(content);
+      if (uid !== undefined || gid !== undefined) await fh.chown(uid ?? -1, gid ?? -1);
+      await fh.chmod(mode);
+      await fh.sync();
+    } catch (e) {
+      await fh.close();
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await fh.close();
+    try {
+      await fsp.rename(tmp, real);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await syncDir(dir);
+  }
+
+  /** Points `hostPath` at `target` atomically (a temp link renamed over the old one). */
+  async symlink(hostPath: string, target: string): Promise<void> {
+    const real = this.resolve(hostPath);
+    const dir = path.dirname(real);
+    await fsp.mkdir(dir, { recursive: true });
+    const prevStat = await this.lstat(hostPath);
+    if (prevStat?.type === 'dir') throw new Error(`${hostPath} is a directory, not replacing it with a symlink`);
+    await this.backup?.(hostPath, prevStat?.type === 'file' ? await this.read(hostPath) : null, prevStat);
+    const tmp = path.join(dir, `.${path.basename(real)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await fsp.symlink(target, tmp);
+    try {
+      await fsp.rename(tmp, real);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await syncDir(dir);
+  }
+
+  /** Creates a directory (and parents) and sets mode and owner on the last one. */
+  async ensureDir(hostPath: string, options: WriteOptions = {}): Promise<void> {
+    const real = this.resolve(hostPath);
+    await fsp.mkdir(real, { recursive: true, mode: options.mode ?? 0o755 });
+    if (options.uid !== undefined || options.gid !== undefined) await fsp.chown(real, options.uid ?? -1, options.gid ?? -1);
+    if (options.mode !== undefined) await fsp.chmod(real, options.mode);
+  }
+
+  async removeFile(hostPath: string): Promise<void> {
+    const prevStat = await this.lstat(hostPath);
+    if (prevStat === null) return;
+    await this.backup?.(hostPath, prevStat.type === 'file' ? await this.read(hostPath) : null, prevStat);
+    await fsp.rm(this.resolve(hostPath), { force: true });
+    await syncDir(path.dirname(this.resolve(hostPath)));
+  }
+
+  /** Removes a directory only when it is empty; says whether it did. */
+  async removeDirIfEmpty(hostPath: string): Promise<boolean> {
+    try {
+      await fsp.rmdir(this.resolve(hostPath));
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || isMissing(e)) return false;
+      throw e;
+    }
+  }
+
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    return exec(argv, options);
+  }
+}
+
+function toStat(s: import('node:fs').Stats): FileStat {
+  return {
+    type: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other',
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+  };
+}
+
+export function isMissing(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

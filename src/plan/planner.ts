@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { Host } from '../host/host.js';
+import { SpecError, UserError, formatDiagnostic } from '../errors.js';
+import { loadAndValidate } from '../spec/validate.js';
+import { resolveSecrets } from '../spec/secrets.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { readState, ownedOfKind, type State } from '../apply/state.js';
+import { KINDS } from '../resources/registry.js';
+import { gitInfo } from './git.js';
+import { PLAN_FORMAT_VERSION, type Change, type Plan, type Step } from './types.js';
+import { VERSION } from '../version.js';
+
+export interface PlanOptions {
+  root?: string;
+  strict?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  spec: LoadedSpec;
+  host: Host;
+  state: State;
+  secrets: ReadonlyMap<string, string>;
+}
+
+/** Load and check the spec, observe the host once per kind, diff: the plan and what it came from. */
+export async function planSpec(file: string, options: PlanOptions = {}): Promise<PlanResult> {
+  const root = options.root ?? '/';
+  const { spec, diagnostics } = loadAndValidate(file, { root, strict: options.strict });
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new SpecError(errors);
+  const host = new Host(root);
+  checkHostname(spec, host);
+  const resolved = resolveSecrets(spec, options.env);
+  if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
+
+  const [state, git] = await Promise.all([readState(host), gitInfo(file)]);
+  const observed = await Promise.all(KINDS.map((k) => k.observe({ host, spec: spec.value, owned: ownedOfKind(state, k.name) })));
+
+  const changes: Change[] = [];
+  const digests: Record<string, string> = {};
+  const managed: Record<string, string> = {};
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+  KINDS.forEach((kind, i) => {
+    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: ownedOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets });
+    changes.push(...out.changes);
+    for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
+    for (const address of out.managed) managed[address] = kind.name;
+    warnings.push(...(out.warnings ?? []));
+  });
+  checkSharedSteps(changes);
+
+  const plan: Plan = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    tool: { name: 'reconcile', version: VERSION },
+    host: spec.value.host,
+    root: host.root,
+    createdAt: new Date().toISOString(),
+    spec: { path: file, sha256: spec.sha256, git },
+    changes,
+    digests,
+    managed,
+    warnings,
+  };
+  return { plan, spec, host, state, secrets: resolved.secrets };
+}
+
+export function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value ?? null)).digest('hex').slice(0, 32);
+}
+
+function checkHostname(spec: LoadedSpec, host: Host): void {
+  if (host.offline) return;
+  const mine = hostname();
+  const want = spec.value.host;
+  if (want === mine || want.split('.')[0] === mine.split('.')[0]) return;
+  throw new UserError(`${spec.path}: this spec is for host "${want}" but this machine is "${mine}" (give --root DIR to plan against another root)`);
+}
+
+/** Steps shared by several changes (one write of /etc/exports, one daemon-reload) must agree. */
+function checkSharedSteps(changes: Change[]): void {
+  const byId = new Map<string, string>();
+  for (const step of changes.flatMap((c) => c.steps)) {
+    const json = JSON.stringify(step);
+    const seen = byId.get(step.id);
+    if (seen !== undefined && seen !== json) throw new Error(`internal: two different steps share the id ${step.id}`);
+    byId.set(step.id, json);
+  }
+}
+
+/** The plan's steps once each, in an order that honours every `after` (stable otherwise). */
+export function orderSteps(changes: Change[]): Step[] {
+  const steps = new Map<string, Step>();
+  for (const s of changes.flatMap((c) => c.steps)) if (!steps.has(s.id)) steps.set(s.id, s);
+  const ordered: Step[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (s: Step) => {
+    const st = state.get(s.id);
+    if (st === 'done') return;
+    if (st === 'visiting') throw new Error(`internal: steps depend on each other in a cycle at ${s.id}`);
+    state.set(s.id, 'visiting');
+    for (const dep of s.after ?? []) {
+      const d = steps.get(dep);
+      if (d) visit(d);
+    }
+    state.set(s.id, 'done');
+    ordered.push(s);
+  };
+  for (const s of steps.values()) visit(s);
+  return ordered;
+}

@@ -1,0 +1,70 @@
+/**
+ * The Plan is versioned data. Renderers, plan files and `apply` read only this shape.
+ * Bump PLAN_FORMAT_VERSION on any incompatible change of the JSON form.
+ */
+export const PLAN_FORMAT_VERSION = 1;
+
+/** A closed set, like Terraform's plans.Action. */
+export type Action = 'create' | 'update' | 'delete' | 'replace' | 'run';
+
+/** Ordered from harmless to dangerous; `destructive` needs --allow-destructive. */
+export const RISKS = ['none', 'reload', 'restart', 'disruptive', 'destructive'] as const;
+export type Risk = (typeof RISKS)[number];
+
+export function maxRisk(risks: Iterable<Risk>): Risk {
+  let worst = 0;
+  for (const r of risks) worst = Math.max(worst, RISKS.indexOf(r));
+  return RISKS[worst]!;
+}
+
+/**
+ * One idempotent action. `op` names a runner (generic ones in src/apply/ops.ts, kind-specific
+ * ones in src/resources/<kind>/steps.ts). Steps with the same `id` are the same action and are
+ * run once (that is how one daemon-reload or one `exportfs -ra` serves many changes).
+ */
+export interface Step {
+  id: string;
+  op: string;
+  /** What a human reads in the plan and the progress line. */
+  title: string;
+  /** Ids of steps that must run first (when they are in the plan). */
+  after?: string[];
+  /** Only meaningful on a live host (systemd manager, exportfs, timedatectl): skipped under --root. */
+  live?: boolean;
+  args: Record<string, unknown>;
+}
+
+export interface Change {
+  /** Stable resource address, e.g. `timezone`, `exports[/data/share]`. */
+  address: string;
+  kind: string;
+  action: Action;
+  risk: Risk;
+  summary: string;
+  /** Unified diffs of every file the change writes, secrets redacted; '' when none. */
+  diff: string;
+  steps: Step[];
+  /** Extra facts for the reader (display only). */
+  notes?: string[];
+}
+
+export interface SpecRef {
+  path: string;
+  sha256: string;
+  git: { commit: string; dirty: boolean } | null;
+}
+
+export interface Plan {
+  formatVersion: number;
+  tool: { name: 'reconcile'; version: string };
+  host: string;
+  root: string;
+  createdAt: string;
+  spec: SpecRef;
+  changes: Change[];
+  /** sha256 of what was observed, per resource address: what `apply PLANFILE` re-checks. */
+  digests: Record<string, string>;
+  /** Addresses the spec manages: recorded as owned after a successful apply. */
+  managed: Record<string, string>;
+  warnings: string[];
+}

@@ -1,0 +1,389 @@
+import type { Action, Change, Risk, Step } from '../../plan/types.js';
+import type { DiffInput, DiffOutput } from '../types.js';
+import { duplicateEntries, editFstab, entryFor, parseFstab, renderEntry, type FstabEntry, type FstabFields } from './fstab.js';
+import { addressOf, credentialsPath, CREDENTIALS_DIR, pathOfAddress, specMounts } from './observe.js';
+import {
+  isBind,
+  isNetwork,
+  liveOptionDrift,
+  PER_MOUNT_FLAGS,
+  resolveIds,
+  sameFstabOptions,
+  sameSourceAndType,
+  splitOpt,
+  type Ids,
+} from './options.js';
+import { refKey } from '../../spec/secrets.js';
+import { sha256 } from '../../apply/ops.js';
+import { fileDiff } from '../../plan/filediff.js';
+import { UserError } from '../../errors.js';
+import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
+
+/** A spec or fstab problem the user must fix; the message names the lines involved. */
+export class MountsError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MountsError';
+  }
+}
+
+/** DiffOutput plus findings that are not changes (stale mounts in sync, foreign duplicates). */
+export interface MountsDiffOutput extends DiffOutput {
+  warnings: string[];
+}
+
+export const FSTAB = '/etc/fstab';
+export const FSTAB_STEP_ID = `file:${FSTAB}`;
+
+const PASSWORD_KEYS = new Set(['password', 'pass']);
+
+export function redact(line: string): string {
+  return line.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
+}
+
+export function credentialsContent(c: { username: string; password: string; domain?: string }): string {
+  return `username=${c.username}\npassword=${c.password}\n${c.domain ? `domain=${c.domain}\n` : ''}`;
+}
+
+function optValue(options: string[], keys: string[]): string | undefined {
+  for (const o of options) {
+    const [k, v] = splitOpt(o);
+    if (keys.includes(k)) return v;
+  }
+  return undefined;
+}
+
+function patch(file: string, before: string, after: string): string {
+  return fileDiff(file, before, after, { context: 0 });
+}
+
+/** Where the credentials step gets its password at apply time: never carried in the plan. */
+export type PasswordSource = { ref: string } | { fromFstab: string };
+
+interface Plan1 {
+  address: string;
+  path: string;
+  fstabEdit?: FstabFields | null;
+  fstabBefore?: FstabEntry;
+  steps: Step[];
+  umountId?: string;
+  credId?: string;
+  parts: string[];
+  action: Action;
+  risk: Risk;
+  notes: string[];
+  diffs: string[];
+  observed: Record<string, unknown>;
+}
+
+/** A live mount as findmnt names it: `/dev/vda[/srv/old]` for a bind mount. */
+function liveName(l: LiveMount): string {
+  return l.root === '/' ? l.source : `${l.source}[${l.root}]`;
+}
+
+function staleNote(live: LiveMount, probe: { ms: number; error?: string }): string {
+  const vers = optValue(live.superOptions, ['vers']);
+  const server = /^(\/\/)?([^:/]+)[:/]/.exec(live.source)?.[2];
+  const what = [server && `server ${server}`, vers && `${live.fsType} vers=${vers}`].filter(Boolean).join(', ');
+  return `${live.path} is stale: ${probe.error ?? 'no answer'} (after ${probe.ms} ms${what ? `; ${what}` : ''}); steps touching it are refused at apply`;
+}
+
+/**
+ * The table of cases, per mount point (state wanted × what fstab and the kernel show):
+ *   fstab line missing/different/extra          -> write fstab (risk none)
+ *   mounted,   not live                         -> mount (none)
+ *   mounted,   live, other source or type       -> unmount + mount (disruptive)
+ *   mounted,   live, other options              -> remount (reload); network fs params: unmount + mount
+ *   unmounted, live                             -> unmount (disruptive)
+ *   present                                     -> fstab only, live state untouched
+ *   absent / owned but left the spec            -> remove fstab line, unmount if live (disruptive)
+ */
+export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
+  const { observed, secrets } = input;
+  const mounts = specMounts(input.spec);
+  const warnings: string[] = [];
+  const ids: Ids = observed.accounts ?? { users: {}, groups: {} };
+
+  const seen = new Map<string, number>();
+  mounts.forEach((m, i) => {
+    const j = seen.get(m.path);
+    if (j !== undefined) throw new MountsError(`mounts[${j}] and mounts[${i}] both mount ${m.path}`);
+    seen.set(m.path, i);
+    if ((m.options ?? []).some((o) => PASSWORD_KEYS.has(splitOpt(o)[0]))) {
+      throw new MountsError(`mounts[${i}] (${m.path}): a password in options is refused; use credentials with a secret reference`);
+    }
+    if (m.credentials && m.type !== 'cifs' && m.type !== 'smb3') {
+      throw new MountsError(`mounts[${i}] (${m.path}): credentials are for cifs mounts, not ${m.type}`);
+    }
+  });
+
+  const fstab = parseFstab(observed.fstab ?? '');
+  const ownedPaths = input.owned.map(pathOfAddress).filter((p): p is string => p !== null && !seen.has(p));
+  const managedPaths = new Set([...seen.keys(), ...ownedPaths]);
+  for (const [path, entries] of duplicateEntries(fstab)) {
+    const msg = `${FSTAB} lines ${entries.map((e) => e.line).join(' and ')} both mount ${path}`;
+    if (managedPaths.has(path)) throw new MountsError(msg);
+    warnings.push(`${msg} (not managed here)`);
+  }
+
+  const plans: Plan1[] = [];
+  const probeOf = (path: string) => observed.probes?.[path];
+
+  for (const m of mounts) plans.push(planOne(m));
+  for (const path of ownedPaths) {
+    const p = planRemoval(path);
+    if (p) plans.push(p);
+  }
+
+  function planOne(m: MountSpec): Plan1 {
+    const state = m.state ?? 'mounted';
+    const address = addressOf(m.path);
+    const F = entryFor(fstab, m.path);
+    const L: LiveMount | undefined = observed.live[m.path];
+    const p: Plan1 = { address, path: m.path, steps: [], parts: [], action: 'update', risk: 'none', notes: [], diffs: [], observed: {} };
+    p.observed = { fstab: F ? fstab.lines[F.line - 1]!.raw : null, live: L ?? null };
+
+    const resolved = resolveIds(m.options ?? [], ids);
+    if (resolved.unknown.length) {
+      throw new MountsError(`${address}: ${resolved.unknown.join(', ')}: no such user or group in /etc/passwd or /etc/group of the host`);
+    }
+    let options = resolved.options;
+
+    // Credentials: from the spec's secret, or migrated out of a password= already in fstab.
+    const credPath = credentialsPath(m.path);
+    let cred: { content: string; shown: string; source: PasswordSource; username: string; domain?: string } | undefined;
+    if (m.credentials && state !== 'absent') {
+      const key = refKey(m.credentials.password);
+      const secret = secrets.get(key);
+      if (secret === undefined) throw new MountsError(`${address}: secret ${key} is not resolved`);
+      const c = { username: m.credentials.username, domain: m.credentials.domain };
+      cred = { content: credentialsContent({ ...c, password: secret }), shown: credentialsContent({ ...c, password: '***' }), source: { ref: key }, ...c };
+    } else if (F && state !== 'absent' && optValue(F.options, ['password', 'pass']) !== undefined) {
+      const c = { username: optValue(F.options, ['username', 'user']) ?? '', domain: optValue(F.options, ['domain', 'dom', 'workgroup']) };
+      const password = optValue(F.options, ['password', 'pass'])!;
+      cred = { content: credentialsContent({ ...c, password }), shown: credentialsContent({ ...c, password: '***' }), source: { fromFstab: m.path }, ...c };
+      p.notes.push(`the password in ${FSTAB} moves to ${credPath} (0600, root only)`);
+    }
+    if (cred) options = [...options.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${credPath}`];
+
+    const desired: DesiredMount = { path: m.path, source: m.source, type: m.type, options };
+    const fields: FstabFields = {
+      source: m.source,
+      path: m.path,
+      type: m.type,
+      options: options.length ? options : ['defaults'],
+      dump: m.dump ?? (F ? F.dump : 0),
+      pass: m.pass ?? (F ? F.pass : 0),
+    };
+
+    // fstab
+    if (state === 'absent') {
+      if (F) {
+        p.fstabEdit = null;
+        p.parts.push('remove fstab entry');
+      }
+    } else if (!F) {
+      p.fstabEdit = fields;
+      p.parts.push('add fstab entry');
+    } else {
+      const same =
+        F.source === fields.source &&
+        F.type === fields.type &&
+        sameFstabOptions(resolveIds(F.options, ids).options, fields.options) &&
+        (F.dump ?? 0) === (fields.dump ?? 0) &&
+        (F.pass ?? 0) === (fields.pass ?? 0);
+      if (!same) {
+        p.fstabEdit = fields;
+        p.parts.push('update fstab entry');
+      }
+    }
+    if (p.fstabEdit !== undefined) {
+      p.fstabBefore = F;
+      p.diffs.push(
+        patch(FSTAB, F ? redact(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? redact(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
+      );
+    }
+
+    // credentials file
+    if (cred) {
+      const have = observed.credentials?.[credPath] ?? null;
+      p.observed.credentials = have;
+      const ok = have && have.sha256 === sha256(cred.content) && have.mode === 0o600 && have.uid === 0 && have.gid === 0;
+      if (!ok) {
+        p.credId = `mounts.credentials:${credPath}`;
+        p.steps.push(
+          { id: `dir:${CREDENTIALS_DIR}`, op: 'dir.ensure', title: `create ${CREDENTIALS_DIR}`, args: { path: CREDENTIALS_DIR, mode: 0o700, uid: 0, gid: 0 } },
+          {
+            id: p.credId,
+            op: 'mounts.credentials',
+            title: `write ${credPath} (0600)`,
+            after: [`dir:${CREDENTIALS_DIR}`],
+            args: { path: credPath, username: cred.username, ...(cred.domain ? { domain: cred.domain } : {}), password: cred.source },
+          },
+        );
+        p.parts.push('write credentials file');
+        p.diffs.push(patch(credPath, have ? '(previous content not shown)\n' : '', cred.shown));
+      }
+    }
+
+    // live state
+    const probe = probeOf(m.path);
+    if (L && probe && !probe.ok) {
+      const note = staleNote(L, probe);
+      p.notes.push(note);
+      warnings.push(note);
+    }
+    const lazy = m.lazyUnmount === true;
+    const mountStep = (after: string[]): Step[] => [
+      { id: `dir:${m.path}`, op: 'dir.ensure', title: `create mount point ${m.path}`, args: { path: m.path } },
+      {
+        id: `mounts.mount:${m.path}`,
+        op: 'mounts.mount',
+        title: `mount ${m.source} on ${m.path}`,
+        after: [...after, `dir:${m.path}`, ...(p.credId ? [p.credId] : [])],
+        args: { desired },
+      },
+    ];
+    if (state === 'mounted' && !L) {
+      // Want mounted, not mounted.
+      p.steps.push(...mountStep([FSTAB_STEP_ID]));
+      p.parts.push(`mount ${m.source} (${m.type})`);
+      p.action = F ? 'update' : 'create';
+    } else if (state === 'mounted' && L && !sameSourceAndType(desired, L, observed)) {
+      // Want mounted, something else is mounted there: unmount + mount.
+      p.umountId = `mounts.umount:${m.path}`;
+      p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${liveName(L)} from ${m.path}`, args: { path: m.path, lazy } });
+      p.steps.push(...mountStep([FSTAB_STEP_ID, p.umountId]));
+      p.parts.push(`unmount ${liveName(L)} (${L.fsType}) and mount ${m.source} (${m.type})`);
+      p.action = 'replace';
+      p.risk = 'disruptive';
+    } else if (state === 'mounted' && L) {
+      const drift = liveOptionDrift(options, L);
+      const changed = [...drift.missing, ...drift.clear];
+      if (changed.length) {
+        const needsRemount = isNetwork(m.type) && changed.some((o) => !PER_MOUNT_FLAGS.has(splitOpt(o)[0]));
+        if (needsRemount) {
+          // NFS and CIFS ignore most parameters on remount: only a fresh mount applies them.
+          p.umountId = `mounts.umount:${m.path}`;
+          p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${m.path}`, args: { path: m.path, lazy } });
+          p.steps.push(...mountStep([FSTAB_STEP_ID, p.umountId]));
+          p.parts.push(`unmount and mount again for ${changed.join(',')}`);
+          p.action = 'replace';
+          p.risk = 'disruptive';
+        } else {
+          const remountOpts = remountOptions(desired, drift.clear);
+          p.steps.push({
+            id: `mounts.remount:${m.path}`,
+            op: 'mounts.remount',
+            title: `remount ${m.path} with ${changed.join(',')}`,
+            after: [FSTAB_STEP_ID, ...(p.credId ? [p.credId] : [])],
+            args: { desired, options: remountOpts },
+          });
+          p.parts.push(`remount with ${changed.join(',')}`);
+          p.risk = 'reload';
+        }
+      }
+    } else if ((state === 'unmounted' || state === 'absent') && L) {
+      // Want not mounted, mounted.
+      p.umountId = `mounts.umount:${m.path}`;
+      p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${m.path}${lazy ? ' (lazy)' : ''}`, args: { path: m.path, lazy } });
+      p.parts.push(`unmount ${liveName(L)}`);
+      p.risk = 'disruptive';
+    }
+    if (state === 'absent') p.action = 'delete';
+    else if (!F && p.action !== 'replace') p.action = 'create';
+    return p;
+  }
+
+  function planRemoval(path: string): Plan1 | null {
+    const F = entryFor(fstab, path);
+    const L: LiveMount | undefined = observed.live[path];
+    if (!F && !L) return null;
+    const p: Plan1 = {
+      address: addressOf(path),
+      path,
+      steps: [],
+      parts: [],
+      action: 'delete',
+      risk: 'none',
+      notes: ['no longer in the spec'],
+      diffs: [],
+      observed: { fstab: F ? fstab.lines[F.line - 1]!.raw : null, live: L ?? null },
+    };
+    if (F) {
+      p.fstabEdit = null;
+      p.fstabBefore = F;
+      p.parts.push('remove fstab entry');
+      p.diffs.push(patch(FSTAB, redact(fstab.lines[F.line - 1]!.raw) + '\n', ''));
+    }
+    if (L) {
+      p.umountId = `mounts.umount:${path}`;
+      p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${path}`, args: { path, lazy: false } });
+      p.parts.push(`unmount ${liveName(L)}`);
+      p.risk = 'disruptive';
+      const probe = probeOf(path);
+      if (probe && !probe.ok) {
+        const note = staleNote(L, probe);
+        p.notes.push(note);
+        warnings.push(note);
+      }
+    }
+    return p;
+  }
+
+  // One fstab write serves every change: same id, same bytes, after every unmount and credentials step.
+  const edits = new Map<string, FstabFields | null>();
+  for (const p of plans) if (p.fstabEdit !== undefined) edits.set(p.path, p.fstabEdit);
+  let fstabStep: Step | undefined;
+  if (edits.size > 0) {
+    const after = [
+      ...plans.map((p) => p.umountId).filter((x): x is string => !!x),
+      ...plans.map((p) => p.credId).filter((x): x is string => !!x),
+    ];
+    fstabStep = {
+      id: FSTAB_STEP_ID,
+      op: 'file.write',
+      title: `write ${FSTAB}`,
+      ...(after.length ? { after } : {}),
+      args: { path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) },
+    };
+  }
+
+  const changes: Change[] = [];
+  const observedByAddress: Record<string, unknown> = {};
+  for (const p of plans) {
+    observedByAddress[p.address] = p.observed;
+    if (p.fstabEdit === undefined && p.steps.length === 0) continue;
+    let steps = p.steps;
+    if (p.fstabEdit !== undefined && fstabStep) {
+      (p.observed as Record<string, unknown>).fstabSha256 = observed.fstab === null ? null : sha256(observed.fstab);
+      // Order within the change: credentials, unmount, fstab, mount point, mount or remount.
+      const firstMountish = steps.findIndex((s) => s.id === `dir:${p.path}` || s.op === 'mounts.remount');
+      const at = firstMountish < 0 ? steps.length : firstMountish;
+      steps = [...steps.slice(0, at), { ...fstabStep }, ...steps.slice(at)];
+    }
+    changes.push({
+      address: p.address,
+      kind: 'mounts',
+      action: p.action,
+      risk: p.risk,
+      summary: `${p.path}: ${p.parts.join(', ')}`,
+      diff: p.diffs.filter(Boolean).join(''),
+      steps,
+      ...(p.notes.length ? { notes: p.notes } : {}),
+    });
+  }
+  const managed = mounts.filter((m) => (m.state ?? 'mounted') !== 'absent').map((m) => addressOf(m.path));
+  return { changes, observedByAddress, managed, warnings };
+}
+
+/** Options for `mount -o remount,…`: the whole wanted set, plus what clears unwanted live flags. */
+function remountOptions(d: DesiredMount, clear: string[]): string[] {
+  const keep = d.options.filter((o) => {
+    const k = splitOpt(o)[0];
+    if (isNetwork(d.type)) return PER_MOUNT_FLAGS.has(k);
+    return !['loop', 'offset', 'sizelimit', 'defaults', 'noauto', 'auto', 'nofail', '_netdev'].includes(k) && !k.startsWith('x-');
+  });
+  const out = [...(isBind(d.options) ? ['bind'] : []), ...keep.filter((o) => o !== 'bind' && o !== 'rbind'), ...clear];
+  return [...new Set(out)];
+}

@@ -1,0 +1,153 @@
+/**
+ * Lossless fstab(5): every line is kept as written; only lines the caller replaces are rendered.
+ */
+
+export interface FstabEntry {
+  /** 1-based line number. */
+  line: number;
+  source: string;
+  path: string;
+  type: string;
+  options: string[];
+  dump?: number;
+  pass?: number;
+}
+
+export interface FstabLine {
+  raw: string;
+  entry?: FstabEntry;
+}
+
+export interface Fstab {
+  lines: FstabLine[];
+  finalNewline: boolean;
+}
+
+/** What a rendered line holds; decoded values. */
+export interface FstabFields {
+  source: string;
+  path: string;
+  type: string;
+  options: string[];
+  dump?: number;
+  pass?: number;
+}
+
+export class FstabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FstabError';
+  }
+}
+
+export function decodeField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function encodeField(s: string): string {
+  // Backslash first, or the escapes we add would be escaped again (the "\040 twice" bug).
+  return s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+}
+
+const TOKEN = /[^ \t\r]+|[ \t\r]+/g;
+
+function parseLine(raw: string, line: number): FstabEntry | undefined {
+  if (/^[ \t\r]*(#|$)/.test(raw)) return undefined;
+  const fields = raw.match(TOKEN)!.filter((t) => !/^[ \t\r]/.test(t));
+  // libmount needs at least source and target; keep anything shorter as an opaque line.
+  if (fields.length < 2) return undefined;
+  const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined);
+  const e: FstabEntry = {
+    line,
+    source: decodeField(fields[0]!),
+    path: normalisePath(decodeField(fields[1]!)),
+    type: fields[2] !== undefined ? decodeField(fields[2]) : 'auto',
+    options: fields[3] !== undefined ? decodeField(fields[3]).split(',').filter(Boolean) : ['defaults'],
+  };
+  const dump = num(fields[4]);
+  const pass = num(fields[5]);
+  if (dump !== undefined) e.dump = dump;
+  if (pass !== undefined) e.pass = pass;
+  return e;
+}
+
+export function parseFstab(text: string): Fstab {
+  const finalNewline = text.endsWith('\n');
+  const body = finalNewline ? text.slice(0, -1) : text;
+  const raws = text === '' ? [] : body.split('\n');
+  return { lines: raws.map((raw, i) => ({ raw, entry: parseLine(raw, i + 1) })), finalNewline };
+}
+
+export function renderFstab(f: Fstab): string {
+  if (f.lines.length === 0) return '';
+  return f.lines.map((l) => l.raw).join('\n') + (f.finalNewline ? '\n' : '');
+}
+
+export function normalisePath(p: string): string {
+  if (p === '/' || !p.startsWith('/')) return p;
+  return p.replace(/\/+/g, '/').replace(/\/$/, '');
+}
+
+function fieldList(e: FstabFields): string[] {
+  const opts = e.options.length ? e.options.join(',') : 'defaults';
+  const f = [encodeField(e.source), encodeField(e.path), encodeField(e.type), encodeField(opts)];
+  if (e.dump !== undefined || e.pass !== undefined) f.push(String(e.dump ?? 0));
+  if (e.pass !== undefined) f.push(String(e.pass));
+  return f;
+}
+
+/**
+ * Renders an entry; when it replaces an existing line, that line's leading blanks and column
+ * separators are reused so a hand-aligned file stays aligned.
+ */
+export function renderEntry(e: FstabFields, previousRaw?: string): string {
+  const fields = fieldList(e);
+  if (previousRaw === undefined) return fields.join('\t');
+  const tokens = previousRaw.match(TOKEN) ?? [];
+  const lead = tokens[0] && /^[ \t]/.test(tokens[0]) ? tokens.shift()! : '';
+  const seps = tokens.filter((t) => /^[ \t\r]/.test(t));
+  const fallback = seps[0] ?? '\t';
+  const out = [lead];
+  fields.forEach((f, i) => {
+    if (i > 0) out.push(seps[i - 1] ?? fallback);
+    out.push(f);
+  });
+  return out.join('');
+}
+
+/** Entries that share a mount point (swap lines excepted): each group names its lines. */
+export function duplicateEntries(f: Fstab): Map<string, FstabEntry[]> {
+  const byPath = new Map<string, FstabEntry[]>();
+  for (const l of f.lines) {
+    const e = l.entry;
+    if (!e || e.type === 'swap' || e.path === 'none' || e.path === 'swap') continue;
+    byPath.set(e.path, [...(byPath.get(e.path) ?? []), e]);
+  }
+  return new Map([...byPath].filter(([, es]) => es.length > 1));
+}
+
+/**
+ * Applies edits by mount point: a value replaces that entry's line, null removes it, and paths
+ * without a line are appended in the order given. Every other byte is kept.
+ */
+export function editFstab(f: Fstab, edits: Map<string, FstabFields | null>): string {
+  const pending = new Map(edits);
+  const lines: FstabLine[] = [];
+  for (const l of f.lines) {
+    const e = l.entry;
+    if (!e || !pending.has(e.path)) {
+      lines.push(l);
+      continue;
+    }
+    const next = pending.get(e.path)!;
+    pending.delete(e.path);
+    if (next !== null) lines.push({ raw: renderEntry(next, l.raw) });
+  }
+  const added = [...pending.values()].filter((v): v is FstabFields => v !== null).map((v) => ({ raw: renderEntry(v) }));
+  if (added.length === 0) return renderFstab({ lines, finalNewline: f.finalNewline });
+  return renderFstab({ lines: [...lines, ...added], finalNewline: true });
+}
+
+export function entryFor(f: Fstab, path: string): FstabEntry | undefined {
+  return f.lines.find((l) => l.entry?.path === path)?.entry;
+}

@@ -1,0 +1,67 @@
+import type { Host } from '../host/host.js';
+import type { Change, Step } from '../plan/types.js';
+import type { HostSpec } from '../spec/types.js';
+
+/**
+ * A resource kind: `observe` reads the host once for every resource of the kind (impure, batched),
+ * `diff` is a pure function of (spec, observed, owned) to changes made of step data, and `ops`
+ * run the kind's own step types. Adding a kind touches its folder, one line in registry.ts and
+ * the schema.
+ */
+export interface ResourceKind<Observed = unknown> {
+  name: string;
+  observe(ctx: ObserveContext): Promise<Observed>;
+  diff(input: DiffInput<Observed>): DiffOutput;
+  ops?: Record<string, StepRunner>;
+}
+
+export interface ObserveContext {
+  host: Host;
+  spec: HostSpec;
+  /** Addresses of this kind that an earlier apply recorded as reconcile's own. */
+  owned: string[];
+}
+
+export interface DiffInput<Observed> {
+  spec: HostSpec;
+  observed: Observed;
+  owned: string[];
+  /** Under --root: live-only state is neither observed nor changed. */
+  offline: boolean;
+  /** Resolved secret references of the spec, by `refKey()` (see src/spec/secrets.ts). */
+  secrets: ReadonlyMap<string, string>;
+}
+
+export interface DiffOutput {
+  changes: Change[];
+  /** What was observed for each address the kind looked at; hashed into the plan's digests. */
+  observedByAddress: Record<string, unknown>;
+  /** Addresses the spec manages (recorded as owned after a successful apply). */
+  managed: string[];
+  /** Findings that are not changes (a stale mount that is otherwise in sync); shown with the plan. */
+  warnings?: string[];
+}
+
+export interface StepContext {
+  host: Host;
+  /** Deadline for this step, from watchdog.stepTimeout or the kind's default. */
+  timeoutMs: number;
+  /** Resolved secret references, as in DiffInput: steps that need a secret read it here, never from the plan. */
+  secrets: ReadonlyMap<string, string>;
+}
+
+export interface StepOutcome {
+  /** done: it acted · already: the host already matched (re-checked at apply time) · skipped: live-only step under --root */
+  status: 'done' | 'already' | 'skipped';
+  detail?: string;
+}
+
+export type StepRunner = (step: Step, ctx: StepContext) => Promise<StepOutcome>;
+
+/** Thrown by a step runner to fail the step with a message for humans (no stack trace shown). */
+export class StepError extends Error {
+  constructor(message: string, readonly detail?: string) {
+    super(message);
+    this.name = 'StepError';
+  }
+}

@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Diagnostic } from '../errors.js';
+import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
+
+export const SCHEMA_URL = new URL('../../schemas/host-spec.schema.json', import.meta.url);
+/** Written by scripts/build-schema-validator.mjs next to the compiled code. */
+const PRECOMPILED_URL = new URL('./schema-validator.js', import.meta.url);
+
+/**
+ * The built CLI loads the validator ajv compiled at build time (no ajv at run time); running from
+ * source (tests), ajv compiles the same schema with the same options.
+ */
+const validate: ValidateFunction = existsSync(PRECOMPILED_URL)
+  ? ((await import(PRECOMPILED_URL.href)) as { default: ValidateFunction }).default
+  : await compileWithAjv();
+
+async function compileWithAjv(): Promise<ValidateFunction> {
+  const { Ajv } = await import('ajv');
+  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+  return new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(schema);
+}
+
+/** What a pattern or `not` rule of a schema definition means, said to a human. */
+const DEFINITION_MEANING: Record<string, string> = {
+  absolutePath: 'an absolute path without ".", ".." or empty segments',
+  duration: 'a duration such as 500ms, 10s, 2m or 1h30m',
+  mode: 'an octal mode as a string, such as "0755"',
+  principal: 'a user or group name, or a numeric id',
+  secretRef: 'a secret reference {env: NAME} or {file: /absolute/path}',
+};
+
+const PROPERTY_MEANING: Record<string, string> = {
+  host: 'a host name',
+  timezone: 'a time zone name such as Europe/Berlin',
+  apiVersion: 'an API version such as reconcile/v1',
+  options: 'an option such as rw or anonuid=65534',
+};
+
+/** Validates against schemas/host-spec.schema.json; every error points at the offending node. */
+export function schemaDiagnostics(spec: LoadedSpec): Diagnostic[] {
+  if (validate(spec.value)) return [];
+  const errors = pruneErrors(validate.errors ?? []);
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const err of errors) {
+    const path = pointerToPath(err.instancePath);
+    const d = describe(spec, err, path);
+    const key = `${d.line}:${d.col}:${d.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(d);
+    }
+  }
+  return out.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** oneOf reports every branch's complaint; keep only the oneOf itself, and one error per node. */
+function pruneErrors(errors: ErrorObject[]): ErrorObject[] {
+  const oneOfAt = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
+  const kept = errors.filter(
+    (e) => e.keyword === 'oneOf' || !oneOfAt.some((p) => e.schemaPath.includes('/oneOf/') && e.instancePath.startsWith(p)),
+  );
+  const byNode = new Map<string, ErrorObject>();
+  for (const e of kept) {
+    const key = e.keyword === 'additionalProperties' ? `${e.instancePath}#${String(e.params.additionalProperty)}` : e.instancePath;
+    // `not` and `pattern` on one node say the same thing; prefer the first.
+    if (!byNode.has(key)) byNode.set(key, e);
+  }
+  return [...byNode.values()];
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diagnostic {
+  const where = path.length ? describePath(spec.value, path) : 'spec';
+  const name = String(path.filter((s) => typeof s === 'string').at(-1) ?? '');
+  const data = valueAt(spec.value, path);
+  const definition = /#\/definitions\/(\w+)/.exec(err.schemaPath)?.[1];
+  if (definition === 'secretRef' && (typeof data === 'string' || typeof data === 'number')) {
+    return diagnosticAt(spec, path, `${where}: a plaintext secret is not allowed; use {env: NAME} or {file: /path}`);
+  }
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const key = String(err.params.additionalProperty);
+      const allowed = Object.keys((err.parentSchema as { properties?: object })?.properties ?? {});
+      const guess = allowed.find((a) => editDistance(a, key) <= 2);
+      const hint = guess ? ` (did you mean "${guess}"?)` : allowed.length ? ` (expected one of: ${allowed.join(', ')})` : '';
+      return diagnosticAt(spec, [...path, key], `unknown key "${key}" in ${where}${hint}`, 'error', { key: true });
+    }
+    case 'required':
+      return diagnosticAt(spec, path, `${where}: missing required key "${String(err.params.missingProperty)}"`);
+    case 'type':
+      return diagnosticAt(spec, path, `${where}: expected ${String(err.params.type)}, got ${typeName(data)}`);
+    case 'enum':
+      return diagnosticAt(spec, path, `${where}: expected one of ${(err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(data)}`);
+    case 'oneOf':
+      return diagnosticAt(spec, path, `${where}: expected ${DEFINITION_MEANING[definition ?? ''] ?? 'one of the allowed forms'}, got ${JSON.stringify(data)}`);
+    case 'pattern':
+    case 'not': {
+      const meaning = DEFINITION_MEANING[definition ?? ''] ?? PROPERTY_MEANING[name] ?? `a value matching ${String(err.params.pattern ?? 'the schema')}`;
+      return diagnosticAt(spec, path, `${where}: ${JSON.stringify(data)} is not ${meaning}`);
+    }
+    case 'minItems':
+      return diagnosticAt(spec, path, `${where}: needs at least ${String(err.params.limit)} item${err.params.limit === 1 ? '' : 's'}`);
+    case 'minimum':
+    case 'maximum':
+      return diagnosticAt(spec, path, `${where}: ${JSON.stringify(data)} is ${err.keyword === 'minimum' ? 'below the minimum' : 'above the maximum'} ${String(err.params.limit)}`);
+    default:
+      return diagnosticAt(spec, path, `${where}: ${err.message ?? 'invalid'}`);
+  }
+}
+
+function valueAt(value: unknown, path: PathSegment[]): unknown {
+  let v = value;
+  for (const s of path) v = (v as Record<string, unknown> | undefined)?.[s as string];
+  return v;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** `exports[/data/share].clients[0]`: list items named by their path or name when they have one. */
+export function describePath(value: unknown, path: PathSegment[]): string {
+  let out = '';
+  let v = value;
+  for (const seg of path) {
+    const next = (v as Record<string, unknown> | undefined)?.[seg as string];
+    if (typeof seg === 'number') {
+      const id = (next as { path?: unknown; name?: unknown } | undefined)?.path ?? (next as { name?: unknown } | undefined)?.name;
+      out += typeof id === 'string' ? `[${id}]` : `[${seg}]`;
+    } else {
+      out += out ? `.${seg}` : seg;
+    }
+    v = next;
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}

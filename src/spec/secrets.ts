@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import type { Diagnostic } from '../errors.js';
+import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
+import type { SecretRef } from './types.js';
+
+export const REDACTED = '<redacted>';
+
+/** The key a resolved secret is found under in DiffInput.secrets: `env:NAME` or `file:/path`. */
+export function refKey(ref: SecretRef): string {
+  return 'env' in ref ? `env:${ref.env}` : `file:${ref.file}`;
+}
+
+export function isSecretRef(v: unknown): v is SecretRef {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && (keys[0] === 'env' || keys[0] === 'file') && typeof (v as Record<string, unknown>)[keys[0]] === 'string';
+}
+
+/** Every secret reference in the spec with where it stands. */
+export function findSecretRefs(value: unknown, path: PathSegment[] = []): { ref: SecretRef; path: PathSegment[] }[] {
+  if (isSecretRef(value)) return [{ ref: value, path }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => findSecretRefs(v, [...path, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => findSecretRefs(v, [...path, k]));
+  }
+  return [];
+}
+
+/**
+ * Resolves every reference of the spec. A missing variable or unreadable file is a diagnostic
+ * naming the reference, never a crash. Resolved values are registered with the redactor.
+ */
+export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = process.env): { secrets: Map<string, string>; diagnostics: Diagnostic[] } {
+  const secrets = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const { ref, path } of findSecretRefs(spec.value)) {
+    const key = refKey(ref);
+    if (secrets.has(key)) continue;
+    let value: string | undefined;
+    if ('env' in ref) {
+      value = env[ref.env];
+      if (value === undefined || value === '') {
+        diagnostics.push(diagnosticAt(spec, path, `secret reference {env: ${ref.env}}: environment variable ${ref.env} is not set`));
+        continue;
+      }
+    } else {
+      try {
+        value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        diagnostics.push(diagnosticAt(spec, path, `secret reference {file: ${ref.file}}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`));
+        continue;
+      }
+    }
+    secrets.set(key, value);
+    registerSecret(value);
+  }
+  return { secrets, diagnostics };
+}
+
+const knownSecrets = new Set<string>();
+
+/** Every resolved secret is registered so no output, plan, log or diff can carry it. */
+export function registerSecret(value: string): void {
+  if (value.length < 3) return; // masking 1-2 characters everywhere would garble output, not protect it
+  knownSecrets.add(value);
+  knownSecrets.add(JSON.stringify(value).slice(1, -1));
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of knownSecrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  return out;
+}

@@ -1,0 +1,173 @@
+/**
+ * The CLI end to end against a temporary --root, as an operator runs it: validate, plan, apply,
+ * plan again, saved plans, ownership. Asserts on the files' bytes and on exit codes.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { tempRoot } from './helpers/root.js';
+
+const HAND_WRITTEN = `# /etc/exports: the access control list for filesystems which may be exported
+#\t\tto NFS clients.  See exports(5).
+#
+# Hand-written, not managed by reconcile:
+/srv/scratch    10.0.0.0/24(rw,sync,no_subtree_check)
+
+`;
+const EXPECTED_EXPORTS = `${HAND_WRITTEN}/data/share 192.168.1.157(rw,sync,all_squash,no_subtree_check) 192.168.1.0/24(ro,async,all_squash,no_subtree_check)
+/srv/backup backup.example.internal(rw,sync,no_subtree_check,root_squash)
+`;
+
+let t: ReturnType<typeof tempRoot>;
+beforeEach(() => {
+  t = tempRoot();
+});
+afterEach(() => t.cleanup());
+
+const file = (p: string) => readFileSync(path.join(t.root, p), 'utf8');
+const journals = () => (existsSync(path.join(t.root, 'var/lib/reconcile/journal')) ? readdirSync(path.join(t.root, 'var/lib/reconcile/journal')) : []);
+
+describe('reconcile against a temporary root', () => {
+  it('validates, plans, applies, and then plans nothing', async () => {
+    const v = await runCli(['validate', t.spec]);
+    expect(v.exitCode).toBe(0);
+
+    const p = await runCli(['plan', t.spec, '--root', t.root]);
+    expect(p.stderr).toBe('');
+    expect(p.exitCode).toBe(2);
+    expect(p.stdout).toContain('+/data/share 192.168.1.157(rw,sync,all_squash,no_subtree_check) 192.168.1.0/24(ro,async,all_squash,no_subtree_check)');
+    expect(p.stdout).toContain('-/data/share 192.168.1.157(rw,sync,no_subtree_check)');
+    expect(p.stdout).toContain('~ nfsServer  update, risk restart');
+    expect(p.stdout).toContain('4 changes pending');
+
+    const a = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).toContain('skipped  exportfs -ra  skipped (offline root)');
+    expect(a.stdout).toContain('converged');
+
+    // Exactly these bytes: the hand-written line and comments are untouched.
+    expect(file('etc/exports')).toBe(EXPECTED_EXPORTS);
+    expect(file('etc/timezone')).toBe('Asia/Shanghai\n');
+    expect(readlinkSync(path.join(t.root, 'etc/localtime'))).toBe('/usr/share/zoneinfo/Asia/Shanghai');
+    expect(file('etc/default/nfs-kernel-server')).toContain('\n# Options for rpc.mountd.\nRPCMOUNTDOPTS="--manage-gids --port 33333"\n');
+    expect(file('etc/default/nfs-kernel-server')).toContain('RPCNFSDCOUNT=8\n');
+    const share = statSync(path.join(t.root, 'data/share'));
+    expect([share.mode & 0o7777, share.uid, share.gid]).toEqual([0o775, 65534, 65534]);
+    expect(statSync(path.join(t.root, 'srv/backup')).mode & 0o7777).toBe(0o750);
+
+    // The journal kept the previous bytes of /etc/exports.
+    const [journal] = journals();
+    const entries = readFileSync(path.join(t.root, 'var/lib/reconcile/journal', journal!, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const backup = entries.find((e) => e.event === 'backup' && e.path === '/etc/exports');
+    expect(readFileSync(path.join(t.root, 'var/lib/reconcile/journal', journal!, backup.saved), 'utf8')).toBe(`${HAND_WRITTEN}/data/share 192.168.1.157(rw,sync,no_subtree_check)\n`);
+
+    const again = await runCli(['plan', t.spec, '--root', t.root]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('in sync');
+
+    // A second apply changes nothing and starts no journal.
+    const second = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain('in sync');
+    expect(journals()).toHaveLength(1);
+    expect(file('etc/exports')).toBe(EXPECTED_EXPORTS);
+  });
+
+  it('refuses a saved plan after /etc/exports was edited by hand, naming the export', async () => {
+    const planFile = path.join(t.dir, 'plan.json');
+    const p = await runCli(['plan', t.spec, '--root', t.root, '--out', planFile, '--quiet']);
+    expect(p.exitCode).toBe(2);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8'));
+    expect(saved.formatVersion).toBe(1);
+    expect(Object.keys(saved.digests)).toContain('exports[/data/share]');
+
+    appendFileSync(path.join(t.root, 'etc/exports'), '/srv/late 10.1.1.1(ro)\n');
+    const stale = await runCli(['apply', planFile]);
+    expect(stale.exitCode).toBe(1);
+    expect(stale.stderr).toMatch(/saved plan is stale.*exports\[\/data\/share\]/);
+    expect(stale.stderr).not.toMatch(/^\s+at /m);
+    expect(file('etc/timezone')).toBe('Etc/UTC\n'); // nothing ran
+
+    // A fresh plan of the same host applies, and keeps the late hand edit.
+    expect((await runCli(['plan', t.spec, '--root', t.root, '--out', planFile, '--quiet'])).exitCode).toBe(2);
+    const ok = await runCli(['apply', planFile]);
+    expect(ok.exitCode).toBe(0);
+    expect(file('etc/exports')).toContain('/srv/late 10.1.1.1(ro)\n');
+  });
+
+  it('refuses a saved plan when the spec changed since', async () => {
+    const planFile = path.join(t.dir, 'plan.json');
+    await runCli(['plan', t.spec, '--root', t.root, '--out', planFile, '--quiet']);
+    writeFileSync(t.spec, readFileSync(t.spec, 'utf8').replace('Asia/Shanghai', 'Europe/Berlin'));
+    const r = await runCli(['apply', planFile]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('changed since the plan was made');
+  });
+
+  it('removes what it put there when an export leaves the spec, and keeps the rest', async () => {
+    expect((await runCli(['apply', t.spec, '--root', t.root, '--yes'])).exitCode).toBe(0);
+    writeFileSync(t.spec, readFileSync(t.spec, 'utf8').replace(/  - path: \/srv\/backup\n(    .*\n)+/, ''));
+    const p = await runCli(['plan', t.spec, '--root', t.root]);
+    expect(p.exitCode).toBe(2);
+    expect(p.stdout).toContain('- exports[/srv/backup]  delete, risk disruptive');
+    expect((await runCli(['apply', t.spec, '--root', t.root, '--yes'])).exitCode).toBe(0);
+    expect(file('etc/exports')).toBe(EXPECTED_EXPORTS.replace('/srv/backup backup.example.internal(rw,sync,no_subtree_check,root_squash)\n', ''));
+    expect(existsSync(path.join(t.root, 'srv/backup'))).toBe(false); // it was empty
+    expect(existsSync(path.join(t.root, 'data/share'))).toBe(true);
+    expect((await runCli(['plan', t.spec, '--root', t.root])).exitCode).toBe(0);
+  });
+
+  it('prints JSON and Markdown plans', async () => {
+    const j = await runCli(['plan', t.spec, '--root', t.root, '--format', 'json']);
+    expect(j.exitCode).toBe(2);
+    const plan = JSON.parse(j.stdout);
+    expect(plan.formatVersion).toBe(1);
+    expect(plan.changes.map((c: { address: string }) => c.address)).toEqual(['timezone', 'exports[/data/share]', 'exports[/srv/backup]', 'nfsServer']);
+    expect(plan.changes[1]).toMatchObject({ kind: 'exports', action: 'update', risk: 'reload' });
+
+    const m = await runCli(['plan', t.spec, '--root', t.root, '--format', 'markdown']);
+    expect(m.exitCode).toBe(2);
+    expect(m.stdout).toContain('| resource | action | risk | summary |');
+    expect(m.stdout).toContain('<details><summary><code>exports[/data/share]</code>');
+    expect(m.stdout).toContain('```diff\n--- a/etc/exports');
+  });
+
+  it('asks for --yes when stdin is not a terminal, and changes nothing', async () => {
+    const r = await runCli(['apply', t.spec, '--root', t.root]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('pass --yes');
+    expect(file('etc/timezone')).toBe('Etc/UTC\n');
+  });
+
+  it('names a missing secret reference at plan time, without a stack trace', async () => {
+    writeFileSync(t.spec, `${readFileSync(t.spec, 'utf8')}lock: {redis: {env: RECONCILE_TEST_UNSET_REDIS}}\n`);
+    const r = await runCli(['plan', t.spec, '--root', t.root]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/nfs-server\.yaml:\d+:\d+: secret reference \{env: RECONCILE_TEST_UNSET_REDIS\}: environment variable RECONCILE_TEST_UNSET_REDIS is not set/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('stops at a failed step, says what ran and what did not, and the next apply converges', async () => {
+    // A read-only bind mount over etc/default makes the write of nfs-kernel-server fail for real.
+    const dir = path.join(t.root, 'etc/default');
+    execFileSync('mount', ['--bind', dir, dir]);
+    try {
+      execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
+      const r = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/FAILED {2}write \/etc\/default\/nfs-kernel-server/);
+      expect(r.stdout).toMatch(/EROFS|read-only/i);
+      expect(r.stdout).toContain('not run  systemctl restart nfs-kernel-server');
+      expect(r.stdout).toContain('not converged');
+      expect(file('etc/exports')).toBe(EXPECTED_EXPORTS); // steps before it ran
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+    const next = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+    expect(next.exitCode).toBe(0);
+    expect(file('etc/default/nfs-kernel-server')).toContain('--port 33333');
+    expect(lstatSync(path.join(t.root, 'etc/localtime')).isSymbolicLink()).toBe(true);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Diff fixtures: fixtures/<kind>/<case>/{spec.yaml, observed.json, changes.json} run through the
+ * kind's pure diff. Optional: owned.json (addresses owned before), secrets.json (resolved
+ * references by refKey), an empty file `offline` (plan under --root). Discovered from folder
+ * names: a folder that runs no test fails. UPDATE_FIXTURES=1 rewrites changes.json (review the diff).
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseSpec } from '../src/spec/load.js';
+import { KINDS } from '../src/resources/registry.js';
+
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
+/** Folders of fixtures that are not diff pairs; each has its own discovering test. */
+const OTHER_FIXTURES = new Set(['invalid-specs']);
+
+const kindDirs = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !OTHER_FIXTURES.has(d.name))
+  .map((d) => d.name);
+
+it('finds diff fixtures for every kind', () => {
+  expect(kindDirs.length).toBeGreaterThan(0);
+  for (const name of kindDirs) expect(KINDS.map((k) => k.name), `fixtures/${name} names no kind`).toContain(name);
+});
+
+for (const kindName of kindDirs) {
+  const kind = KINDS.find((k) => k.name === kindName);
+  const dir = path.join(FIXTURES, kindName);
+  const cases = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  describe(`fixtures/${kindName}`, () => {
+    it('has cases', () => expect(cases.length).toBeGreaterThan(0));
+    for (const name of cases) {
+      it(name, () => {
+        const caseDir = path.join(dir, name);
+        const read = (f: string) => readFileSync(path.join(caseDir, f), 'utf8');
+        const has = (f: string) => existsSync(path.join(caseDir, f));
+        expect(has('spec.yaml') && has('observed.json'), `${caseDir} needs spec.yaml and observed.json`).toBe(true);
+        const { spec, diagnostics } = parseSpec(read('spec.yaml'), 'spec.yaml');
+        expect(diagnostics).toEqual([]);
+        const run = () =>
+          kind!.diff({
+            spec: spec.value,
+            observed: JSON.parse(read('observed.json')),
+            owned: has('owned.json') ? JSON.parse(read('owned.json')) : [],
+            offline: has('offline'),
+            secrets: new Map(Object.entries(has('secrets.json') ? JSON.parse(read('secrets.json')) : {})),
+          });
+        if (has('error.txt')) {
+          expect(run).toThrow(read('error.txt').trim());
+          return;
+        }
+        const changes = JSON.parse(JSON.stringify(run().changes));
+        if (process.env.UPDATE_FIXTURES) writeFileSync(path.join(caseDir, 'changes.json'), `${JSON.stringify(changes, null, 2)}\n`);
+        expect(has('changes.json'), `${caseDir} needs changes.json (or error.txt)`).toBe(true);
+        expect(changes).toEqual(JSON.parse(read('changes.json')));
+      });
+    }
+  });
+}
