@@ -1,19 +1,15 @@
+import { runWithWatchdog, renderWatchdogReport, type WatchdogResult } from '../diagnostics/watchdog.js';
+
 /**
- * The one exec layer: argv arrays only (never a shell), a deadline on every command,
- * and the same result shape whether the command succeeded, failed or timed out.
+ * The one exec layer: argv arrays only (never a shell), a watchdog deadline on every command,
+ * and the same result shape whether the command succeeded, failed, hung or could not start.
+ *
+ * It runs on the watchdog (node:child_process) rather than execa: a command that hangs must have
+ * its whole process group inspected (state, wchan, mounts) before it is killed, and loading execa
+ * cost ~110 ms of every CLI start, half the budget of a converged plan.
  */
-export interface ExecResult {
-  argv: string[];
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-  /** The command could not be started at all (ENOENT, EACCES). */
-  failedToStart: boolean;
-  ok: boolean;
-}
+/** argv, exit code or signal, stdout, stderr, duration, timedOut, failedToStart, ok, and the hang report. */
+export type ExecResult = WatchdogResult;
 
 export interface ExecOptions {
   timeoutMs?: number;
@@ -22,49 +18,29 @@ export interface ExecOptions {
   input?: string;
   env?: Record<string, string>;
   cwd?: string;
+  /** What the command does, in words, for the hang report. */
+  describe?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
-// execa is imported lazily: a converged plan that runs no command should not pay for loading it.
-let execaModule: Promise<typeof import('execa')> | undefined;
-
 export async function exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
   if (argv.length === 0) throw new Error('exec: empty argv');
-  const { execa } = await (execaModule ??= import('execa'));
-  const started = performance.now();
-  const result = await execa(argv[0]!, argv.slice(1), {
-    reject: false,
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    forceKillAfterDelay: options.killGraceMs ?? 5_000,
+  return runWithWatchdog(argv, {
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    graceMs: options.killGraceMs ?? 5_000,
     input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
     env: options.env,
-    extendEnv: true,
     cwd: options.cwd,
-    stripFinalNewline: false,
-    // A step's children form their own process group so the watchdog can end all of them.
-    detached: true,
-    cleanup: true,
+    describe: options.describe,
   });
-  const failedToStart = result.exitCode === undefined && !result.timedOut && !result.signal;
-  return {
-    argv: [...argv],
-    exitCode: result.exitCode ?? null,
-    signal: result.signal ?? null,
-    stdout: String(result.stdout ?? ''),
-    stderr: failedToStart ? String(result.originalMessage ?? result.message) : String(result.stderr ?? ''),
-    durationMs: Math.round(performance.now() - started),
-    timedOut: result.timedOut,
-    failedToStart,
-    ok: result.exitCode === 0 && !result.timedOut,
-  };
 }
 
 /** How a failed command is shown to a human: the argv, why it failed, the end of its stderr. */
 export function describeFailure(r: ExecResult): string {
   const cmd = r.argv.join(' ');
   if (r.failedToStart) return `${cmd}: could not start (${r.stderr.trim()})`;
+  if (r.timedOut && r.hang) return renderWatchdogReport(r);
   if (r.timedOut) return `${cmd}: no answer within its deadline after ${r.durationMs} ms, killed`;
   const why = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
   const tail = r.stderr.trim().split('\n').slice(-10).join('\n');

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { Host } from '../host/host.js';
+import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, UserError, formatDiagnostic } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
@@ -28,6 +29,8 @@ export interface PlanResult {
 /** Load and check the spec, observe the host once per kind, diff: the plan and what it came from. */
 export async function planSpec(file: string, options: PlanOptions = {}): Promise<PlanResult> {
   const root = options.root ?? '/';
+  // git runs in its own process while the spec is checked and the host observed.
+  const git = gitInfo(file).catch(() => null);
   const { spec, diagnostics } = loadAndValidate(file, { root, strict: options.strict });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
@@ -36,15 +39,18 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
 
-  const [state, git] = await Promise.all([readState(host), gitInfo(file)]);
-  const observed = await Promise.all(KINDS.map((k) => k.observe({ host, spec: spec.value, owned: ownedOfKind(state, k.name) })));
+  const state = await readState(host);
+  let accounts: Promise<Accounts> | undefined;
+  const sharedAccounts = () => (accounts ??= readAccounts(host));
+  const owned = KINDS.map((k) => ownedOfKind(state, k.name));
+  const observed = await Promise.all(KINDS.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts })));
 
   const changes: Change[] = [];
   const digests: Record<string, string> = {};
   const managed: Record<string, string> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   KINDS.forEach((kind, i) => {
-    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: ownedOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets });
+    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, offline: host.offline, secrets: resolved.secrets });
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
@@ -58,7 +64,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     host: spec.value.host,
     root: host.root,
     createdAt: new Date().toISOString(),
-    spec: { path: file, sha256: spec.sha256, git },
+    spec: { path: file, sha256: spec.sha256, git: await git },
     changes,
     digests,
     managed,

@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import type { Accounts } from '../host/accounts.js';
 import type { Change, Step } from '../plan/types.js';
 import type { HostSpec } from '../spec/types.js';
 
@@ -20,6 +21,8 @@ export interface ObserveContext {
   spec: HostSpec;
   /** Addresses of this kind that an earlier apply recorded as reconcile's own. */
   owned: string[];
+  /** The root's users and groups, read once per plan for every kind. */
+  accounts(): Promise<Accounts>;
 }
 
 export interface DiffInput<Observed> {

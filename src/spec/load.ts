@@ -1,17 +1,52 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Document, type Node, type Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { UserError, type Diagnostic } from '../errors.js';
 import type { HostSpec } from './types.js';
 
-/** A parsed spec that keeps its YAML tree, so every later check can point at FILE:LINE:COL. */
-export interface LoadedSpec {
-  path: string;
-  text: string;
-  sha256: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
-  value: HostSpec;
+// `yaml` is loaded only when a spec has to be parsed (not on a cache hit: see cache.ts); its cold
+// start is most of the cost of a converged plan.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = () => (yamlModule ??= require('yaml') as typeof import('yaml'));
+
+/**
+ * A spec and its YAML tree, so every check can point at FILE:LINE:COL. A spec whose checked value
+ * came from the cache parses its tree only when a position is asked for.
+ */
+export class LoadedSpec {
+  private parsed: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
+  readonly sha256: string;
+
+  constructor(
+    readonly path: string,
+    readonly text: string,
+    public value: HostSpec,
+    parsed?: { doc: Document.Parsed; lineCounter: LineCounter },
+  ) {
+    this.sha256 = createHash('sha256').update(text).digest('hex');
+    this.parsed = parsed;
+  }
+
+  get doc(): Document.Parsed {
+    return this.tree().doc;
+  }
+
+  get lineCounter(): LineCounter {
+    return this.tree().lineCounter;
+  }
+
+  private tree() {
+    return (this.parsed ??= parseTree(this.text));
+  }
+}
+
+function parseTree(text: string) {
+  const { LineCounter, parseDocument } = yaml();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  return { doc, lineCounter };
 }
 
 export type PathSegment = string | number;
@@ -27,8 +62,8 @@ export function readSpecFile(path: string): string {
 
 /** Parses YAML; syntax errors come back as diagnostics, never thrown. */
 export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  const tree = parseTree(text);
+  const { doc, lineCounter } = tree;
   const diagnostics: Diagnostic[] = [];
   for (const err of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
@@ -41,8 +76,7 @@ export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagn
     });
   }
   const value = diagnostics.some((d) => d.severity === 'error') ? ({} as HostSpec) : (doc.toJS({ maxAliasCount: 100 }) as HostSpec);
-  const sha256 = createHash('sha256').update(text).digest('hex');
-  return { spec: { path, text, sha256, doc, lineCounter, value }, diagnostics };
+  return { spec: new LoadedSpec(path, text, value, tree), diagnostics };
 }
 
 function firstLine(message: string): string {
@@ -54,6 +88,7 @@ function firstLine(message: string): string {
  * position of the map key, which is where an unknown-key error belongs.
  */
 export function positionOf(spec: LoadedSpec, path: PathSegment[], options: { key?: boolean } = {}): { line: number; col: number } {
+  const { isMap, isSeq, isScalar } = yaml();
   let node: unknown = spec.doc.contents;
   let lastPair: Pair | undefined;
   let best: Node | undefined = isNode(node) ? node : undefined;
@@ -81,7 +116,7 @@ export function positionOf(spec: LoadedSpec, path: PathSegment[], options: { key
 }
 
 function isNode(x: unknown): x is Node {
-  return typeof x === 'object' && x !== null && 'range' in x && !isPair(x);
+  return typeof x === 'object' && x !== null && 'range' in x && !yaml().isPair(x);
 }
 
 export function diagnosticAt(

@@ -17,13 +17,29 @@ export function isSecretRef(v: unknown): v is SecretRef {
 }
 
 /** Every secret reference in the spec with where it stands. */
-export function findSecretRefs(value: unknown, path: PathSegment[] = []): { ref: SecretRef; path: PathSegment[] }[] {
-  if (isSecretRef(value)) return [{ ref: value, path }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => findSecretRefs(v, [...path, i]));
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) => findSecretRefs(v, [...path, k]));
-  }
-  return [];
+export function findSecretRefs(value: unknown): { ref: SecretRef; path: PathSegment[] }[] {
+  const found: { ref: SecretRef; path: PathSegment[] }[] = [];
+  const path: PathSegment[] = []; // one stack, copied only for a hit: specs have thousands of nodes
+  const walk = (v: unknown) => {
+    if (typeof v !== 'object' || v === null) return;
+    if (isSecretRef(v)) {
+      found.push({ ref: v, path: [...path] });
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        walk(v[i]);
+        path.pop();
+      }
+    } else {
+      for (const k in v) {
+        path.push(k);
+        walk((v as Record<string, unknown>)[k]);
+        path.pop();
+      }
+    }
+  };
+  walk(value);
+  return found;
 }
 
 /**

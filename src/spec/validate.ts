@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { diagnosticAt, parseSpec, readSpecFile, type LoadedSpec, type PathSegment } from './load.js';
+import { diagnosticAt, parseSpec, readSpecFile, LoadedSpec, type PathSegment } from './load.js';
+import { readCachedSpec, specCacheKey, writeCachedSpec } from './cache.js';
 import { describePath, schemaDiagnostics } from './schema.js';
 import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
 
@@ -16,7 +17,17 @@ export interface ValidateOptions {
 
 /** Parse, schema, semantic rules and the security lint: every finding is FILE:LINE:COL. */
 export function loadAndValidate(file: string, options: ValidateOptions = {}): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
-  const { spec, diagnostics } = parseSpec(readSpecFile(file), file);
+  const text = readSpecFile(file);
+  const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
+  const cached = readCachedSpec(key);
+  if (cached) return { spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) };
+  const result = check(text, file, options);
+  if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
+  return result;
+}
+
+function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
+  const { spec, diagnostics } = parseSpec(text, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { spec, diagnostics };
   if (spec.value === null || typeof spec.value !== 'object' || Array.isArray(spec.value)) {
     return { spec, diagnostics: [diagnosticAt(spec, [], 'a host spec is a YAML map with at least a "host" key')] };

@@ -1,5 +1,4 @@
 import type { ObserveContext } from '../types.js';
-import { readAccounts } from '../../host/accounts.js';
 import type { FileStat } from '../../host/host.js';
 import { parseExportfsV, type LiveExport } from './parse.js';
 import { addressPath, EXPORTS_FILE } from './diff.js';
@@ -22,7 +21,7 @@ export async function observeExports(ctx: ObserveContext): Promise<ExportsObserv
   const paths = new Set([...(spec.exports ?? []).map((e) => e.path), ...ctx.owned.map(addressPath)]);
   const [file, accounts, live, dirEntries] = await Promise.all([
     host.readText(EXPORTS_FILE),
-    readAccounts(host),
+    ctx.accounts(),
     host.offline ? Promise.resolve(null) : host.exec(['exportfs', '-v'], { timeoutMs: 15_000 }),
     Promise.all([...paths].map(async (p) => [p, await host.lstat(p)] as const)),
   ]);

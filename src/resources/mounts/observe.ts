@@ -1,5 +1,4 @@
 import type { Host } from '../../host/host.js';
-import { readAccounts } from '../../host/accounts.js';
 import { probeMounts } from '../../diagnostics/probe.js';
 import type { HostSpec } from '../../spec/types.js';
 import { sha256 } from '../../apply/ops.js';
@@ -80,7 +79,7 @@ export async function readLiveMounts(host: Host): Promise<LiveMount[]> {
 export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAULT_PROBE_DEADLINE_MS): Promise<MountsObserved> {
   const { host } = ctx;
   const mounts = specMounts(ctx.spec);
-  const [fstab, all, accounts] = await Promise.all([host.readText('/etc/fstab'), readLiveMounts(host), readAccounts(host)]);
+  const [fstab, all, accounts] = await Promise.all([host.readText('/etc/fstab'), readLiveMounts(host), ctx.accounts()]);
   const paths = new Set([
     ...mounts.map((m) => m.path),
     ...ctx.owned.map(pathOfAddress).filter((p): p is string => p !== null),

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// npm run bench [-- N...]: plan and converged-plan times and peak memory of `reconcile` on
+// generated host specs (timezone, N fstab entries, N/10 exports), beside the shell baseline of
+// ../shared/peer-bench (one `cmp` per file) run on the same converged root in the same run.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
+import * as path from 'node:path';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(REPO, 'bin', 'reconcile');
+const PEER = path.resolve(REPO, '..', 'shared', 'peer-bench');
+const WORK = path.join(REPO, 'bench', 'work');
+const SIZES = process.argv.slice(2).map(Number).filter((n) => n >= 10);
+const RUNS = 7;
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+function run(argv, { expect } = {}) {
+  const rssFile = path.join(WORK, 'rss');
+  const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const t0 = performance.now();
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 });
+  const ms = performance.now() - t0;
+  if (expect !== undefined && r.status !== expect) {
+    throw new Error(`${argv.join(' ')}: exit ${r.status}, expected ${expect}\n${r.stderr.slice(0, 2000)}`);
+  }
+  const rssKb = GNU_TIME ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
+  return { ms, rssKb, stdout: r.stdout };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function generate(n) {
+  const dir = path.join(WORK, String(n));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const seed = path.join(dir, 'seed');
+  let peerWork = null;
+  if (existsSync(path.join(PEER, 'gen.mjs'))) {
+    peerWork = path.join(dir, 'peer');
+    spawnSync(process.execPath, [path.join(PEER, 'gen.mjs'), String(n), peerWork], { stdio: 'ignore' });
+    cpSync(path.join(peerWork, 'seed'), seed, { recursive: true, verbatimSymlinks: true });
+  } else {
+    mkdirSync(path.join(seed, 'etc'), { recursive: true });
+    writeFileSync(path.join(seed, 'etc/fstab'), '# /etc/fstab\nUUID=00000000-0000-4000-8000-000000000001 / ext4 errors=remount-ro 0 1\n');
+    writeFileSync(path.join(seed, 'etc/timezone'), 'Etc/UTC\n');
+    symlinkSync('/usr/share/zoneinfo/Etc/UTC', path.join(seed, 'etc/localtime'));
+  }
+  let spec = `host: bench\ntimezone: Asia/Shanghai\nmounts:\n`;
+  for (let i = 1; i <= n; i++) spec += `  - {path: /mnt/share${i}, source: "192.168.1.140:/data/share${i}", type: nfs, options: [nfsvers=3, nolock], state: present}\n`;
+  spec += `exports:\n`;
+  for (let i = 1; i <= Math.floor(n / 10); i++) spec += `  - {path: /srv/export/vol${i}, clients: [{host: 192.168.1.0/24, options: [rw, sync, no_subtree_check]}]}\n`;
+  writeFileSync(path.join(dir, 'host.yaml'), spec);
+  return { dir, seed, spec: path.join(dir, 'host.yaml'), peerWork, resources: 1 + n + Math.floor(n / 10) };
+}
+
+function bench(n) {
+  const g = generate(n);
+  const root = path.join(g.dir, 'root');
+  rmSync(root, { recursive: true, force: true });
+  cpSync(g.seed, root, { recursive: true, verbatimSymlinks: true });
+  const fresh = run(['node', BIN, 'plan', g.spec, '--root', root], { expect: 2 });
+  const apply = run(['node', BIN, 'apply', g.spec, '--root', root, '--yes'], { expect: 0 });
+  const converged = [];
+  for (let i = 0; i < RUNS; i++) converged.push(run(['node', BIN, 'plan', g.spec, '--root', root, '--quiet'], { expect: 0 }));
+  let shell = null;
+  if (g.peerWork) {
+    // The shell loop also compares N/2 unit files: give it a converged copy of them.
+    cpSync(path.join(g.peerWork, 'desired', 'etc', 'systemd'), path.join(root, 'etc', 'systemd'), { recursive: true });
+    const times = [];
+    for (let i = 0; i < RUNS; i++) times.push(run(['bash', path.join(PEER, 'shell', 'check.sh'), g.peerWork, root]).ms);
+    shell = median(times);
+  }
+  return {
+    n,
+    resources: g.resources,
+    planFresh: fresh.ms,
+    apply: apply.ms,
+    planConverged: median(converged.map((r) => r.ms)),
+    rssMb: Math.max(...converged.map((r) => r.rssKb)) / 1024,
+    shell,
+  };
+}
+
+mkdirSync(WORK, { recursive: true });
+const nodeStart = median(Array.from({ length: RUNS }, () => run(['node', '-e', '0']).ms));
+const rows = (SIZES.length ? SIZES : [10, 100, 500]).map(bench);
+const f = (x) => (x === null ? '-' : x.toFixed(0));
+console.log(`\nreconcile ${JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}, node ${process.version}, ${RUNS} runs per median; bare \`node -e 0\` start: ${nodeStart.toFixed(0)} ms\n`);
+console.log('| N | resources | plan (fresh) ms | apply ms | plan (converged) ms, median | peak RSS MiB | shell check.sh ms, median | converged / shell |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.n} | ${r.resources} | ${f(r.planFresh)} | ${f(r.apply)} | ${f(r.planConverged)} | ${r.rssMb.toFixed(0)} | ${f(r.shell)} | ${r.shell ? (r.planConverged / r.shell).toFixed(2) : '-'} |`);
+}
+console.log('\nWorkload: timezone, N fstab entries (NFS, state present), N/10 exports; the shell baseline also compares N/2 unit files (the units kind is not in reconcile yet).');

@@ -1,0 +1,65 @@
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import type { HostSpec } from './types.js';
+import { VERSION } from '../version.js';
+import { SCHEMA_URL } from './schema.js';
+
+/**
+ * Checked specs by content: a converged plan or a drift check on a timer reads the same spec again
+ * and again, and parsing YAML with positions is most of its cost. An entry holds the value and
+ * the warnings of a spec that passed every check; the key covers everything the checks read
+ * (the text, the root whose tzdata was checked, --strict, this version and the schema), so a hit
+ * is the same answer. Errors are never cached. A cache that cannot be read or written is skipped.
+ */
+const MAX_ENTRIES = 200;
+
+export interface CachedSpec {
+  value: HostSpec;
+  warnings: Diagnostic[];
+}
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
+  return path.join(base, 'reconcile', 'specs');
+}
+
+let schemaSha: string | undefined;
+
+export function specCacheKey(text: string, context: { root: string; strict: boolean }): string {
+  schemaSha ??= createHash('sha256').update(readFileSync(SCHEMA_URL)).digest('hex');
+  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, context.root, context.strict])).update('\0').update(text).digest('hex');
+}
+
+export function readCachedSpec(key: string): CachedSpec | undefined {
+  if (process.env.RECONCILE_NO_CACHE) return undefined;
+  try {
+    return JSON.parse(readFileSync(path.join(cacheDir(), `${key}.json`), 'utf8')) as CachedSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedSpec(key: string, entry: CachedSpec): void {
+  if (process.env.RECONCILE_NO_CACHE) return;
+  try {
+    const dir = cacheDir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${key}.json`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(tmp, file);
+    prune(dir);
+  } catch {
+    // A read-only or full home directory only costs speed.
+  }
+}
+
+function prune(dir: string): void {
+  const names = readdirSync(dir);
+  if (names.length <= MAX_ENTRIES) return;
+  const byAge = names.map((n) => ({ n, t: statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
+  for (const { n } of byAge.slice(0, names.length - MAX_ENTRIES)) unlinkSync(path.join(dir, n));
+}
