@@ -135,6 +135,16 @@ describe('reconcile against a temporary root', () => {
     expect(m.stdout).toContain('```diff\n--- a/etc/exports');
   });
 
+  it('doctor reports the host and reconcile state of the root as JSON', async () => {
+    expect((await runCli(['apply', t.spec, '--root', t.root, '--yes'])).exitCode).toBe(0);
+    const r = await runCli(['doctor', '--root', t.root, '--format', 'json', '--interval', '200ms']);
+    expect([0, 2]).toContain(r.exitCode);
+    const report = JSON.parse(r.stdout);
+    expect(report.formatVersion).toBe(1);
+    expect(report.reconcile).toMatchObject({ root: t.root, lockHolder: null, lastApply: { spec: t.spec } });
+    expect(report.mounts.total).toBeGreaterThan(0);
+  });
+
   it('asks for --yes when stdin is not a terminal, and changes nothing', async () => {
     const r = await runCli(['apply', t.spec, '--root', t.root]);
     expect(r.exitCode).toBe(1);

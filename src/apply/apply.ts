@@ -53,7 +53,7 @@ const RUNNERS: Record<string, StepRunner> = Object.assign({}, genericOps, ...KIN
 
 export async function applySpec(file: string, options: ApplyOptions = {}): Promise<ApplyReport> {
   const first = await planSpec(file, options);
-  const lock = await acquireHostLock(first.spec.value, first.host, {
+  const lock = await acquireHostLock(first.spec.value, first.host, first.secrets, {
     host: hostname(),
     pid: process.pid,
     plan: first.plan.spec.sha256.slice(0, 12),

@@ -1,8 +1,33 @@
+import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Host } from '../host/host.js';
 import type { HostSpec } from '../spec/types.js';
+import { refKey } from '../spec/secrets.js';
+import { parseDuration } from '../duration.js';
 import type { HolderInfo, LockHandle } from '../locks/types.js';
+import { STATE_DIR } from './state.js';
 
-/** The host's lock: a local lock file (Redis comes with lock.redis). */
-export async function acquireHostLock(_spec: HostSpec, _host: Host, _holder: HolderInfo): Promise<LockHandle> {
-  return { key: 'none', token: 0, lost: false, assertHeld: async () => {}, release: async () => {} };
+export const LOCAL_LOCK_FILE = `${STATE_DIR}/lock`;
+const DEFAULT_TTL_MS = 10_000;
+const DEFAULT_WAIT_MS = 10 * 60_000;
+
+/**
+ * The host's lock for an apply: a Redis lease (`lock.redis`) shared by every machine that can
+ * reach it, else a lock file in the root's var/lib/reconcile that guards this host alone.
+ * Contention waits up to `lock.wait` and then names the holder.
+ */
+export async function acquireHostLock(spec: HostSpec, host: Host, secrets: ReadonlyMap<string, string>, holder: HolderInfo): Promise<LockHandle> {
+  const lock = spec.lock;
+  const waitMs = lock?.wait !== undefined ? (parseDuration(lock.wait) ?? DEFAULT_WAIT_MS) : DEFAULT_WAIT_MS;
+  if (lock?.redis) {
+    const url = secrets.get(refKey(lock.redis));
+    if (url === undefined) throw new Error('internal: lock.redis was not resolved');
+    const { createRedisHostLock } = await import('../locks/redis.js');
+    const ttlMs = lock.ttl !== undefined ? (parseDuration(lock.ttl) ?? DEFAULT_TTL_MS) : DEFAULT_TTL_MS;
+    return createRedisHostLock(url, { ttlMs, hostName: spec.host }).acquire({ waitMs, holder });
+  }
+  const file = host.resolve(LOCAL_LOCK_FILE);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const { createLocalHostLock } = await import('../locks/local.js');
+  return createLocalHostLock(file).acquire({ waitMs, holder });
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { LockError } from '../locks/types.js';
 import { VERSION } from '../version.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> 
   validate: { load: async () => (await import('./validate.js')).validateCommand, about: 'check specs: schema, rules, security lint' },
   plan: { load: async () => (await import('./plan.js')).planCommand, about: 'show what apply would change (exit 0 in sync, 2 changes)' },
   apply: { load: async () => (await import('./apply.js')).applyCommand, about: 'make the host match the spec, then prove it' },
+  doctor: { load: async () => (await import('./doctor.js')).doctorCommand, about: 'diagnose the host: disk IO, stale mounts, stuck processes, failed units' },
 };
 
 const HELP = `usage: reconcile COMMAND [options]
@@ -39,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await entry.load())(rest);
   } catch (e) {
-    if (e instanceof UserError || (e instanceof Error && /^Lock(Busy|Lost|Backend)?Error$/.test(e.name))) {
+    if (e instanceof UserError || e instanceof LockError) {
       process.stderr.write(`${e.message}\n`);
       return 1;
     }

@@ -74,6 +74,8 @@ export interface DoctorReport {
   dState: DStateProcess[];
   units: UnitsSection;
   replication: { status: 'not configured' };
+  /** reconcile's own state on this host: the last apply and who holds the apply lock now. */
+  reconcile?: { root: string; lastApply: { at: string; spec: string; commit: string | null } | null; lockHolder: { host: string; pid: number; plan?: string; since: string } | null };
   /** What could not be looked at, and why; not problems of the host. */
   notes: string[];
   findings: Finding[];
@@ -235,6 +237,11 @@ export function renderDoctorText(r: DoctorReport): string {
     for (const l of u.lastLog) out.push(`    | ${l}`);
   }
   out.push(`REPLICATION: ${r.replication.status}`);
+  if (r.reconcile) {
+    const last = r.reconcile.lastApply;
+    const lock = r.reconcile.lockHolder;
+    out.push(`RECONCILE (root ${r.reconcile.root}): last apply ${last ? `${last.at} of ${last.spec}${last.commit ? ` at ${last.commit.slice(0, 12)}` : ''}` : 'never'}; apply lock ${lock ? `held by ${lock.host} pid ${lock.pid} since ${lock.since}` : 'free'}`);
+  }
   if (r.notes.length > 0) {
     out.push('');
     out.push('NOTES');
@@ -251,9 +258,9 @@ export function renderDoctorJson(r: DoctorReport): string {
   return JSON.stringify(r, null, 2) + '\n';
 }
 
-/** Exit status a CLI may use: 0 all ok, 1 a warning, 2 something critical. */
+/** The CLI contract: 0 healthy, 2 something needs attention (a warning or worse); 1 is for errors of doctor itself. */
 export function doctorExitCode(r: DoctorReport): number {
-  return r.findings.some((f) => f.severity === 'crit') ? 2 : r.findings.some((f) => f.severity === 'warn') ? 1 : 0;
+  return r.findings.some((f) => f.severity !== 'ok') ? 2 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     for (const address of out.managed) managed[address] = kind.name;
     warnings.push(...(out.warnings ?? []));
   });
-  checkSharedSteps(changes);
+  orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
 
   const plan: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -85,21 +85,22 @@ function checkHostname(spec: LoadedSpec, host: Host): void {
   throw new UserError(`${spec.path}: this spec is for host "${want}" but this machine is "${mine}" (give --root DIR to plan against another root)`);
 }
 
-/** Steps shared by several changes (one write of /etc/exports, one daemon-reload) must agree. */
-function checkSharedSteps(changes: Change[]): void {
-  const byId = new Map<string, string>();
-  for (const step of changes.flatMap((c) => c.steps)) {
-    const json = JSON.stringify(step);
-    const seen = byId.get(step.id);
-    if (seen !== undefined && seen !== json) throw new Error(`internal: two different steps share the id ${step.id}`);
-    byId.set(step.id, json);
-  }
-}
-
-/** The plan's steps once each, in an order that honours every `after` (stable otherwise). */
+/**
+ * The plan's steps once each, in an order that honours every `after` (stable otherwise). Steps
+ * shared by several changes (one write of /etc/exports, one daemon-reload) must be identical.
+ */
 export function orderSteps(changes: Change[]): Step[] {
   const steps = new Map<string, Step>();
-  for (const s of changes.flatMap((c) => c.steps)) if (!steps.has(s.id)) steps.set(s.id, s);
+  const json = new Map<string, string>();
+  for (const s of changes.flatMap((c) => c.steps)) {
+    const text = JSON.stringify(s);
+    const seen = json.get(s.id);
+    if (seen !== undefined && seen !== text) throw new Error(`internal: two different steps share the id ${s.id}`);
+    if (seen === undefined) {
+      json.set(s.id, text);
+      steps.set(s.id, s);
+    }
+  }
   const ordered: Step[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (s: Step) => {

@@ -29,5 +29,6 @@ export interface HostSpec {
   nfsServer?: { mountdPort?: number };
   mounts?: MountSpec[];
   watchdog?: { stepTimeout?: string };
+  lock?: { redis?: SecretRef; ttl?: string; wait?: string };
   [key: string]: unknown;
 }

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { genericOps } from '../../src/apply/ops.js';
 import { Host } from '../../src/host/host.js';
-import type { Change, Step } from '../../src/plan/types.js';
+import { readAccounts } from '../../src/host/accounts.js';
+import { orderSteps } from '../../src/plan/planner.js';
+import type { Change } from '../../src/plan/types.js';
 import type { HostSpec } from '../../src/spec/types.js';
 import { createMountsKind, type MountSpec } from '../../src/resources/mounts/index.js';
 import { parseMountinfo } from '../../src/resources/mounts/mountinfo.js';
@@ -14,7 +16,7 @@ const ops = { ...genericOps, ...kind.ops! };
 
 export async function plan(host: Host, mounts: MountSpec[], owned: string[] = [], secrets: Record<string, string> = {}): Promise<MountsDiffOutput> {
   const spec = { host: 'test', mounts } as HostSpec;
-  const observed = await kind.observe({ host, spec, owned });
+  const observed = await kind.observe({ host, spec, owned, accounts: () => readAccounts(host) });
   return kind.diff({ spec, observed, owned, offline: host.offline, secrets: new Map(Object.entries(secrets)) }) as MountsDiffOutput;
 }
 
@@ -24,35 +26,15 @@ export interface Ran {
   error?: Error;
 }
 
-/** Runs the changes' steps as the applier would: dedup by id (identical or fail), `after` order, stop at the first failure. */
+/** Runs the changes' steps as the applier does (its own ordering), stopping at the first failure. */
 export async function apply(host: Host, changes: Change[]): Promise<Ran[]> {
-  const byId = new Map<string, Step>();
-  for (const c of changes) {
-    for (const s of c.steps) {
-      const prev = byId.get(s.id);
-      if (prev && JSON.stringify(prev) !== JSON.stringify(s)) throw new Error(`steps with id ${s.id} differ`);
-      byId.set(s.id, s);
-    }
-  }
-  const done = new Set<string>();
-  const order: Step[] = [];
-  const visit = (s: Step, stack: string[] = []) => {
-    if (done.has(s.id)) return;
-    if (stack.includes(s.id)) throw new Error(`cycle at ${s.id}`);
-    for (const a of s.after ?? []) {
-      const dep = byId.get(a);
-      if (dep) visit(dep, [...stack, s.id]);
-    }
-    done.add(s.id);
-    order.push(s);
-  };
-  for (const s of byId.values()) visit(s);
+  const order = orderSteps(changes);
   const ran: Ran[] = [];
   for (const s of order) {
     const runner = ops[s.op];
     if (!runner) throw new Error(`no runner for ${s.op}`);
     try {
-      ran.push({ id: s.id, outcome: await runner(s, { host, timeoutMs: 20_000 }) });
+      ran.push({ id: s.id, outcome: await runner(s, { host, timeoutMs: 20_000, secrets: new Map() }) });
     } catch (e) {
       ran.push({ id: s.id, error: e as Error });
       break;
