@@ -109,8 +109,13 @@ export function orderSteps(changes: Change[]): Step[] {
     if (st === 'visiting') throw new Error(`internal: steps depend on each other in a cycle at ${s.id}`);
     state.set(s.id, 'visiting');
     for (const dep of s.after ?? []) {
-      const d = steps.get(dep);
-      if (d) visit(d);
+      if (dep.endsWith('*')) {
+        const prefix = dep.slice(0, -1);
+        for (const d of steps.values()) if (d.id !== s.id && d.id.startsWith(prefix)) visit(d);
+      } else {
+        const d = steps.get(dep);
+        if (d) visit(d);
+      }
     }
     state.set(s.id, 'done');
     ordered.push(s);

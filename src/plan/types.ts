@@ -27,7 +27,10 @@ export interface Step {
   op: string;
   /** What a human reads in the plan and the progress line. */
   title: string;
-  /** Ids of steps that must run first (when they are in the plan). */
+  /**
+   * Ids of steps that must run first (when they are in the plan); `file:*` stands for every step
+   * whose id starts with `file:`, so a shared step (one daemon-reload) can name all writes.
+   */
   after?: string[];
   /** Only meaningful on a live host (systemd manager, exportfs, timedatectl): skipped under --root. */
   live?: boolean;

@@ -28,7 +28,46 @@ export interface HostSpec {
   exports?: ExportSpec[];
   nfsServer?: { mountdPort?: number };
   mounts?: MountSpec[];
+  units?: UnitSpec[];
+  postgres?: PostgresSpec;
+  migrations?: MigrationsSpec[];
+  ignoreDrift?: { address: string; until: string; reason: string }[];
   watchdog?: { stepTimeout?: string };
   lock?: { redis?: SecretRef; ttl?: string; wait?: string };
   [key: string]: unknown;
+}
+
+export interface UnitSpec {
+  name: string;
+  content?: string;
+  dropins?: Record<string, string>;
+  exclusiveDropins?: boolean;
+  enabled?: boolean;
+  masked?: boolean;
+  state?: 'running' | 'stopped' | 'absent';
+  onChange?: 'restart' | 'reload';
+}
+
+export type PostgresInstanceSpec =
+  | { version: number; cluster: string }
+  | { dataDir: string; port?: number; bin?: string; socketDir?: string; osUser?: string; control?: 'pg_ctl' | 'systemd'; version?: number };
+
+export interface PostgresSpec {
+  instance: PostgresInstanceSpec;
+  role: 'primary' | 'standby';
+  settings?: Record<string, string | number | boolean>;
+  users?: { name: string; replication?: boolean; login?: boolean; password?: SecretRef }[];
+  hba?: { type: string; database: string; user: string; address?: string; method: string; options?: string }[];
+  slots?: string[];
+  primary?: { host: string; port?: number; user: string; password: SecretRef; slot?: string };
+  restoreCommand?: string;
+}
+
+export interface MigrationsSpec {
+  name: string;
+  database: SecretRef;
+  dir: string;
+  target?: string;
+  allowOutOfOrder?: boolean;
+  stamp?: string;
 }
