@@ -17,6 +17,7 @@ import { refKey } from '../../spec/secrets.js';
 import { sha256 } from '../../apply/ops.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
+import { daemonReloadStep } from '../systemd.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
@@ -361,6 +362,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       const firstMountish = steps.findIndex((s) => s.id === `dir:${p.path}` || s.op === 'mounts.remount');
       const at = firstMountish < 0 ? steps.length : firstMountish;
       steps = [...steps.slice(0, at), { ...fstabStep }, ...steps.slice(at)];
+      if (observed.systemd) steps.push(daemonReloadStep());
     }
     changes.push({
       address: p.address,

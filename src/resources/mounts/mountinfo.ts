@@ -1,29 +1,20 @@
 import type { LiveMount } from './types.js';
-import { decodeField } from './fstab.js';
+import { parseMountInfo } from '../../diagnostics/mounts.js';
 
-/** Parses /proc/self/mountinfo (proc(5)); mount points are left as the machine's real paths. */
+/** /proc/self/mountinfo (proc(5)) in the kind's shape; mount points are the machine's real paths. */
 export function parseMountinfo(text: string): LiveMount[] {
-  const out: LiveMount[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (sep < 0 || f.length < sep + 3) continue;
-    const realPath = decodeField(f[4]!);
-    out.push({
-      id: Number(f[0]),
-      parent: Number(f[1]),
-      majmin: f[2]!,
-      root: decodeField(f[3]!),
-      path: realPath,
-      realPath,
-      mountOptions: f[5]!.split(','),
-      fsType: decodeField(f[sep + 1]!),
-      source: decodeField(f[sep + 2]!),
-      superOptions: (f[sep + 3] ?? '').split(',').filter(Boolean),
-    });
-  }
-  return out;
+  return parseMountInfo(text).map((m) => ({
+    id: m.id,
+    parent: m.parentId,
+    majmin: m.device,
+    root: m.root,
+    path: m.mountPoint,
+    realPath: m.mountPoint,
+    mountOptions: m.options.split(','),
+    fsType: m.fstype,
+    source: m.source,
+    superOptions: m.superOptions.split(',').filter(Boolean),
+  }));
 }
 
 /** A real path as the host (rooted at `root`) names it; null when outside the root. */

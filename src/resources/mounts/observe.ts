@@ -1,5 +1,4 @@
 import type { Host } from '../../host/host.js';
-import { probeMounts } from '../../diagnostics/probe.js';
 import type { HostSpec } from '../../spec/types.js';
 import { sha256 } from '../../apply/ops.js';
 import type { ObserveContext } from '../types.js';
@@ -79,7 +78,12 @@ export async function readLiveMounts(host: Host): Promise<LiveMount[]> {
 export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAULT_PROBE_DEADLINE_MS): Promise<MountsObserved> {
   const { host } = ctx;
   const mounts = specMounts(ctx.spec);
-  const [fstab, all, accounts] = await Promise.all([host.readText('/etc/fstab'), readLiveMounts(host), ctx.accounts()]);
+  const [fstab, all, accounts, systemd] = await Promise.all([
+    host.readText('/etc/fstab'),
+    readLiveMounts(host),
+    ctx.accounts(),
+    host.offline ? false : host.exists('/run/systemd/system'),
+  ]);
   const paths = new Set([
     ...mounts.map((m) => m.path),
     ...ctx.owned.map(pathOfAddress).filter((p): p is string => p !== null),
@@ -91,7 +95,7 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
     if (m) live[p] = m;
   }
   const facts = await gatherSourceFacts(host, all, mounts, Object.values(live));
-  const probed = await probeMounts(Object.values(live).map((m) => m.realPath), probeDeadlineMs);
+  const probed = await host.probeMounts(Object.values(live).map((m) => m.realPath), probeDeadlineMs);
   const probes: MountsObserved['probes'] = {};
   for (const m of Object.values(live)) probes[m.path] = probed.get(m.realPath)!;
 
@@ -109,5 +113,5 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
   );
   const users: Record<string, number> = Object.fromEntries(accounts.users);
   const groups: Record<string, number> = Object.fromEntries(accounts.groups);
-  return { fstab, live, probes, credentials, accounts: { users, groups }, ...facts };
+  return { fstab, live, probes, credentials, accounts: { users, groups }, ...facts, ...(systemd ? { systemd } : {}) };
 }

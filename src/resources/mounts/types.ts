@@ -70,6 +70,8 @@ export interface MountsObserved extends Partial<SourceFacts> {
   /** Credentials files by host path. */
   credentials?: Record<string, FileFacts | null>;
   accounts?: { users: Record<string, number>; groups: Record<string, number> };
+  /** A live host whose systemd must re-read fstab (systemd-fstab-generator) after it changes. */
+  systemd?: boolean;
 }
 
 /** A mount as it should be, after names and secrets are resolved: what steps carry. */
