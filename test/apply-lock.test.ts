@@ -44,6 +44,15 @@ describe('apply takes the host lock', () => {
   });
 });
 
+describe('two applies at once', () => {
+  it('serialise on the local lock: both succeed, exactly one changes the host', async () => {
+    const [a, b] = await Promise.all([runCli(['apply', t.spec, '--root', t.root, '--yes']), runCli(['apply', t.spec, '--root', t.root, '--yes'])]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    expect([a.stdout, b.stdout].filter((o) => o.includes('in sync, nothing to change'))).toHaveLength(1);
+    expect(readdirSync(path.join(t.root, 'var/lib/reconcile/journal'))).toHaveLength(1);
+  });
+});
+
 describe('apply with lock.redis', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   beforeAll(async () => {

@@ -7,6 +7,10 @@ import { renderApplyJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
+import { setActivity, watchSelf } from '../diagnostics/watchdog.js';
+
+/** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
+const MAX_EVENT_LOOP_STALL_MS = 60_000;
 
 export const APPLY_HELP = `usage: reconcile apply SPEC|PLANFILE [--root DIR] [--yes] [--allow-destructive] [--format text|json]
 
@@ -44,6 +48,9 @@ export async function applyCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
+  // A supervisor (systemd Restart=) can take over from a process that hangs itself.
+  const selfWatch = watchSelf({ maxStallMs: MAX_EVENT_LOOP_STALL_MS });
+  setActivity(`apply ${specFile}: planning`);
   const interactive = !!process.stdin.isTTY;
   const report = await applySpec(specFile, {
     root,
@@ -51,13 +58,13 @@ export async function applyCommand(argv: string[]): Promise<number> {
     allowDestructive: values['allow-destructive'],
     signal: controller.signal,
     confirm: savedPlan || values.yes ? undefined : (plan) => confirm(plan, interactive, style),
-    onStep: process.stderr.isTTY && !values.quiet && format === 'text'
-      ? ({ index, total, step, result }) => {
-          if (result) process.stderr.write(` ${result.status} (${result.durationMs} ms)\n`);
-          else process.stderr.write(`[${index + 1}/${total}] ${step.title} ...`);
-        }
-      : undefined,
-  });
+    onStep: ({ index, total, step, result }) => {
+      if (!result) setActivity(`apply ${specFile}: step ${index + 1}/${total}: ${step.title}`);
+      if (!process.stderr.isTTY || values.quiet || format !== 'text') return;
+      if (result) process.stderr.write(` ${result.status} (${result.durationMs} ms)\n`);
+      else process.stderr.write(`[${index + 1}/${total}] ${step.title} ...`);
+    },
+  }).finally(() => selfWatch.stop());
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
   return report.ok ? 0 : 1;
 }

@@ -10,6 +10,11 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> 
   plan: { load: async () => (await import('./plan.js')).planCommand, about: 'show what apply would change (exit 0 in sync, 2 changes)' },
   apply: { load: async () => (await import('./apply.js')).applyCommand, about: 'make the host match the spec, then prove it' },
   doctor: { load: async () => (await import('./doctor.js')).doctorCommand, about: 'diagnose the host: disk IO, stale mounts, stuck processes, failed units' },
+  db: { load: async () => (await import('./db.js')).dbCommand, about: 'db inspect SPEC [NAME]: tables and columns of a migrations entry\'s database' },
+  drift: { load: async () => (await import('./drift.js')).driftCommand, about: 'report drift from the spec, once or --every DURATION (exit 0 none, 2 drift)' },
+  facts: { load: async () => (await import('./facts.js')).factsCommand, about: 'record what plan observes, for plan --facts on another machine' },
+  review: { load: async () => (await import('./review.js')).reviewCommand, about: 'risk of the spec changes since a git ref (exit 2 when risky)' },
+  pull: { load: async () => (await import('./pull.js')).pullCommand, about: "fetch a git repo, plan or --apply this host's spec at a ref" },
 };
 
 const HELP = `usage: reconcile COMMAND [options]

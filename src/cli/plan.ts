@@ -8,12 +8,13 @@ import { styleFor } from '../render/style.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
 
-export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR] [--format text|json|markdown] [--out PLANFILE] [--strict]
+export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
 
 Observes the host, compares it with the spec and prints what apply would change: unified diffs,
 steps, and the risk of each change. Nothing on the host is changed.
   --root DIR       DIR is the host's /: files are read under it; live-only actions are shown as skipped
   --format FORMAT  text (default), json (versioned, stable) or markdown (for a pull-request comment)
+  --facts SNAPSHOT plan against facts recorded on the host by \`reconcile facts\` (CI), not this machine
   --out PLANFILE   save the plan; \`reconcile apply PLANFILE\` refuses it if the host changed since
   --strict         security lint findings are errors
 exit 0 in sync · 2 changes pending · 1 error`;
@@ -24,6 +25,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     format: { type: 'string' },
     out: { type: 'string' },
     strict: { type: 'boolean' },
+    facts: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${PLAN_HELP}\n`);
@@ -31,13 +33,23 @@ export async function planCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UserError(`reconcile plan: expected one SPEC, got ${positionals.length} (see reconcile plan --help)`);
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
-  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict });
+  if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
+  const host = values.facts ? await replayingHost(values.facts) : undefined;
+  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host });
   if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
   const text =
     format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan, styleFor(process.stdout, !!values['no-color']), { verbose: values.verbose });
   if (!values.quiet || format !== 'text') process.stdout.write(text);
   if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
   return plan.changes.length ? 2 : 0;
+}
+
+async function replayingHost(file: string) {
+  const { parseFacts, ReplayingHost } = await import('../host/facts.js');
+  const text = await fsp.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: cannot read facts snapshot (${e.code ?? e.message})`);
+  });
+  return new ReplayingHost(parseFacts(text, file), file);
 }
 
 async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {

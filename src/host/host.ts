@@ -2,6 +2,10 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
+import { UserError } from '../errors.js';
+import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from '../diagnostics/mounts.js';
+import { probeMounts, type ProbeResult } from '../diagnostics/probe.js';
+import { hostname as osHostname } from 'node:os';
 
 export interface FileStat {
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -29,10 +33,40 @@ export class Host {
   /** True under --root: live-only actions (systemd manager, exportfs, timedatectl) are skipped. */
   readonly offline: boolean;
   backup: BackupHook | undefined;
+  /** How long a network or FUSE mount may take to answer before a path on it counts as stale. */
+  probeDeadlineMs = 5_000;
+  private mounts: Promise<MountInfo[]> | undefined;
+  private readonly probes = new Map<string, Promise<string | null>>();
 
   constructor(root = '/') {
     this.root = path.resolve(root);
     this.offline = this.root !== '/';
+  }
+
+  /**
+   * Refuses a path on a network or FUSE mount that does not answer. A `stat` on a dead NFS server
+   * blocks in the kernel with no timeout and would hang this process, so such a mount is probed
+   * once, in a child process with a deadline, before any file work on it here.
+   */
+  private async guard(real: string): Promise<void> {
+    const mounts = await (this.mounts ??= readMountInfo().catch(() => []));
+    const m = mountOf(real, mounts);
+    if (!m || !mayHang(m)) return;
+    let probe = this.probes.get(m.mountPoint);
+    if (!probe) {
+      probe = probeMounts([m.mountPoint], this.probeDeadlineMs).then((r) => {
+        const result = r.get(m.mountPoint);
+        return result?.ok ? null : (result?.error ?? 'no answer');
+      });
+      this.probes.set(m.mountPoint, probe);
+    }
+    const error = await probe;
+    if (error !== null) {
+      const server = serverOf(m);
+      throw new UserError(
+        `${real} is on the mount ${m.mountPoint} (${m.fstype} from ${m.source}${server ? `, server ${server}` : ''}), which does not answer (${error}); not touching it. Check the server, or detach it with umount -f / umount -l`,
+      );
+    }
   }
 
   /** The real path of a host path. */
@@ -43,8 +77,10 @@ export class Host {
   }
 
   async read(hostPath: string): Promise<Buffer | null> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
     try {
-      return await fsp.readFile(this.resolve(hostPath));
+      return await fsp.readFile(real);
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -70,8 +106,10 @@ export class Host {
   }
 
   async lstat(hostPath: string): Promise<FileStat | null> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
     try {
-      return toStat(await fsp.lstat(this.resolve(hostPath)));
+      return toStat(await fsp.lstat(real));
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -79,8 +117,10 @@ export class Host {
   }
 
   async readlink(hostPath: string): Promise<string | null> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
     try {
-      return await fsp.readlink(this.resolve(hostPath));
+      return await fsp.readlink(real);
     } catch (e) {
       if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EINVAL') return null;
       throw e;
@@ -92,8 +132,10 @@ export class Host {
   }
 
   async readdir(hostPath: string): Promise<string[] | null> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
     try {
-      return await fsp.readdir(this.resolve(hostPath));
+      return await fsp.readdir(real);
     } catch (e) {
       if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
       throw e;
@@ -107,6 +149,7 @@ export class Host {
   async writeFile(hostPath: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
     const real = this.resolve(hostPath);
     const dir = path.dirname(real);
+    await this.guard(real);
     await fsp.mkdir(dir, { recursive: true });
     const prevStat = await this.lstat(hostPath);
     const previous = prevStat?.type === 'file' ? await this.read(hostPath) : null;
@@ -140,6 +183,7 @@ export class Host {
   async symlink(hostPath: string, target: string): Promise<void> {
     const real = this.resolve(hostPath);
     const dir = path.dirname(real);
+    await this.guard(real);
     await fsp.mkdir(dir, { recursive: true });
     const prevStat = await this.lstat(hostPath);
     if (prevStat?.type === 'dir') throw new Error(`${hostPath} is a directory, not replacing it with a symlink`);
@@ -158,6 +202,7 @@ export class Host {
   /** Creates a directory (and parents) and sets mode and owner on the last one. */
   async ensureDir(hostPath: string, options: WriteOptions = {}): Promise<void> {
     const real = this.resolve(hostPath);
+    await this.guard(real);
     await fsp.mkdir(real, { recursive: true, mode: options.mode ?? 0o755 });
     if (options.uid !== undefined || options.gid !== undefined) await fsp.chown(real, options.uid ?? -1, options.gid ?? -1);
     if (options.mode !== undefined) await fsp.chmod(real, options.mode);
@@ -173,8 +218,10 @@ export class Host {
 
   /** Removes a directory only when it is empty; says whether it did. */
   async removeDirIfEmpty(hostPath: string): Promise<boolean> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
     try {
-      await fsp.rmdir(this.resolve(hostPath));
+      await fsp.rmdir(real);
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -185,6 +232,16 @@ export class Host {
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
     return exec(argv, options);
+  }
+
+  /** Stale-mount probes of real paths (a child process with a deadline); a method so facts can record it. */
+  probeMounts(realPaths: string[], deadlineMs: number): Promise<Map<string, ProbeResult>> {
+    return probeMounts(realPaths, deadlineMs);
+  }
+
+  /** This machine's name; a method so a replayed facts snapshot can answer with the recorded one. */
+  hostname(): string {
+    return osHostname();
   }
 }
 

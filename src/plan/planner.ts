@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
@@ -9,6 +8,7 @@ import type { LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, type State } from '../apply/state.js';
 import { KINDS } from '../resources/registry.js';
 import { gitInfo } from './git.js';
+import { acknowledgeDrift } from '../drift/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan, type Step } from './types.js';
 import { VERSION } from '../version.js';
 
@@ -16,6 +16,10 @@ export interface PlanOptions {
   root?: string;
   strict?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Observe through this Host instead of the machine (a facts snapshot replayed, or recorded). */
+  host?: Host;
+  /** When ignoreDrift entries are judged (tests); now by default. */
+  now?: Date;
 }
 
 export interface PlanResult {
@@ -28,13 +32,13 @@ export interface PlanResult {
 
 /** Load and check the spec, observe the host once per kind, diff: the plan and what it came from. */
 export async function planSpec(file: string, options: PlanOptions = {}): Promise<PlanResult> {
-  const root = options.root ?? '/';
+  const root = options.host?.root ?? options.root ?? '/';
   // git runs in its own process while the spec is checked and the host observed.
   const git = gitInfo(file).catch(() => null);
   const { spec, diagnostics } = loadAndValidate(file, { root, strict: options.strict });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
-  const host = new Host(root);
+  const host = options.host ?? new Host(root);
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
@@ -43,7 +47,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   let accounts: Promise<Accounts> | undefined;
   const sharedAccounts = () => (accounts ??= readAccounts(host));
   const owned = KINDS.map((k) => ownedOfKind(state, k.name));
-  const observed = await Promise.all(KINDS.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts })));
+  const observed = await Promise.all(KINDS.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
 
   const changes: Change[] = [];
   const digests: Record<string, string> = {};
@@ -56,6 +60,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     for (const address of out.managed) managed[address] = kind.name;
     warnings.push(...(out.warnings ?? []));
   });
+  warnings.push(...acknowledgeDrift(changes, spec.value.ignoreDrift, options.now ?? new Date()));
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
 
   const plan: Plan = {
@@ -79,7 +84,7 @@ export function digest(value: unknown): string {
 
 function checkHostname(spec: LoadedSpec, host: Host): void {
   if (host.offline) return;
-  const mine = hostname();
+  const mine = host.hostname();
   const want = spec.value.host;
   if (want === mine || want.split('.')[0] === mine.split('.')[0]) return;
   throw new UserError(`${spec.path}: this spec is for host "${want}" but this machine is "${mine}" (give --root DIR to plan against another root)`);

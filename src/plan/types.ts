@@ -49,6 +49,11 @@ export interface Change {
   steps: Step[];
   /** Extra facts for the reader (display only). */
   notes?: string[];
+  /**
+   * Set when the spec's ignoreDrift acknowledges this change until a date: drift checks do not
+   * count it, but it is still a pending change that apply makes (display only otherwise).
+   */
+  acknowledged?: { until: string; reason: string };
 }
 
 export interface SpecRef {

@@ -24,6 +24,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     for (const c of plan.changes) {
       out.push(`<details><summary><code>${escapeHtml(c.address)}</code>: ${c.action} (${c.risk})</summary>`, '');
       out.push(escapeHtml(c.summary), '');
+      if (c.acknowledged) out.push(`*Acknowledged drift until ${c.acknowledged.until}: ${escapeHtml(c.acknowledged.reason)}*`, '');
       if (c.diff) out.push(fence(c.diff, 'diff'), '');
       if (c.steps.length) {
         out.push('Steps:', '');

@@ -30,6 +30,7 @@ export function renderPlanText(plan: Plan, style: Style, options: { verbose?: bo
     out.push('');
     out.push(`${style.bold(`${ACTION_MARK[c.action] ?? '?'} ${c.address}`)}  ${c.action}, risk ${riskLabel(c.risk, style)}`);
     out.push(`  ${c.summary}`);
+    if (c.acknowledged) out.push(`  ${style.dim(`acknowledged drift until ${c.acknowledged.until}: ${c.acknowledged.reason}`)}`);
     for (const n of c.notes ?? []) out.push(`  ${style.dim(`note: ${n}`)}`);
     if (c.diff) out.push(colorDiff(c.diff.replace(/\n$/, ''), style).replace(/^/gm, '    '));
     for (const s of c.steps) out.push(`  ${style.dim(`step: ${s.title}${s.live && plan.root !== '/' ? ' (live host only: skipped under --root)' : ''}`)}`);

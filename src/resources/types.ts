@@ -23,6 +23,10 @@ export interface ObserveContext {
   owned: string[];
   /** The root's users and groups, read once per plan for every kind. */
   accounts(): Promise<Accounts>;
+  /** The spec file: paths in the spec that are relative to it (migrations' `dir`) resolve from here. */
+  specPath?: string;
+  /** Resolved secret references, as in DiffInput: for kinds that must connect to observe (migrations). */
+  secrets?: ReadonlyMap<string, string>;
 }
 
 export interface DiffInput<Observed> {

@@ -5,6 +5,8 @@ import { diagnosticAt, parseSpec, readSpecFile, LoadedSpec, type PathSegment } f
 import { readCachedSpec, specCacheKey, writeCachedSpec } from './cache.js';
 import { describePath, schemaDiagnostics } from './schema.js';
 import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
+import { unitDiagnostics } from '../resources/units/verify.js';
+import { migrationFileDiagnostics } from '../resources/migrations/validate.js';
 
 export const SUPPORTED_API_VERSION = 'reconcile/v1';
 
@@ -20,10 +22,16 @@ export function loadAndValidate(file: string, options: ValidateOptions = {}): { 
   const text = readSpecFile(file);
   const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
   const cached = readCachedSpec(key);
-  if (cached) return { spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) };
+  if (cached) return withMigrationFiles({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
   const result = check(text, file, options);
   if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
-  return result;
+  return withMigrationFiles(result);
+}
+
+/** Migration files change without the spec's text changing: checked on every load, never cached. */
+function withMigrationFiles(r: { spec: LoadedSpec; diagnostics: Diagnostic[] }): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
+  if (r.diagnostics.some((d) => d.severity === 'error') || !r.spec.value.migrations?.length) return r;
+  return { spec: r.spec, diagnostics: [...r.diagnostics, ...migrationFileDiagnostics(r.spec)] };
 }
 
 function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
@@ -94,6 +102,7 @@ function semanticRules(spec: LoadedSpec, options: ValidateOptions): Diagnostic[]
       });
     });
   });
+  out.push(...unitDiagnostics(spec));
   return out;
 }
 

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { Host } from '../host/host.js';
+import { planSpec } from '../plan/planner.js';
+import { applySpec } from '../apply/apply.js';
+import { checkFastForward, checkoutRef, locateSpec, readPullState, repoId, writePullState } from '../pull/pull.js';
+import { renderApplyText, renderPlanText } from '../render/text.js';
+import { renderApplyJson, renderPlanJson } from '../render/json.js';
+import { styleFor } from '../render/style.js';
+import { UserError } from '../errors.js';
+import { oneOf, parse } from './args.js';
+
+export const PULL_HELP = `usage: reconcile pull REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME]
+                      [--apply] [--allow-rewind] [--allow-destructive] [--format text|json]
+
+Clones or fetches REPO (a path or any URL git accepts) into a cache under var/lib/reconcile/pull,
+checks out REF detached and plans this host's spec, or applies it with --apply (no confirmation:
+--yes is implied). A REF that is not a fast-forward of the last commit pull applied is refused.
+  --ref REF            branch, tag or commit (default main)
+  --path TEMPLATE      the spec in the repository; {hostname} is this host's name (default hosts/{hostname}.yaml)
+  --root DIR           DIR is the host's /: the cache, state and every managed file live under it
+  --host NAME          the name for {hostname} (default: this machine's hostname)
+  --apply              apply the spec; the commit is recorded in var/lib/reconcile/pull-state.json
+  --allow-rewind       accept a REF that does not descend from the last applied commit
+  --allow-destructive  allow changes whose risk is destructive (with --apply)
+exit: plan 0 in sync · 2 changes pending · 1 error; --apply 0 converged · 1 error`;
+
+export async function pullCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('pull', argv, {
+    ref: { type: 'string' },
+    path: { type: 'string' },
+    root: { type: 'string' },
+    host: { type: 'string' },
+    apply: { type: 'boolean' },
+    'allow-rewind': { type: 'boolean' },
+    'allow-destructive': { type: 'boolean' },
+    format: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(`${PULL_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError(`reconcile pull: expected one REPO, got ${positionals.length} (see reconcile pull --help)`);
+  const format = oneOf('pull', 'format', values.format, ['text', 'json'] as const, 'text');
+  const repo = positionals[0]!;
+  const ref = values.ref ?? 'main';
+  const template = values.path ?? 'hosts/{hostname}.yaml';
+  const host = new Host(values.root ?? '/');
+  const name = values.host ?? hostname();
+
+  const { dir, commit } = await checkoutRef(host, repo, ref);
+  const spec = locateSpec(dir, template, name);
+  const rewind = await checkFastForward(host, dir, await readPullState(host), commit, ref, !!values['allow-rewind']);
+  if (rewind && !values.quiet) process.stderr.write(`reconcile pull: ${rewind}\n`);
+  if (!values.quiet) process.stderr.write(`reconcile pull: ${repoId(repo)} ${ref} at ${commit.slice(0, 12)}: ${path.relative(dir, spec)}\n`);
+  const style = styleFor(process.stdout, !!values['no-color']);
+
+  if (!values.apply) {
+    const { plan } = await planSpec(spec, { root: values.root });
+    process.stdout.write(format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style, { verbose: values.verbose }));
+    return plan.changes.length ? 2 : 0;
+  }
+  const report = await applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'] });
+  process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
+  if (!report.ok) return 1;
+  // Recorded only once the host converged: a failed apply must not move the fast-forward base.
+  await writePullState(host, { formatVersion: 1, repo: repoId(repo), ref, path: path.relative(dir, spec), commit, appliedAt: new Date().toISOString() });
+  return 0;
+}

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Host } from '../host/host.js';
+import { UserError } from '../errors.js';
+import { STATE_DIR } from '../apply/state.js';
+
+export const PULL_CACHE_DIR = `${STATE_DIR}/pull`;
+export const PULL_STATE_FILE = `${STATE_DIR}/pull-state.json`;
+
+/** The last commit pull applied: what the next pull must fast-forward from. */
+export interface PullState {
+  formatVersion: 1;
+  repo: string;
+  ref: string;
+  path: string;
+  commit: string;
+  appliedAt: string;
+}
+
+/** A local path is named by its absolute form, so `./repo` and `/abs/repo` share a cache. */
+export function repoId(repo: string): string {
+  return existsSync(repo) ? path.resolve(repo) : repo;
+}
+
+export function cacheDirOf(repo: string): string {
+  return `${PULL_CACHE_DIR}/${createHash('sha256').update(repoId(repo)).digest('hex').slice(0, 16)}`;
+}
+
+async function git(host: Host, dir: string, args: string[], what: string) {
+  // argv only, never a shell; no credential prompt may hang a timer-driven pull.
+  const r = await host.exec(['git', '-C', dir, ...args], { timeoutMs: 300_000, env: { GIT_TERMINAL_PROMPT: '0' }, describe: what });
+  return r;
+}
+
+async function gitOk(host: Host, dir: string, args: string[], what: string): Promise<string> {
+  const r = await git(host, dir, args, what);
+  if (!r.ok) {
+    const why = r.failedToStart ? 'git could not start (is git installed?)' : r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
+    throw new UserError(`reconcile pull: ${what} failed: ${why}`);
+  }
+  return r.stdout;
+}
+
+/**
+ * Clones or fetches the repo into the cache (root-relative under var/lib/reconcile/pull) and checks
+ * out the ref detached, forcing away anything left in the work tree; returns the checkout and commit.
+ */
+export async function checkoutRef(host: Host, repo: string, ref: string): Promise<{ dir: string; commit: string }> {
+  const dir = host.resolve(cacheDirOf(repo));
+  const url = repoId(repo);
+  if (!existsSync(path.join(dir, '.git'))) {
+    await host.ensureDir(cacheDirOf(repo), { mode: 0o700 });
+    await gitOk(host, dir, ['init', '--quiet'], `git init ${dir}`);
+    await gitOk(host, dir, ['remote', 'add', 'origin', url], 'git remote add');
+  } else {
+    await gitOk(host, dir, ['remote', 'set-url', 'origin', url], 'git remote set-url');
+  }
+  // Forced: a branch that was force-pushed must be seen as it now is, so the rewind check can refuse it.
+  await gitOk(host, dir, ['fetch', '--quiet', '--force', '--prune', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'], `git fetch ${url}`);
+  let commit: string | undefined;
+  for (const candidate of [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`, ref]) {
+    const r = await git(host, dir, ['rev-parse', '--verify', '--quiet', `${candidate}^{commit}`], 'git rev-parse');
+    if (r.ok) {
+      commit = r.stdout.trim();
+      break;
+    }
+  }
+  if (!commit) throw new UserError(`reconcile pull: ${ref} is not a branch, tag or commit of ${url}`);
+  await gitOk(host, dir, ['checkout', '--quiet', '--force', '--detach', commit], `git checkout ${commit.slice(0, 12)}`);
+  await gitOk(host, dir, ['clean', '-ffdxq'], 'git clean');
+  return { dir, commit };
+}
+
+export async function readPullState(host: Host): Promise<PullState | null> {
+  const text = await host.readText(PULL_STATE_FILE);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as PullState;
+  } catch {
+    throw new UserError(`${host.resolve(PULL_STATE_FILE)} is not valid JSON; move it aside to accept any commit`);
+  }
+}
+
+export async function writePullState(host: Host, state: PullState): Promise<void> {
+  await host.writeFile(PULL_STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Refuses a commit that does not descend from the last applied one (a rewound or rewritten branch). */
+export async function checkFastForward(host: Host, dir: string, last: PullState | null, commit: string, ref: string, allowRewind: boolean): Promise<string | undefined> {
+  if (!last || last.commit === commit) return undefined;
+  const r = await git(host, dir, ['merge-base', '--is-ancestor', last.commit, commit], 'git merge-base --is-ancestor');
+  if (r.ok) return undefined;
+  const why =
+    r.exitCode === 1
+      ? `${ref} (${commit.slice(0, 12)}) is not a fast-forward of the last applied commit ${last.commit.slice(0, 12)} (applied ${last.appliedAt})`
+      : `the last applied commit ${last.commit.slice(0, 12)} (applied ${last.appliedAt}) is not in the repository, so ${ref} (${commit.slice(0, 12)}) cannot be shown to follow it`;
+  if (!allowRewind) throw new UserError(`reconcile pull: refusing: ${why}; pass --allow-rewind to accept it`);
+  return `accepted with --allow-rewind: ${why}`;
+}
+
+/** `hosts/{hostname}.yaml` for this host: the full name first, then the short one. */
+export function specCandidates(template: string, name: string): string[] {
+  const names = [...new Set([name, name.split('.')[0]!])];
+  return [...new Set(names.map((n) => template.replaceAll('{hostname}', n)))];
+}
+
+/** The spec inside the checkout; a path leaving it is refused. */
+export function locateSpec(dir: string, template: string, name: string): string {
+  const tried: string[] = [];
+  for (const rel of specCandidates(template, name)) {
+    const file = path.resolve(dir, rel);
+    if (file !== dir && !file.startsWith(dir + path.sep)) throw new UserError(`reconcile pull: --path ${template} leaves the repository`);
+    if (existsSync(file)) return file;
+    tried.push(rel);
+  }
+  throw new UserError(`reconcile pull: no spec for host "${name}" in the repository (tried ${tried.join(', ')}; see --path and --host)`);
+}

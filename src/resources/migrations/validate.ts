@@ -1,0 +1,40 @@
+import type { Diagnostic } from '../../errors.js';
+import { diagnosticAt, type LoadedSpec } from '../../spec/load.js';
+import { readMigrationDir } from './files.js';
+import { compareVersions } from './parse.js';
+
+/**
+ * Validation of the `migrations` entries and their files: every migration file parses (a problem
+ * is FILE:LINE:COL of the migration file), the directory exists, names are unique, and `target`
+ * and `stamp` name migrations that exist. Not cached with the spec: the files change on their own.
+ */
+export function migrationFileDiagnostics(spec: LoadedSpec): Diagnostic[] {
+  const entries = spec.value.migrations ?? [];
+  const out: Diagnostic[] = [];
+  const names = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const first = names.get(entry.name);
+    if (first !== undefined) {
+      out.push(diagnosticAt(spec, ['migrations', i, 'name'], `migrations: the name ${entry.name} is used twice (here and at line ${diagnosticAt(spec, ['migrations', first, 'name'], '').line})`));
+    } else names.set(entry.name, i);
+    const read = readMigrationDir(spec.path, entry);
+    if (read.unreadable) {
+      out.push(diagnosticAt(spec, ['migrations', i, 'dir'], `migrations[${entry.name}]: ${read.unreadable}`));
+      return;
+    }
+    out.push(...read.diagnostics);
+    if (read.diagnostics.length) return;
+    const known = (v: string) => read.files.some((f) => compareVersions(f.version, v) === 0);
+    if (entry.target !== undefined && entry.target !== 'head' && !/^0+$/.test(entry.target) && !known(entry.target)) {
+      out.push(diagnosticAt(spec, ['migrations', i, 'target'], `migrations[${entry.name}]: target ${entry.target} is not the version of a file in ${entry.dir} (use head, 0 for none, or a version)`));
+    }
+    if (entry.stamp !== undefined) {
+      if (!known(entry.stamp)) {
+        out.push(diagnosticAt(spec, ['migrations', i, 'stamp'], `migrations[${entry.name}]: stamp ${entry.stamp} is not the version of a file in ${entry.dir}`));
+      } else if (entry.target !== undefined && entry.target !== 'head' && compareVersions(entry.stamp, entry.target) > 0) {
+        out.push(diagnosticAt(spec, ['migrations', i, 'stamp'], `migrations[${entry.name}]: stamp ${entry.stamp} is above target ${entry.target}`));
+      }
+    }
+  });
+  return out;
+}

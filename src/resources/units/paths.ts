@@ -1,0 +1,24 @@
+/** Where systemd reads unit files, in its lookup order (Debian: /lib before /usr/lib). */
+export const ETC_UNITS = '/etc/systemd/system';
+export const VENDOR_UNIT_DIRS = ['/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+/** What reconcile wrote for each unit and which restarts it still owes (see UnitsRecord). */
+export const UNITS_RECORD = '/var/lib/reconcile/units.json';
+
+export const addressOf = (name: string) => `units[${name}]`;
+export const nameOfAddress = (address: string) => address.slice('units['.length, -1);
+export const unitPath = (name: string) => `${ETC_UNITS}/${name}`;
+export const dropinDir = (name: string) => `${ETC_UNITS}/${name}.d`;
+export const dropinPath = (name: string, file: string) => `${dropinDir(name)}/${file}`;
+
+/** `foo@.service`: a template, which is enabled through DefaultInstance= and never started. */
+export const isTemplate = (name: string) => /@\.[a-z]+$/.test(name);
+
+/** `foo@bar.service` -> `foo@.service`; null for a name that is not an instance. */
+export function templateOf(name: string): string | null {
+  const m = /^([^@]+)@([^@]+)(\.[a-z]+)$/.exec(name);
+  return m ? `${m[1]}@${m[3]}` : null;
+}
+
+export function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,89 @@
+import { describeFailure } from '../../host/exec.js';
+import type { Host } from '../../host/host.js';
+import { StepError, type StepRunner } from '../types.js';
+import type { SystemctlVerb } from './diff.js';
+import { readRecord, updateRecord } from './record.js';
+import { isEnabled, isMasked, isRunning, parseSystemctlShow, showArgv, type ManagerState } from './show.js';
+
+/** How long a started unit must stay up before the step believes it (Type=simple returns at fork). */
+const SETTLE_MS = 500;
+const JOURNAL_LINES = 20;
+
+async function show(host: Host, name: string): Promise<ManagerState> {
+  const r = await host.exec(showArgv([name]), { timeoutMs: 20_000 });
+  if (!r.ok) throw new StepError(describeFailure(r), r.stderr);
+  return parseSystemctlShow(r.stdout, [name])[name]!;
+}
+
+/** The last lines of the unit's journal, to explain a failed start. */
+async function journalTail(host: Host, name: string): Promise<string> {
+  const r = await host.exec(['journalctl', '-u', name, '-n', String(JOURNAL_LINES), '--no-pager'], { timeoutMs: 15_000 });
+  const text = (r.stdout || r.stderr).trim();
+  return text ? `last ${JOURNAL_LINES} journal lines (journalctl -u ${name} -n ${JOURNAL_LINES} --no-pager):\n${text}` : `journalctl -u ${name} shows nothing`;
+}
+
+/** Whether the host already is what the verb would make it (checked right before acting). */
+function already(verb: SystemctlVerb, m: ManagerState): boolean {
+  switch (verb) {
+    case 'enable':
+      return isEnabled(m);
+    case 'disable':
+      return !isEnabled(m);
+    case 'mask':
+      return isMasked(m);
+    case 'unmask':
+      return !isMasked(m);
+    case 'start':
+      return isRunning(m);
+    case 'stop':
+      return !isRunning(m);
+    default:
+      return false; // restart, reload, reenable: asked for because something changed
+  }
+}
+
+const STARTS = new Set<SystemctlVerb>(['start', 'restart', 'reload', 'try-restart', 'try-reload-or-restart']);
+
+const systemctl: StepRunner = async (step, { host, timeoutMs }) => {
+  const name = step.args.name as string;
+  const verb = step.args.verb as SystemctlVerb;
+  const before = await show(host, name);
+  let outcome: 'done' | 'already' = 'already';
+  if (!already(verb, before)) {
+    const r = await host.exec(['systemctl', verb, '--', name], { timeoutMs, describe: `systemctl ${verb} ${name}` });
+    if (!r.ok) {
+      const why = describeFailure(r);
+      throw new StepError(STARTS.has(verb) ? `${why}\n${await journalTail(host, name)}` : why, r.stderr);
+    }
+    outcome = 'done';
+    if (STARTS.has(verb) && (verb !== 'try-restart' || isRunning(before))) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const after = await show(host, name);
+      if (!isRunning(after) && !(after.activeState === 'activating' && after.subState !== 'auto-restart')) {
+        throw new StepError(`${name} is ${after.activeState} (${after.subState}) right after systemctl ${verb}\n${await journalTail(host, name)}`);
+      }
+    }
+  }
+  // A restart owed by an earlier apply is settled by any of these (see record.ts).
+  if (STARTS.has(verb) || verb === 'stop') {
+    const record = await readRecord(host);
+    const entry = record.units[name];
+    if (entry?.owe) await updateRecord(host, name, { files: entry.files });
+  }
+  return { status: outcome };
+};
+
+/** Writes what reconcile keeps about a unit: before its files (with the restart they will owe), or after removing them. */
+const record: StepRunner = async (step, { host }) => {
+  const name = step.args.name as string;
+  const files = step.args.files as string[];
+  // Under --root nothing is restarted, so nothing is owed.
+  const owe = host.offline ? undefined : ((step.args.owe as 'restart' | 'reload' | null) ?? undefined);
+  const changed = await updateRecord(host, name, files.length || owe ? { files, owe } : null);
+  return { status: changed ? 'done' : 'already' };
+};
+
+export const unitsOps: Record<string, StepRunner> = {
+  'units.systemctl': systemctl,
+  'units.record': record,
+};

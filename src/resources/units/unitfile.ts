@@ -1,0 +1,100 @@
+/**
+ * A small reader of systemd unit files (systemd.syntax(7)): sections, `Key=value` with
+ * backslash continuations, `#`/`;` comments, and an empty assignment resetting a list.
+ */
+export interface UnitLine {
+  section: string;
+  key: string;
+  value: string;
+  /** 1-based line of the assignment in the file. */
+  line: number;
+}
+
+export function parseUnitFile(text: string): UnitLine[] {
+  const out: UnitLine[] = [];
+  const lines = text.split('\n');
+  let section = '';
+  for (let i = 0; i < lines.length; i++) {
+    const start = i;
+    let line = lines[i]!.replace(/\r$/, '');
+    while (line.endsWith('\\') && i + 1 < lines.length) {
+      i++;
+      const next = lines[i]!.replace(/\r$/, '');
+      // Comment lines inside a continuation are skipped, as systemd does.
+      if (/^\s*[#;]/.test(next)) continue;
+      line = `${line.slice(0, -1)} ${next}`;
+    }
+    const t = line.trim();
+    if (!t || t.startsWith('#') || t.startsWith(';')) continue;
+    if (t.startsWith('[') && t.endsWith(']')) {
+      section = t.slice(1, -1);
+      continue;
+    }
+    const eq = t.indexOf('=');
+    if (eq <= 0) continue;
+    out.push({ section, key: t.slice(0, eq).trim(), value: t.slice(eq + 1).trim(), line: start + 1 });
+  }
+  return out;
+}
+
+/** The [Install] section: what `systemctl enable` reads. */
+export interface InstallInfo {
+  wantedBy: string[];
+  requiredBy: string[];
+  upheldBy: string[];
+  alias: string[];
+  also: string[];
+  defaultInstance: string | null;
+}
+
+export function emptyInstall(): InstallInfo {
+  return { wantedBy: [], requiredBy: [], upheldBy: [], alias: [], also: [], defaultInstance: null };
+}
+
+export function parseInstall(text: string): InstallInfo {
+  const info = emptyInstall();
+  const lists: Record<string, keyof Omit<InstallInfo, 'defaultInstance'>> = { WantedBy: 'wantedBy', RequiredBy: 'requiredBy', UpheldBy: 'upheldBy', Alias: 'alias', Also: 'also' };
+  for (const l of parseUnitFile(text)) {
+    if (l.section !== 'Install') continue;
+    if (l.key === 'DefaultInstance') info.defaultInstance = l.value || null;
+    const list = lists[l.key];
+    if (!list) continue;
+    if (l.value === '') info[list] = [];
+    else for (const v of l.value.split(/\s+/)) if (!info[list].includes(v)) info[list].push(v);
+  }
+  return info;
+}
+
+export function hasInstall(i: InstallInfo): boolean {
+  return i.wantedBy.length + i.requiredBy.length + i.upheldBy.length + i.alias.length + i.also.length > 0;
+}
+
+const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecCondition', 'ExecReload', 'ExecStop', 'ExecStopPost']);
+
+/**
+ * Exec*= commands whose program is not an absolute path. systemd >= 239 would search a bare
+ * name in its own fixed path, but the result then depends on the host's layout (and older
+ * systemd refuses it), so the spec must say which program it means.
+ */
+export function relativeExecs(text: string): { line: number; key: string; program: string }[] {
+  const out: { line: number; key: string; program: string }[] = [];
+  for (const l of parseUnitFile(text)) {
+    if (!EXEC_KEYS.has(l.key) || l.value === '') continue;
+    // Prefixes: @ (argv0), - (ignore failure), : (no env expansion), + ! !! (privileges).
+    const rest = l.value.replace(/^[@\-:+!]+/, '');
+    const m = /^"([^"]*)"|^'([^']*)'|^(\S+)/.exec(rest);
+    const program = m ? (m[1] ?? m[2] ?? m[3] ?? '') : '';
+    if (!program.startsWith('/') && !/^%[a-zA-Z]\//.test(program)) out.push({ line: l.line, key: l.key, program });
+  }
+  return out;
+}
+
+/** Expands the specifiers an [Install] value may use (%n %N %p %i %%) for unit `name`. */
+export function expandSpecifiers(value: string, name: string): string {
+  const dot = name.lastIndexOf('.');
+  const stem = dot === -1 ? name : name.slice(0, dot);
+  const at = stem.indexOf('@');
+  const prefix = at === -1 ? stem : stem.slice(0, at);
+  const instance = at === -1 ? '' : stem.slice(at + 1);
+  return value.replace(/%([nNpi%])/g, (_, c: string) => ({ n: name, N: stem, p: prefix, i: instance, '%': '%' })[c]!);
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { parseVerifyOutput, splitVerifyOutput } from './verify.js';
+
+// Captured from systemd 252 `systemd-analyze verify --man=no --recursive-errors=no DIR/NAME`.
+describe('parseVerifyOutput', () => {
+  const dir = '/tmp/reconcile-verify-x';
+  it('maps line findings to the unit file or its drop-ins; the summary lines are not repeated', () => {
+    const out = `${dir}/a.service:5: Neither a valid executable name nor an absolute path: bin/sleep
+a.service: Unit configuration has fatal error, unit will not be started.
+Unit a.service has a bad unit file setting.
+${dir}/a.service.d/10.conf:2: Unknown key 'Bogus' in section [Service], ignoring.
+`;
+    expect(parseVerifyOutput(out, 1, dir, 'a.service')).toEqual([
+      { file: 'unit', line: 5, message: 'Neither a valid executable name nor an absolute path: bin/sleep', severity: 'error' },
+      { file: '10.conf', line: 2, message: "Unknown key 'Bogus' in section [Service], ignoring.", severity: 'warning' },
+    ]);
+  });
+
+  it('a missing program is a warning: it may exist on the host the spec is for', () => {
+    const out = 'b.service: Command /opt/kafka/bin/x.sh is not executable: No such file or directory\n';
+    expect(parseVerifyOutput(out, 1, dir, 'b.service')).toEqual([{ file: 'unit', line: null, message: 'Command /opt/kafka/bin/x.sh is not executable: No such file or directory', severity: 'warning' }]);
+  });
+
+  it('a unit that fails to load with no line finding reports the summary', () => {
+    const out = 'Unit j.service failed to load properly, please adjust/correct and reload service manager: Bad message\n';
+    expect(parseVerifyOutput(out, 1, dir, 'j.service')).toEqual([{ file: 'unit', line: null, message: 'Unit j.service failed to load properly, please adjust/correct and reload service manager: Bad message', severity: 'error' }]);
+  });
+
+  it('findings of sibling units are left to those units', () => {
+    expect(parseVerifyOutput(`${dir}/other.service:3: Unknown section 'X'. Ignoring.\n`, 0, dir, 'a.service')).toEqual([]);
+  });
+});
+
+describe('splitVerifyOutput', () => {
+  const dir = '/tmp/reconcile-verify-y';
+  it('gives each unit of one run its own findings and its own failure', () => {
+    const out = `${dir}/a.service:5: Neither a valid executable name nor an absolute path: bin/sleep
+a.service: Unit configuration has fatal error, unit will not be started.
+${dir}/b.service:3: Unknown key 'Bogus' in section [Service], ignoring.
+b.service: Command /opt/x is not executable: No such file or directory
+${dir}/aa.service.d/10.conf:2: Unknown section 'X'. Ignoring.
+`;
+    const found = splitVerifyOutput(out, dir, ['a.service', 'b.service', 'aa.service', 'c.service']);
+    expect(found.get('a.service')).toEqual([{ file: 'unit', line: 5, message: 'Neither a valid executable name nor an absolute path: bin/sleep', severity: 'error' }]);
+    expect(found.get('b.service')!.map((f) => f.severity)).toEqual(['warning', 'warning']);
+    expect(found.get('aa.service')).toEqual([{ file: '10.conf', line: 2, message: "Unknown section 'X'. Ignoring.", severity: 'warning' }]);
+    expect(found.has('c.service')).toBe(false);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * `reconcile drift` end to end against a temporary --root: exit codes, acknowledged drift, the
+ * report formats, the git commit in the report, and the --every loop stopped by SIGTERM.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { BIN, runCli } from './helpers/cli.js';
+import { tempRoot } from './helpers/root.js';
+
+let t: ReturnType<typeof tempRoot>;
+beforeEach(() => {
+  t = tempRoot();
+});
+afterEach(() => t.cleanup());
+
+const ADDRESSES = ['timezone', 'exports[/data/share]', 'exports[/srv/backup]', 'nfsServer'];
+const ignoreAll = (until: string) => `\nignoreDrift:\n${ADDRESSES.map((a) => `  - {address: "${a}", until: "${until}", reason: "ticket 42"}`).join('\n')}\n`;
+
+describe('reconcile drift', () => {
+  it('exits 2 on drift, 0 once applied, 1 on error', async () => {
+    const d = await runCli(['drift', t.spec, '--root', t.root]);
+    expect(d.exitCode).toBe(2);
+    expect(d.stdout).toContain('nfs1: drift: 4 changes');
+    expect(d.stdout).toContain('exports[/data/share]  update, risk reload');
+    // Read-only: nothing under the root changed, no state or journal appeared.
+    expect(existsSync(path.join(t.root, 'var/lib/reconcile'))).toBe(false);
+
+    expect((await runCli(['apply', t.spec, '--root', t.root, '--yes'])).exitCode).toBe(0);
+    const after = await runCli(['drift', t.spec, '--root', t.root]);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toContain('nfs1: no drift');
+
+    const bad = await runCli(['drift', path.join(t.dir, 'missing.yaml'), '--root', t.root]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/missing\.yaml: cannot read spec \(no such file\)\n$/);
+    const badProm = await runCli(['drift', path.join(t.dir, 'missing.yaml'), '--root', t.root, '--format', 'prom']);
+    expect(badProm.exitCode).toBe(1);
+    expect(badProm.stdout).toContain('reconcile_drift_check_success 0');
+    const usage = await runCli(['drift', t.spec, '--format', 'xml']);
+    expect(usage.exitCode).toBe(1);
+    expect(usage.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports acknowledged drift as acknowledged until the date, and as drift after it', async () => {
+    appendFileSync(t.spec, ignoreAll('2999-12-31'));
+    const d = await runCli(['drift', t.spec, '--root', t.root, '--format', 'json']);
+    expect(d.exitCode).toBe(0);
+    const r = JSON.parse(d.stdout);
+    expect(r.drift).toEqual([]);
+    expect(r.acknowledged.map((a: { address: string }) => a.address)).toEqual(ADDRESSES);
+    expect(r.acknowledged[0]).toMatchObject({ until: '2999-12-31', reason: 'ticket 42' });
+    // A plan still shows them, marked, and apply would still make them.
+    const p = await runCli(['plan', t.spec, '--root', t.root]);
+    expect(p.exitCode).toBe(2);
+    expect(p.stdout).toContain('acknowledged drift until 2999-12-31: ticket 42');
+  });
+
+  it('brings expired acknowledgements back as drift', async () => {
+    appendFileSync(t.spec, ignoreAll('2020-01-01'));
+    const d = await runCli(['drift', t.spec, '--root', t.root, '--format', 'json']);
+    expect(d.exitCode).toBe(2);
+    const r = JSON.parse(d.stdout);
+    expect(r.drift).toHaveLength(4);
+    expect(r.warnings.join('\n')).toContain('ignoreDrift[timezone]: acknowledged until 2020-01-01, expired');
+  });
+
+  it('writes a Prometheus report and records the spec git commit', async () => {
+    execFileSync('git', ['init', '-q', t.dir]);
+    execFileSync('git', ['-C', t.dir, 'add', path.basename(t.spec)]);
+    execFileSync('git', ['-C', t.dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'spec']);
+    const commit = execFileSync('git', ['-C', t.dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const prom = path.join(t.dir, 'drift.prom');
+    const d = await runCli(['drift', t.spec, '--root', t.root, '--format', 'prom', '--report', prom, '--quiet']);
+    expect(d.exitCode).toBe(2);
+    expect(d.stdout).toBe('');
+    const text = readFileSync(prom, 'utf8');
+    expect(text).toContain('reconcile_drift_changes{host="nfs1",kind="exports"} 2');
+    expect(text).toContain('reconcile_drift_check_success 1');
+    expect(readdirSync(t.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const j = JSON.parse((await runCli(['drift', t.spec, '--root', t.root, '--format', 'json'])).stdout);
+    expect(j.spec.git).toEqual({ commit, dirty: false });
+  });
+
+  it('--install-timer adds the units to the spec and applies them through the units kind', async () => {
+    const refused = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('the host has other pending changes (timezone, exports[/data/share], exports[/srv/backup], nfsServer)');
+    expect(existsSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.timer'))).toBe(false);
+    // The units are in the spec now: the reviewed apply of everything installs the timer too.
+    expect(readFileSync(t.spec, 'utf8')).toContain('  - name: reconcile-drift.timer\n');
+    const applied = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+    expect(applied.exitCode).toBe(0);
+    expect(applied.stdout).toContain('write /etc/systemd/system/reconcile-drift.timer');
+    expect(applied.stdout).toContain('link /etc/systemd/system/timers.target.wants/reconcile-drift.timer');
+
+    // Other options: the service is rewritten through the units kind, nothing else changes.
+    const installed = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom']);
+    expect(installed.stderr).toBe(`reconcile drift: wrote reconcile-drift.service and reconcile-drift.timer into the units of ${t.spec}; commit them with the spec\n`);
+    expect(installed.exitCode).toBe(0);
+    expect(installed.stdout).toContain('write /etc/systemd/system/reconcile-drift.service');
+    const service = readFileSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.service'), 'utf8');
+    expect(service).toContain(`drift ${t.spec} --format prom --report /var/lib/node_exporter/reconcile.prom\n`);
+    expect(readFileSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.timer'), 'utf8')).toContain('OnUnitActiveSec=15m\n');
+    expect(readFileSync(t.spec, 'utf8')).toContain('  - name: reconcile-drift.timer\n');
+
+    const again = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('the drift timer is installed, nothing to change');
+    expect(again.stderr).toBe('');
+    expect((await runCli(['drift', t.spec, '--root', t.root])).exitCode).toBe(0);
+  });
+
+  it('--every 1s: checks until SIGTERM, exits 0, and the report file is always complete', async () => {
+    const report = path.join(t.dir, 'drift.json');
+    const child = spawn(process.execPath, [BIN, 'drift', t.spec, '--root', t.root, '--every', '1s', '--format', 'json', '--report', report], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const seen = new Set<string>();
+    let reads = 0;
+    const started = Date.now();
+    while (Date.now() - started < 3500) {
+      if (existsSync(report)) {
+        // Every read must parse: the file is replaced by rename, never written in place.
+        const r = JSON.parse(readFileSync(report, 'utf8'));
+        expect(r.kind).toBe('reconcile-drift');
+        seen.add(r.checkedAt);
+        reads++;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const checks = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(checks.length).toBeGreaterThanOrEqual(2);
+    expect(checks.every((c) => c.ok && c.drift.length === 4)).toBe(true);
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeGreaterThan(50);
+  });
+});
