@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalHostLock, createRedisHostLock, LockBusyError, LockLostError, type HolderInfo } from '../src/locks/index.js';
+import { refusal, sleep } from './helpers/locks.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -89,15 +90,6 @@ function runChild(args: string[]): Child {
 }
 
 
-/** The LockBusyError a refused acquisition rejects with (fails the test if it resolves). */
-async function refusal(p: Promise<unknown>): Promise<LockBusyError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(LockBusyError);
-  return e as LockBusyError;
-}
 
 describe('local lock file across processes', () => {
   let dir: string;

@@ -1,49 +1,29 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisRwLock, LockBusyError, LockLostError, type HolderInfo, type LockHandle } from '../src/locks/index.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { refusal, sleep, useRedis } from './helpers/locks.js';
 
-let redis: RedisServer;
-let raw: Redis;
+const ctx = useRedis();
 let n = 0;
-const fresh = (ttlMs = 2000, keepAlive = true) => createRedisRwLock(redis.url, { ttlMs, keepAlive, keyPrefix: `rw${++n}:`, name: 'pg:main' });
+const fresh = (ttlMs = 2000, keepAlive = true) => createRedisRwLock(ctx.server.url, { ttlMs, keepAlive, keyPrefix: `rw${++n}:`, name: 'pg:main' });
 const holder = (host: string, pid = 1): HolderInfo => ({ host, pid, plan: `plan-${host}`, since: new Date().toISOString() });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
-});
 
 
-/** The LockBusyError a refused acquisition rejects with (fails the test if it resolves). */
-async function refusal(p: Promise<unknown>): Promise<LockBusyError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(LockBusyError);
-  return e as LockBusyError;
-}
+
 
 describe('redis read-write lock', () => {
   it('lets readers share and keeps a writer out while they hold it', async () => {
     const rw = fresh();
     const readers = await Promise.all([1, 2, 3].map((i) => rw.acquireRead({ waitMs: 0, holder: holder(`r${i}`, i) })));
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(3);
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(3);
     expect(new Set(readers.map((r) => r.token)).size).toBe(3);
     const err = await refusal(rw.acquireWrite({ waitMs: 0, holder: holder('w') }));
     expect(err.message).toMatch(/^cannot take the write lock \S+: held for reading by 3 reader\(s\), first r\d \(pid \d/);
     // A writer that gave up leaves no intent behind to block readers.
-    expect(await raw.exists(`${rw.key}:intent`)).toBe(0);
+    expect(await ctx.raw.exists(`${rw.key}:intent`)).toBe(0);
     const r4 = await rw.acquireRead({ waitMs: 0, holder: holder('r4') });
     expect((await rw.holders()).readers.map((h) => h.host).sort()).toEqual(['r1', 'r2', 'r3', 'r4']);
     for (const r of [...readers, r4]) await r.release();
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(0);
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(0);
     const w = await rw.acquireWrite({ waitMs: 0, holder: holder('w') });
     await w.assertHeld();
     await w.release();
@@ -67,8 +47,8 @@ describe('redis read-write lock', () => {
     const rw = fresh(3000);
     const first = await rw.acquireRead({ waitMs: 0, holder: holder('r0') });
     const writer = rw.acquireWrite({ waitMs: 10_000, holder: holder('writer') });
-    for (let i = 0; i < 100 && !(await raw.exists(`${rw.key}:intent`)); i++) await sleep(10);
-    expect(await raw.exists(`${rw.key}:intent`)).toBe(1);
+    for (let i = 0; i < 100 && !(await ctx.raw.exists(`${rw.key}:intent`)); i++) await sleep(10);
+    expect(await ctx.raw.exists(`${rw.key}:intent`)).toBe(1);
 
     // New readers are refused at once, naming the waiting writer...
     await expect(rw.acquireRead({ waitMs: 0, holder: holder('late') })).rejects.toThrow(/a writer is waiting for it: writer \(pid/);
@@ -85,9 +65,9 @@ describe('redis read-write lock', () => {
     }
     await first.release();
     const w = await writer;
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(0);
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(0);
     await sleep(100);
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(0); // still excluded while the writer holds
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(0); // still excluded while the writer holds
     await w.release();
     const got = await Promise.all(stream);
     for (const h of got) expect(h.token).toBeGreaterThan(w.token);
@@ -96,13 +76,13 @@ describe('redis read-write lock', () => {
 
   it('expires a crashed reader so a writer gets in', async () => {
     const keyPrefix = `rw${++n}:`;
-    const crashed = await createRedisRwLock(redis.url, { ttlMs: 300, keepAlive: false, keyPrefix, name: 'x' }).acquireRead({ waitMs: 0, holder: holder('crashy') });
-    const rw = createRedisRwLock(redis.url, { ttlMs: 2000, keyPrefix, name: 'x' });
+    const crashed = await createRedisRwLock(ctx.server.url, { ttlMs: 300, keepAlive: false, keyPrefix, name: 'x' }).acquireRead({ waitMs: 0, holder: holder('crashy') });
+    const rw = createRedisRwLock(ctx.server.url, { ttlMs: 2000, keyPrefix, name: 'x' });
     const t0 = performance.now();
     const w = await rw.acquireWrite({ waitMs: 3000, holder: holder('w') });
     expect(performance.now() - t0).toBeLessThan(1500);
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(0);
-    expect(await raw.hlen(`${rw.key}:readinfo`)).toBe(0);
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(0);
+    expect(await ctx.raw.hlen(`${rw.key}:readinfo`)).toBe(0);
     await expect(crashed.assertHeld()).rejects.toBeInstanceOf(LockLostError);
     await crashed.release();
     await w.release();
@@ -110,7 +90,7 @@ describe('redis read-write lock', () => {
 
   it('expires the intent of a writer that died while waiting', async () => {
     const rw = fresh();
-    await raw.set(`${rw.key}:intent`, JSON.stringify({ id: 'dead', host: 'ghost', pid: 5, since: 'then' }), 'PX', 400);
+    await ctx.raw.set(`${rw.key}:intent`, JSON.stringify({ id: 'dead', host: 'ghost', pid: 5, since: 'then' }), 'PX', 400);
     await expect(rw.acquireRead({ waitMs: 0, holder: holder('r') })).rejects.toThrow(/a writer is waiting for it: ghost \(pid 5/);
     const r = await rw.acquireRead({ waitMs: 3000, holder: holder('r') });
     await r.release();
@@ -119,7 +99,7 @@ describe('redis read-write lock', () => {
   it('reader lease is lost when its member is removed', async () => {
     const rw = fresh(600);
     const r = await rw.acquireRead({ waitMs: 0, holder: holder('r') });
-    await raw.del(`${rw.key}:readers`);
+    await ctx.raw.del(`${rw.key}:readers`);
     await expect(r.assertHeld()).rejects.toBeInstanceOf(LockLostError);
     expect(r.lost).toBe(true);
     await r.release();
@@ -162,7 +142,7 @@ describe('redis read-write lock', () => {
     expect(violations).toEqual([]);
     expect(writes).toBeGreaterThan(20);
     expect(maxReaders).toBeGreaterThan(1);
-    expect(await raw.exists(`${rw.key}:writer`, `${rw.key}:intent`)).toBe(0);
-    expect(await raw.zcard(`${rw.key}:readers`)).toBe(0);
+    expect(await ctx.raw.exists(`${rw.key}:writer`, `${rw.key}:intent`)).toBe(0);
+    expect(await ctx.raw.zcard(`${rw.key}:readers`)).toBe(0);
   });
 });

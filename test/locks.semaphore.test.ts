@@ -1,37 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisSemaphore, LockBusyError, LockLostError, type HolderInfo } from '../src/locks/index.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { refusal, sleep, useRedis } from './helpers/locks.js';
 
-let redis: RedisServer;
-let raw: Redis;
+const ctx = useRedis();
 let n = 0;
 const holder = (host: string, pid = 1): HolderInfo => ({ host, pid, since: new Date().toISOString() });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
-});
 
 
-/** The LockBusyError a refused acquisition rejects with (fails the test if it resolves). */
-async function refusal(p: Promise<unknown>): Promise<LockBusyError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(LockBusyError);
-  return e as LockBusyError;
-}
+
 
 describe('redis counting semaphore', () => {
   it('never has more than N holders under concurrent acquisition', async () => {
-    const sem = createRedisSemaphore(redis.url, { ttlMs: 2000, keyPrefix: `sem${++n}:`, name: 'restart', limit: 3 });
+    const sem = createRedisSemaphore(ctx.server.url, { ttlMs: 2000, keyPrefix: `sem${++n}:`, name: 'restart', limit: 3 });
     let inside = 0;
     let maxInside = 0;
     let maxInRedis = 0;
@@ -42,7 +22,7 @@ describe('redis counting semaphore', () => {
         inside++;
         maxInside = Math.max(maxInside, inside);
         tokens.push(h.token);
-        maxInRedis = Math.max(maxInRedis, await raw.zcard(`${sem.key}:holders`));
+        maxInRedis = Math.max(maxInRedis, await ctx.raw.zcard(`${sem.key}:holders`));
         await sleep(40);
         inside--;
         await h.release();
@@ -51,11 +31,11 @@ describe('redis counting semaphore', () => {
     expect(maxInside).toBe(3);
     expect(maxInRedis).toBeLessThanOrEqual(3);
     expect(new Set(tokens).size).toBe(15);
-    expect(await raw.zcard(`${sem.key}:holders`)).toBe(0);
+    expect(await ctx.raw.zcard(`${sem.key}:holders`)).toBe(0);
   });
 
   it('refuses at once when full, naming a holder', async () => {
-    const sem = createRedisSemaphore(redis.url, { ttlMs: 2000, keyPrefix: `sem${++n}:`, name: 'r', limit: 2 });
+    const sem = createRedisSemaphore(ctx.server.url, { ttlMs: 2000, keyPrefix: `sem${++n}:`, name: 'r', limit: 2 });
     const a = await sem.acquire({ waitMs: 0, holder: holder('a', 10) });
     const b = await sem.acquire({ waitMs: 0, holder: holder('b', 11) });
     const err = await refusal(sem.acquire({ waitMs: 0, holder: holder('c') }));
@@ -69,24 +49,24 @@ describe('redis counting semaphore', () => {
 
   it('frees the slot of a crashed holder when its lease expires', async () => {
     const keyPrefix = `sem${++n}:`;
-    const crashed = await createRedisSemaphore(redis.url, { ttlMs: 300, keepAlive: false, keyPrefix, name: 'r', limit: 1 }).acquire({ waitMs: 0, holder: holder('crashy') });
-    const sem = createRedisSemaphore(redis.url, { ttlMs: 2000, keyPrefix, name: 'r', limit: 1 });
+    const crashed = await createRedisSemaphore(ctx.server.url, { ttlMs: 300, keepAlive: false, keyPrefix, name: 'r', limit: 1 }).acquire({ waitMs: 0, holder: holder('crashy') });
+    const sem = createRedisSemaphore(ctx.server.url, { ttlMs: 2000, keyPrefix, name: 'r', limit: 1 });
     await expect(sem.acquire({ waitMs: 0, holder: holder('next') })).rejects.toThrow(/oldest crashy/);
     const h = await sem.acquire({ waitMs: 3000, holder: holder('next') });
     expect(h.token).toBeGreaterThan(crashed.token);
-    expect(await raw.zcard(`${sem.key}:holders`)).toBe(1);
+    expect(await ctx.raw.zcard(`${sem.key}:holders`)).toBe(1);
     await crashed.release(); // must not free the new holder's slot
-    expect(await raw.zcard(`${sem.key}:holders`)).toBe(1);
+    expect(await ctx.raw.zcard(`${sem.key}:holders`)).toBe(1);
     await h.release();
   });
 
   it('keeps a held slot alive past the TTL and notices when it is taken away', async () => {
-    const sem = createRedisSemaphore(redis.url, { ttlMs: 300, keyPrefix: `sem${++n}:`, name: 'r', limit: 1 });
+    const sem = createRedisSemaphore(ctx.server.url, { ttlMs: 300, keyPrefix: `sem${++n}:`, name: 'r', limit: 1 });
     const h = await sem.acquire({ waitMs: 0, holder: holder('a') });
     await sleep(900);
     await h.assertHeld();
     await expect(sem.acquire({ waitMs: 0, holder: holder('b') })).rejects.toBeInstanceOf(LockBusyError);
-    await raw.del(`${sem.key}:holders`);
+    await ctx.raw.del(`${sem.key}:holders`);
     await expect(h.assertHeld()).rejects.toBeInstanceOf(LockLostError);
     await h.release();
   });

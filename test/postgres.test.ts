@@ -341,6 +341,21 @@ describe('postgres errors, each one clear line', () => {
     }
   });
 
+  it('an hba rule PostgreSQL rejects: the step fails with its error and the file is put back', async () => {
+    const hba = path.join(primary.dataDir, 'pg_hba.conf');
+    const before = readFileSync(hba, 'utf8');
+    const spec = writeSpec('primary-badhba', primarySpec({ workMem: '16MB', maxWalSenders: 8 }).replace(
+      'hba: [',
+      'hba: [{type: host, database: all, user: nobody, address: 10.9.9.9/32, method: scram-sha-256, options: "bogus=1"}, ',
+    ));
+    const r = await apply(spec, 'primary', NEW_PASSWORD);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('PostgreSQL rejects the new');
+    expect(r.stdout).toContain('unrecognized authentication option name: "bogus"');
+    expect(readFileSync(hba, 'utf8')).toBe(before);
+    expect(primary.psql('SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')).toBe('0');
+  });
+
   it('a port another server already listens on', async () => {
     const dir = pgTempDir();
     try {

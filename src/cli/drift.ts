@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { checkDrift } from '../drift/check.js';
 import { driftExitCode, renderDriftJson, renderDriftProm, renderDriftText, type DriftReport } from '../drift/report.js';
 import { runEvery } from '../drift/scheduler.js';
-import { writeFileAtomic } from '../drift/atomic.js';
+import { writeFileAtomic } from '../host/atomic.js';
 import { DRIFT_SERVICE, DRIFT_TIMER, driftTimerUnits, withTimerUnits } from '../drift/timer.js';
 import { applySpec } from '../apply/apply.js';
 import { readSpecFile } from '../spec/load.js';
@@ -114,7 +114,7 @@ async function installTimer(spec: string, o: { every?: string; format: string; r
   const text = readSpecFile(spec);
   const { text: merged, changed } = await withTimerUnits(text, units);
   if (changed) {
-    await writeFileAtomic(spec, merged, statSync(spec).mode & 0o7777);
+    await writeFileAtomic(spec, merged, { mode: statSync(spec).mode & 0o7777 });
     if (!o.quiet) process.stderr.write(`reconcile drift: wrote ${DRIFT_SERVICE} and ${DRIFT_TIMER} into the units of ${spec}; commit them with the spec\n`);
   }
   const timer = new Set([DRIFT_SERVICE, DRIFT_TIMER].map((n) => `units[${n}]`));

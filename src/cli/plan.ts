@@ -7,6 +7,7 @@ import { renderPlanMarkdown } from '../render/markdown.js';
 import { styleFor } from '../render/style.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../host/atomic.js';
 
 export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
 
@@ -53,7 +54,5 @@ async function replayingHost(file: string) {
 }
 
 async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fsp.writeFile(tmp, renderPlanJson(plan), { mode: 0o600 });
-  await fsp.rename(tmp, file);
+  await writeFileAtomic(file, renderPlanJson(plan), { mode: 0o600 });
 }

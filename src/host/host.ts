@@ -2,6 +2,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
+import { syncDir, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
 import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from '../diagnostics/mounts.js';
 import { probeMounts, type ProbeResult } from '../diagnostics/probe.js';
@@ -157,26 +158,7 @@ export class Host {
     const mode = options.mode ?? (prevStat?.type === 'file' ? prevStat.mode : 0o644);
     const uid = options.uid ?? (prevStat?.type === 'file' ? prevStat.uid : undefined);
     const gid = options.gid ?? (prevStat?.type === 'file' ? prevStat.gid : undefined);
-    const tmp = path.join(dir, `.${path.basename(real)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-    try {
-      await fh.writeFile(content);
-      if (uid !== undefined || gid !== undefined) await fh.chown(uid ?? -1, gid ?? -1);
-      await fh.chmod(mode);
-      await fh.sync();
-    } catch (e) {
-      await fh.close();
-      await fsp.rm(tmp, { force: true });
-      throw e;
-    }
-    await fh.close();
-    try {
-      await fsp.rename(tmp, real);
-    } catch (e) {
-      await fsp.rm(tmp, { force: true });
-      throw e;
-    }
-    await syncDir(dir);
+    await writeFileAtomic(real, content, { mode, uid, gid });
   }
 
   /** Points `hostPath` at `target` atomically (a temp link renamed over the old one). */
@@ -257,13 +239,4 @@ function toStat(s: import('node:fs').Stats): FileStat {
 
 export function isMissing(e: unknown): boolean {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { Host } from '../../host/host.js';
+import * as path from 'node:path';
+import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
 import { refKey } from '../../spec/secrets.js';
 import type { PostgresSpec } from '../../spec/types.js';
@@ -12,14 +13,28 @@ import type { PgObserved, PgServer } from './types.js';
 /** Settings always read, whatever the spec sets: what the standby and version logic need. */
 const BASE_SETTINGS = ['port', 'wal_segment_size', 'primary_conninfo', 'primary_slot_name', 'restore_command', 'unix_socket_directories', 'wal_level', 'max_wal_senders'];
 
-/** The instance's files are live state: read as they are, never under --root (see instance.ts). */
+/**
+ * The instance's files are live state: read and written as they are, never under --root (see
+ * instance.ts). A view of the same Host with un-rooted paths, so facts recording and replay and
+ * the journal's backups still go through it.
+ */
 export function liveHost(host: Host): Host {
   if (!host.offline) return host;
-  const live = new Host('/');
-  live.backup = host.backup;
-  // Commands are not re-rooted anyway: keep them on the given host (facts record them there).
-  live.exec = host.exec.bind(host);
+  const live = Object.create(host) as Host;
+  Object.defineProperty(live, 'resolve', {
+    value: (hostPath: string) => {
+      if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
+      return path.posix.normalize(hostPath);
+    },
+  });
   return live;
+}
+
+/** The same view without journal backups: for files that hold a password (postgresql.auto.conf). */
+export function withoutBackup(host: Host): Host {
+  const view = Object.create(host) as Host;
+  view.backup = undefined;
+  return view;
 }
 
 /**
@@ -106,7 +121,7 @@ export async function observePostgres(ctx: ObserveContext): Promise<PgObserved |
   const roles = (pg.users ?? []).map((u) => u.name);
 
   const [passwd, stat, entries, standbySignal, versionOut, batch, primary] = await Promise.all([
-    live.readText('/etc/passwd'),
+    live.readLive('/etc/passwd'),
     live.lstat(inst.dataDir),
     live.readdir(inst.dataDir),
     live.exists(`${inst.dataDir}/standby.signal`),

@@ -26,7 +26,6 @@ export function parseVerifier(text: string | null | undefined): ScramVerifier | 
  * NFKC is the part of SASLprep that changes real passwords (ASCII passes unchanged).
  */
 function prep(password: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(password) ? password : password.normalize('NFKC');
 }
 
