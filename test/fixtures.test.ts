@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseSpec } from '../src/spec/load.js';
-import { KINDS } from '../src/resources/registry.js';
+import { loadKinds } from '../src/resources/registry.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 /** Folders of fixtures that are not diff pairs; each has its own discovering test. */
 const OTHER_FIXTURES = new Set(['invalid-specs']);
+
+const KINDS = await loadKinds();
 
 const kindDirs = readdirSync(FIXTURES, { withFileTypes: true })
   .filter((d) => d.isDirectory() && !OTHER_FIXTURES.has(d.name))

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { planSpec, orderSteps, type PlanOptions } from '../plan/planner.js';
 import type { Change, Plan, Step } from '../plan/types.js';
-import { KINDS } from '../resources/registry.js';
+import { loadKinds } from '../resources/registry.js';
 import { StepError, type StepContext, type StepRunner } from '../resources/types.js';
 import { parseDuration } from '../duration.js';
 import { genericOps } from './ops.js';
@@ -49,7 +49,6 @@ export interface ApplyOptions extends PlanOptions {
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
 
-const RUNNERS: Record<string, StepRunner> = Object.assign({}, genericOps, ...KINDS.map((k) => k.ops ?? {}));
 
 export async function applySpec(file: string, options: ApplyOptions = {}): Promise<ApplyReport> {
   const first = await planSpec(file, options);
@@ -77,6 +76,8 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
     host.backup = journal.backup;
     const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
     const steps = orderSteps(plan.changes);
+    const kinds = await loadKinds(new Set(plan.changes.map((c) => c.kind)));
+    const runners: Record<string, StepRunner> = Object.assign({}, genericOps, ...kinds.map((k) => k.ops ?? {}));
     const results: StepResult[] = [];
     let stoppedBecause: string | undefined;
     try {
@@ -88,7 +89,7 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
           continue;
         }
         options.onStep?.({ index, total: steps.length, step });
-        const result = await runStep(step, addresses, { host, timeoutMs, secrets });
+        const result = await runStep(step, addresses, runners, { host, timeoutMs, secrets });
         results.push(result);
         await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
         options.onStep?.({ index, total: steps.length, step, result });
@@ -129,13 +130,13 @@ async function reasonToStop(signal: AbortSignal | undefined, lock: LockHandle): 
   return undefined;
 }
 
-async function runStep(step: Step, addresses: string[], ctx: StepContext): Promise<StepResult> {
+async function runStep(step: Step, addresses: string[], runners: Record<string, StepRunner>, ctx: StepContext): Promise<StepResult> {
   const { host, timeoutMs } = ctx;
   const started = performance.now();
   const base = { id: step.id, title: step.title, addresses };
   const elapsed = () => Math.round(performance.now() - started);
   if (step.live && host.offline) return { ...base, status: 'skipped', detail: 'skipped (offline root)', durationMs: 0 };
-  const runner = RUNNERS[step.op];
+  const runner = runners[step.op];
   if (!runner) return { ...base, status: 'failed', error: `internal: no runner for step type ${step.op}`, durationMs: 0 };
   let timer: NodeJS.Timeout | undefined;
   try {

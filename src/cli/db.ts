@@ -28,7 +28,7 @@ export async function dbCommand(argv: string[]): Promise<number> {
   if (specFile === undefined || extra.length) throw new UserError('reconcile db inspect: expected SPEC and an optional NAME (see reconcile db --help)');
   const format = oneOf('db', 'format', values.format, ['text', 'json'] as const, 'text');
 
-  const { spec, diagnostics } = loadAndValidate(specFile);
+  const { spec, diagnostics } = await loadAndValidate(specFile);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   const entry = pickEntry(spec.value.migrations ?? [], name, specFile);

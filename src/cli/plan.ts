@@ -1,9 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { planSpec } from '../plan/planner.js';
-import { renderPlanText } from '../render/text.js';
-import { renderPlanJson } from '../render/json.js';
-import { renderPlanMarkdown } from '../render/markdown.js';
 import { styleFor } from '../render/style.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
@@ -38,8 +35,13 @@ export async function planCommand(argv: string[]): Promise<number> {
   const host = values.facts ? await replayingHost(values.facts) : undefined;
   const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host });
   if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
+  // Renderers are loaded for the format asked for only.
   const text =
-    format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan, styleFor(process.stdout, !!values['no-color']), { verbose: values.verbose });
+    format === 'json'
+      ? (await import('../render/json.js')).renderPlanJson(plan)
+      : format === 'markdown'
+        ? (await import('../render/markdown.js')).renderPlanMarkdown(plan)
+        : (await import('../render/text.js')).renderPlanText(plan, styleFor(process.stdout, !!values['no-color']), { verbose: values.verbose });
   if (!values.quiet || format !== 'text') process.stdout.write(text);
   if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
   return plan.changes.length ? 2 : 0;
@@ -54,5 +56,6 @@ async function replayingHost(file: string) {
 }
 
 async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {
+  const { renderPlanJson } = await import('../render/json.js');
   await writeFileAtomic(file, renderPlanJson(plan), { mode: 0o600 });
 }

@@ -18,7 +18,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   }
   let failed = false;
   for (const file of positionals) {
-    const { diagnostics } = loadAndValidate(file, { root: values.root, strict: values.strict });
+    const { diagnostics } = await loadAndValidate(file, { root: values.root, strict: values.strict });
     for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (diagnostics.some((d) => d.severity === 'error')) failed = true;
     else if (!values.quiet) process.stdout.write(`${file}: valid\n`);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { planSpec, type PlanOptions } from '../plan/planner.js';
-import { KINDS } from '../resources/registry.js';
+import { KIND_NAMES } from '../resources/registry.js';
 import { failedReport, reportFromPlan, type DriftReport } from './report.js';
 
 /**
@@ -9,7 +9,7 @@ import { failedReport, reportFromPlan, type DriftReport } from './report.js';
  * It never throws: a check that fails is a report that says so, so a loop can go on.
  */
 export async function checkDrift(file: string, options: PlanOptions = {}, now: () => number = Date.now): Promise<DriftReport> {
-  const kinds = KINDS.map((k) => k.name);
+  const kinds = KIND_NAMES;
   const started = now();
   try {
     const { plan } = await planSpec(file, options);

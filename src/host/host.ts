@@ -38,6 +38,8 @@ export class Host {
   probeDeadlineMs = 5_000;
   private mounts: Promise<MountInfo[]> | undefined;
   private readonly probes = new Map<string, Promise<string | null>>();
+  private readonly mountOfDir = new Map<string, MountInfo | null>();
+  private mountPoints: Set<string> | undefined;
 
   constructor(root = '/') {
     this.root = path.resolve(root);
@@ -51,7 +53,15 @@ export class Host {
    */
   private async guard(real: string): Promise<void> {
     const mounts = await (this.mounts ??= readMountInfo().catch(() => []));
-    const m = mountOf(real, mounts);
+    this.mountPoints ??= new Set(mounts.map((x) => x.mountPoint));
+    // Paths come by the hundred from a few directories: look each directory's mount up once (a
+    // path that is itself a mount point belongs to that mount, not to its directory's).
+    const key = this.mountPoints.has(real) ? real : path.dirname(real);
+    let m = this.mountOfDir.get(key);
+    if (m === undefined) {
+      m = mountOf(key, mounts);
+      this.mountOfDir.set(key, m);
+    }
     if (!m || !mayHang(m)) return;
     let probe = this.probes.get(m.mountPoint);
     if (!probe) {
@@ -130,6 +140,19 @@ export class Host {
 
   async exists(hostPath: string): Promise<boolean> {
     return (await this.lstat(hostPath)) !== null;
+  }
+
+  /** A directory's entries with their types, from one readdir (no stat per entry); null when missing. */
+  async list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
+    const real = this.resolve(hostPath);
+    await this.guard(real);
+    try {
+      const entries = await fsp.readdir(real, { withFileTypes: true });
+      return entries.map((e) => ({ name: e.name, type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : 'other' }));
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw e;
+    }
   }
 
   async readdir(hostPath: string): Promise<string[] | null> {

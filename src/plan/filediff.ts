@@ -1,5 +1,9 @@
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { redact } from '../spec/secrets.js';
+
+// `diff` is loaded on the first file that differs: a converged plan never needs its ~20 modules.
+const require = createRequire(import.meta.url);
+let createTwoFilesPatch: typeof import('diff').createTwoFilesPatch | undefined;
 
 /**
  * A unified diff of one file, git-style labels, secrets redacted. `null` stands for a file that
@@ -7,6 +11,7 @@ import { redact } from '../spec/secrets.js';
  */
 export function fileDiff(path: string, before: string | null, after: string | null, options: { context?: number } = {}): string {
   if (before === after) return '';
+  createTwoFilesPatch ??= (require('diff') as typeof import('diff')).createTwoFilesPatch;
   const patch = createTwoFilesPatch(
     before === null ? '/dev/null' : `a${path}`,
     after === null ? '/dev/null' : `b${path}`,

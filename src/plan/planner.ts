@@ -6,7 +6,7 @@ import { loadAndValidate } from '../spec/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, type State } from '../apply/state.js';
-import { KINDS } from '../resources/registry.js';
+import { kindsInUse, loadKinds } from '../resources/registry.js';
 import { gitInfo } from './git.js';
 import { acknowledgeDrift } from '../drift/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan, type Step } from './types.js';
@@ -35,7 +35,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const root = options.host?.root ?? options.root ?? '/';
   // git runs in its own process while the spec is checked and the host observed.
   const git = gitInfo(file).catch(() => null);
-  const { spec, diagnostics } = loadAndValidate(file, { root, strict: options.strict });
+  const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   const host = options.host ?? new Host(root);
@@ -46,14 +46,15 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const state = await readState(host);
   let accounts: Promise<Accounts> | undefined;
   const sharedAccounts = () => (accounts ??= readAccounts(host));
-  const owned = KINDS.map((k) => ownedOfKind(state, k.name));
-  const observed = await Promise.all(KINDS.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
+  const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned)));
+  const owned = kinds.map((k) => ownedOfKind(state, k.name));
+  const observed = await Promise.all(kinds.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
 
   const changes: Change[] = [];
   const digests: Record<string, string> = {};
   const managed: Record<string, string> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
-  KINDS.forEach((kind, i) => {
+  kinds.forEach((kind, i) => {
     const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, offline: host.offline, secrets: resolved.secrets });
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);

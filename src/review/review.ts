@@ -74,7 +74,7 @@ export async function review(ref: string, files: string[], cwd = process.cwd()):
     const errors: string[] = [];
     const warnings: string[] = [];
     if (exists) {
-      const { spec, diagnostics } = loadAndValidate(file);
+      const { spec, diagnostics } = await loadAndValidate(file);
       for (const d of diagnostics) (d.severity === 'error' ? errors : warnings).push(formatDiagnostic(d));
       after = spec.value;
     }

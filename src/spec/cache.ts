@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { HostSpec } from './types.js';
 import { VERSION } from '../version.js';
-import { SCHEMA_URL } from './schema.js';
+import { SCHEMA_URL } from './schema-url.js';
 
 /**
  * Checked specs by content: a converged plan or a drift check on a timer reads the same spec again

@@ -3,7 +3,9 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
 
-export const SCHEMA_URL = new URL('../../schemas/host-spec.schema.json', import.meta.url);
+import { SCHEMA_URL } from './schema-url.js';
+
+export { SCHEMA_URL };
 /** Written by scripts/build-schema-validator.mjs next to the compiled code. */
 const PRECOMPILED_URL = new URL('./schema-validator.js', import.meta.url);
 

@@ -1,158 +1,29 @@
-import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { diagnosticAt, parseSpec, readSpecFile, LoadedSpec, type PathSegment } from './load.js';
+import { readSpecFile, LoadedSpec } from './load.js';
 import { readCachedSpec, specCacheKey, writeCachedSpec } from './cache.js';
-import { describePath, schemaDiagnostics } from './schema.js';
-import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
-import { unitDiagnostics } from '../resources/units/verify.js';
-import { migrationFileDiagnostics } from '../resources/migrations/validate.js';
+import type { ValidateOptions } from './check.js';
 
-export const SUPPORTED_API_VERSION = 'reconcile/v1';
+export type { ValidateOptions } from './check.js';
 
-export interface ValidateOptions {
-  /** The host's `/` for checks that read the host (tzdata). */
-  root?: string;
-  /** Security lint findings become errors. */
-  strict?: boolean;
-}
-
-/** Parse, schema, semantic rules and the security lint: every finding is FILE:LINE:COL. */
-export function loadAndValidate(file: string, options: ValidateOptions = {}): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
+/**
+ * Parse, schema, semantic rules and the security lint: every finding is FILE:LINE:COL. A spec
+ * whose text passed before (the cache) is not checked again; the checker is loaded only when it is.
+ */
+export async function loadAndValidate(file: string, options: ValidateOptions = {}): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   const text = readSpecFile(file);
   const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
   const cached = readCachedSpec(key);
   if (cached) return withMigrationFiles({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
+  const { check } = await import('./check.js');
   const result = check(text, file, options);
   if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
   return withMigrationFiles(result);
 }
 
 /** Migration files change without the spec's text changing: checked on every load, never cached. */
-function withMigrationFiles(r: { spec: LoadedSpec; diagnostics: Diagnostic[] }): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
+async function withMigrationFiles(r: { spec: LoadedSpec; diagnostics: Diagnostic[] }): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   if (r.diagnostics.some((d) => d.severity === 'error') || !r.spec.value.migrations?.length) return r;
+  const { migrationFileDiagnostics } = await import('../resources/migrations/validate.js');
   return { spec: r.spec, diagnostics: [...r.diagnostics, ...migrationFileDiagnostics(r.spec)] };
-}
-
-function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
-  const { spec, diagnostics } = parseSpec(text, file);
-  if (diagnostics.some((d) => d.severity === 'error')) return { spec, diagnostics };
-  if (spec.value === null || typeof spec.value !== 'object' || Array.isArray(spec.value)) {
-    return { spec, diagnostics: [diagnosticAt(spec, [], 'a host spec is a YAML map with at least a "host" key')] };
-  }
-  const apiVersion = spec.value.apiVersion;
-  if (typeof apiVersion === 'string' && apiVersion !== SUPPORTED_API_VERSION && /^reconcile\/v\d+$/.test(apiVersion)) {
-    return { spec, diagnostics: [diagnosticAt(spec, ['apiVersion'], `apiVersion ${apiVersion} is not supported by this reconcile, which reads ${SUPPORTED_API_VERSION}`)] };
-  }
-  const found = [...plaintextSecrets(spec), ...schemaDiagnostics(spec)];
-  // Semantic rules assume the schema's shape.
-  if (!found.some((d) => d.severity === 'error')) found.push(...semanticRules(spec, options), ...securityLint(spec, options));
-  return { spec, diagnostics: [...diagnostics, ...found].sort((a, b) => a.line - b.line || a.col - b.col) };
-}
-
-const SECRET_KEY = /^(password|passwd|passphrase|secret|token|api_?key|private_?key)$/i;
-
-/** A secret written into the spec is refused wherever it stands, whatever the schema says. */
-function plaintextSecrets(spec: LoadedSpec): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const walk = (v: unknown, at: PathSegment[]) => {
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (SECRET_KEY.test(k) && (typeof x === 'string' || typeof x === 'number')) {
-          out.push(diagnosticAt(spec, [...at, k], `${describePath(spec.value, [...at, k])}: a plaintext secret is not allowed; use {env: NAME} or {file: /path}`));
-        } else walk(x, [...at, k]);
-      }
-    } else if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(v)) {
-      out.push(diagnosticAt(spec, at, `${describePath(spec.value, at)}: a URL with a password is a plaintext secret; use {env: NAME} or {file: /path}`));
-    }
-  };
-  walk(spec.value, []);
-  return out;
-}
-
-function semanticRules(spec: LoadedSpec, options: ValidateOptions): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const v = spec.value;
-  if (v.timezone !== undefined && !zoneExists(v.timezone, options.root)) {
-    out.push(diagnosticAt(spec, ['timezone'], `timezone: "${v.timezone}" is not a zone known to tzdata (see /usr/share/zoneinfo, e.g. Europe/Berlin)`));
-  }
-  const seen = new Map<string, number>();
-  (v.exports ?? []).forEach((e, i) => {
-    const first = seen.get(e.path);
-    if (first !== undefined) {
-      const line = diagnosticAt(spec, ['exports', first, 'path'], '').line;
-      out.push(diagnosticAt(spec, ['exports', i, 'path'], `exports: ${e.path} is declared twice (here and at line ${line})`));
-    } else seen.set(e.path, i);
-    if (e.state !== 'absent' && !e.clients) {
-      out.push(diagnosticAt(spec, ['exports', i], `exports[${e.path}]: missing required key "clients" (only state: absent may omit it)`));
-    }
-    (e.clients ?? []).forEach((c, j) => {
-      const families = new Map<string, string>();
-      (c.options ?? []).forEach((o, k) => {
-        const at = ['exports', i, 'clients', j, 'options', k];
-        if (!isKnownExportOption(o)) {
-          out.push(diagnosticAt(spec, at, `exports[${e.path}]: unknown export option "${o}" (see exports(5): rw, ro, sync, async, root_squash, all_squash, anonuid=N, sec=sys, ...)`));
-          return;
-        }
-        const family = familyOf(o);
-        const other = families.get(family);
-        if (other !== undefined && other !== o) out.push(diagnosticAt(spec, at, `exports[${e.path}]: "${o}" contradicts "${other}" for client ${c.host}`));
-        families.set(family, o);
-      });
-    });
-  });
-  out.push(...unitDiagnostics(spec));
-  return out;
-}
-
-/** A zone is a regular file under the root's tzdata, or the running system's when the root has none. */
-function zoneExists(zone: string, root = '/'): boolean {
-  const dirs = [path.join(root, 'usr/share/zoneinfo'), '/usr/share/zoneinfo'];
-  for (const dir of dirs) {
-    try {
-      statSync(dir);
-    } catch {
-      continue;
-    }
-    try {
-      return statSync(path.join(dir, zone)).isFile();
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-/** Findings a reviewer should see; warnings unless --strict. */
-function securityLint(spec: LoadedSpec, options: ValidateOptions): Diagnostic[] {
-  const severity = options.strict ? 'error' : 'warning';
-  const out: Diagnostic[] = [];
-  (spec.value.exports ?? []).forEach((e, i) => {
-    if (e.state === 'absent') return;
-    (e.clients ?? []).forEach((c, j) => {
-      const opts = c.options ?? [];
-      const at = ['exports', i, 'clients', j];
-      const rw = opts.includes('rw');
-      if (rw && isWide(c.host)) out.push(diagnosticAt(spec, [...at, 'host'], `exports[${e.path}]: read-write to ${c.host === '*' ? 'every host (*)' : `the wide network ${c.host}`}`, severity));
-      opts.forEach((o, k) => {
-        if (o === 'no_root_squash') out.push(diagnosticAt(spec, [...at, 'options', k], `exports[${e.path}]: no_root_squash lets root on ${c.host} act as root on this host's files`, severity));
-        if (o === 'insecure') out.push(diagnosticAt(spec, [...at, 'options', k], `exports[${e.path}]: insecure accepts requests from unprivileged ports on ${c.host}`, severity));
-      });
-    });
-    const mode = e.directory?.mode;
-    if (mode !== undefined && (parseInt(mode, 8) & 0o002) !== 0) {
-      out.push(diagnosticAt(spec, ['exports', i, 'directory', 'mode'], `exports[${e.path}]: directory mode ${mode} is world-writable`, severity));
-    }
-  });
-  return out;
-}
-
-/** `*`, wildcards, and networks shorter than /16 (IPv4) or /48 (IPv6). */
-function isWide(host: string): boolean {
-  if (host === '*' || host === '' || host.includes('*') || host.includes('?')) return true;
-  const m = /\/(\d+)$/.exec(host);
-  if (!m) return false;
-  const bits = Number(m[1]);
-  return host.includes(':') ? bits < 48 : bits < 16;
 }

@@ -148,6 +148,15 @@ export function editFstab(f: Fstab, edits: Map<string, FstabFields | null>): str
   return renderFstab({ lines: [...lines, ...added], finalNewline: true });
 }
 
+const entryIndex = new WeakMap<Fstab, Map<string, FstabEntry>>();
+
+/** The (first) entry for a mount point; indexed once per parsed file, since specs list hundreds. */
 export function entryFor(f: Fstab, path: string): FstabEntry | undefined {
-  return f.lines.find((l) => l.entry?.path === path)?.entry;
+  let index = entryIndex.get(f);
+  if (!index) {
+    index = new Map();
+    for (const l of f.lines) if (l.entry && !index.has(l.entry.path)) index.set(l.entry.path, l.entry);
+    entryIndex.set(f, index);
+  }
+  return index.get(path);
 }

@@ -100,7 +100,8 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
   for (const m of Object.values(live)) probes[m.path] = probed.get(m.realPath)!;
 
   // Credentials files the diff may compare or migrate into: spec'd ones and those for lines with password=.
-  const parsed = parseFstab(fstab ?? '');
+  // Only lines with a password need a parse here (to find their credentials file).
+  const parsed = parseFstab(fstab !== null && /pass(word)?=/.test(fstab) ? fstab : '');
   const credPaths = mounts
     .filter((m) => m.credentials || entryFor(parsed, m.path)?.options.some((o) => splitOpt(o)[0] === 'password'))
     .map((m) => credentialsPath(m.path));

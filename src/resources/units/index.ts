@@ -3,7 +3,6 @@ import { diffUnits } from './diff.js';
 import { observeUnits, type UnitsObserved } from './observe.js';
 import { unitsOps } from './steps.js';
 
-export { unitDiagnostics } from './verify.js';
 
 export const unitsKind: ResourceKind<UnitsObserved> = {
   name: 'units',

@@ -40,11 +40,14 @@ export async function observeUnits(ctx: ObserveContext): Promise<UnitsObserved> 
   const names = [...new Set([...specUnits.map((u) => u.name), ...ctx.owned.map(nameOfAddress)])];
   const empty: UnitsObserved = { live: false, files: {}, fragments: {}, links: {}, manager: {}, record: { formatVersion: 1, units: {} } };
   if (names.length === 0) return empty;
+  // One listing of /etc/systemd/system says which units have a file, a link or a drop-in
+  // directory there, so nothing is stat'ed, read or listed that is not there.
+  const etc = new Map(((await host.list(ETC_UNITS)) ?? []).map((e) => [e.name, e.type]));
   const [record, links, live, fileEntries] = await Promise.all([
     readRecord(host),
-    readLinks(host),
+    readLinks(host, etc),
     host.offline ? Promise.resolve(false) : host.exists('/run/systemd/system'),
-    Promise.all(names.map(async (n) => [n, await readUnitFiles(host, n)] as const)),
+    Promise.all(names.map(async (n) => [n, await readUnitFiles(host, n, etc)] as const)),
   ]);
   const files = Object.fromEntries(fileEntries);
 
@@ -84,10 +87,14 @@ export async function observeUnits(ctx: ObserveContext): Promise<UnitsObserved> 
   return observed;
 }
 
-async function readUnitFiles(host: Host, name: string): Promise<UnitFiles> {
+async function readUnitFiles(host: Host, name: string, etc: Map<string, string>): Promise<UnitFiles> {
   const path = unitPath(name);
-  const [stat, link, entries] = await Promise.all([host.lstat(path), host.readlink(path), host.readdir(dropinDir(name))]);
-  const unit = stat?.type === 'file' ? await host.readText(path) : null;
+  const type = etc.get(name);
+  const [unit, link, entries] = await Promise.all([
+    type === 'file' ? host.readText(path) : null,
+    type === 'symlink' ? host.readlink(path) : null,
+    etc.get(`${name}.d`) === 'dir' ? host.readdir(dropinDir(name)) : null,
+  ]);
   const dropins: Record<string, string> = {};
   await Promise.all(
     (entries ?? [])
@@ -97,7 +104,7 @@ async function readUnitFiles(host: Host, name: string): Promise<UnitFiles> {
         if (text !== null) dropins[f] = text;
       }),
   );
-  return { unit, unitLink: stat?.type === 'symlink' ? link : null, dropins: Object.fromEntries(Object.entries(dropins).sort(([a], [b]) => a.localeCompare(b))) };
+  return { unit, unitLink: link, dropins: Object.fromEntries(Object.entries(dropins).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
 /** The first regular file for a name along systemd's lookup path (a mask is no fragment). */
@@ -110,18 +117,18 @@ async function findFragment(host: Host, name: string, files: UnitFiles | undefin
   return null;
 }
 
-async function readLinks(host: Host): Promise<Record<string, string>> {
+async function readLinks(host: Host, etc: Map<string, string>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const top = (await host.readdir(ETC_UNITS)) ?? [];
   await Promise.all(
-    top.map(async (entry) => {
+    [...etc].map(async ([entry, type]) => {
       const path = `${ETC_UNITS}/${entry}`;
-      if (/\.(wants|requires|upholds)$/.test(entry)) {
-        for (const inner of (await host.readdir(path)) ?? []) {
-          const t = await host.readlink(`${path}/${inner}`);
-          if (t !== null) out[`${path}/${inner}`] = t;
+      if (type === 'dir' && /\.(wants|requires|upholds)$/.test(entry)) {
+        for (const inner of (await host.list(path)) ?? []) {
+          if (inner.type !== 'symlink') continue;
+          const t = await host.readlink(`${path}/${inner.name}`);
+          if (t !== null) out[`${path}/${inner.name}`] = t;
         }
-      } else {
+      } else if (type === 'symlink') {
         const t = await host.readlink(path);
         if (t !== null) out[path] = t;
       }
