@@ -65,7 +65,8 @@ describe('reconcile facts', () => {
   it('records and replays at the Host layer, in process, on the live root too', async () => {
     // The live machine (root /): hostname and every read come from the snapshot on replay.
     const spec = path.join(t.dir, 'live.yaml');
-    writeFileSync(spec, `host: ${JSON.stringify((await import('node:os')).hostname())}\n`);
+    // A mount makes the plan read the live mount table (plan only: nothing is applied to /).
+    writeFileSync(spec, `host: ${JSON.stringify((await import('node:os')).hostname())}\nmounts:\n  - {path: /mnt/reconcile-facts-test, source: tmpfs, type: tmpfs, state: present}\n`);
     const recording = new RecordingHost('/');
     const live = await planSpec(spec, { host: recording });
     const snapshot = JSON.parse(JSON.stringify(recording.snapshot([{ path: spec, sha256: live.spec.sha256 }])));

@@ -42,7 +42,8 @@ export interface ApplyOptions extends PlanOptions {
   savedPlan?: Plan;
   /** Aborted on SIGTERM/SIGINT: the running step finishes, the rest do not start. */
   signal?: AbortSignal;
-  onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void;
+  /** Progress, before and after each step; awaited, so an observer can act between steps. */
+  onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void | Promise<void>;
   /** Called once the plan to run is known, before any step (the CLI asks for confirmation here). */
   confirm?: (plan: Plan) => Promise<boolean>;
 }
@@ -88,11 +89,11 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
           results.push({ id: step.id, title: step.title, addresses, status: 'not run', durationMs: 0 });
           continue;
         }
-        options.onStep?.({ index, total: steps.length, step });
+        await options.onStep?.({ index, total: steps.length, step });
         const result = await runStep(step, addresses, runners, { host, timeoutMs, secrets });
         results.push(result);
         await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
-        options.onStep?.({ index, total: steps.length, step, result });
+        await options.onStep?.({ index, total: steps.length, step, result });
         if (result.status === 'failed') stoppedBecause = `step "${step.title}" failed`;
       }
     } finally {
