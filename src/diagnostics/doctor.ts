@@ -14,7 +14,7 @@ export type Severity = 'ok' | 'warn' | 'crit';
 
 export interface Finding {
   severity: Severity;
-  area: 'disk' | 'io' | 'mount' | 'process' | 'units' | 'replication';
+  area: 'disk' | 'io' | 'mount' | 'process' | 'units' | 'replication' | 'time';
   /** One line. */
   message: string;
 }
@@ -73,7 +73,9 @@ export interface DoctorReport {
   mounts: { total: number; probed: MountProbe[]; stale: StaleMount[] };
   dState: DStateProcess[];
   units: UnitsSection;
-  replication: { status: 'not configured' };
+  replication: { status: 'not configured' | 'primary' | 'standby' | 'unreachable'; want?: 'primary' | 'standby'; lines?: string[]; degraded?: boolean };
+  /** The time zone the spec wants against the one /etc/localtime names (with --spec). */
+  time?: { want: string | null; have: string | null };
   /** reconcile's own state on this host: the last apply and who holds the apply lock now. */
   reconcile?: { root: string; lastApply: { at: string; spec: string; commit: string | null } | null; lockHolder: { host: string; pid: number; plan?: string; since: string } | null };
   /** What could not be looked at, and why; not problems of the host. */
@@ -177,6 +179,13 @@ export function deriveFindings(r: FindingInput): Finding[] {
   for (const u of r.units.failed) {
     f.push({ severity: 'warn', area: 'units', message: `unit ${u.unit} failed (${u.sub})${u.lastLog.length > 0 ? `: ${u.lastLog[u.lastLog.length - 1]}` : ''}` });
   }
+  if (r.replication.degraded) {
+    const rep = r.replication;
+    f.push({ severity: 'crit', area: 'replication', message: rep.status === 'unreachable' ? `PostgreSQL does not answer: ${rep.lines?.[0] ?? ''}` : rep.want && rep.want !== rep.status ? `PostgreSQL is a ${rep.status}, the spec says ${rep.want}` : `replication is not streaming: ${(rep.lines ?? []).join('; ') || 'no standby connected'}` });
+  }
+  if (r.time?.want && r.time.want !== r.time.have) {
+    f.push({ severity: 'warn', area: 'time', message: `the time zone is ${r.time.have ?? 'unknown'}, the spec says ${r.time.want}` });
+  }
   if (userWriter && !f.some((x) => x.area === 'disk')) {
     f.push({ severity: 'ok', area: 'io', message: `top writer ${userWriter.comm} (pid ${userWriter.pid}) ${mb(userWriter.writeBytesPerSec)}: ${userWriter.cmdline}` });
   }
@@ -236,7 +245,10 @@ export function renderDoctorText(r: DoctorReport): string {
     out.push(`  ${u.unit}  ${u.load} ${u.active} ${u.sub}  ${u.description}`);
     for (const l of u.lastLog) out.push(`    | ${l}`);
   }
-  out.push(`REPLICATION: ${r.replication.status}`);
+  const rep = r.replication;
+  out.push(`REPLICATION: ${rep.status}${rep.want && rep.want !== rep.status ? ` (the spec says ${rep.want})` : ''}`);
+  for (const l of rep.lines ?? []) out.push(`  ${l}`);
+  if (r.time) out.push(`TIME ZONE: ${r.time.have ?? 'unknown'}${r.time.want && r.time.want !== r.time.have ? ` (the spec says ${r.time.want})` : ''}`);
   if (r.reconcile) {
     const last = r.reconcile.lastApply;
     const lock = r.reconcile.lockHolder;
