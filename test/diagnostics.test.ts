@@ -12,7 +12,8 @@ import { readDiskstats, sampleIo } from '../src/diagnostics/diskio.js';
 import { renderDoctorJson, renderDoctorText, runDoctor, staleMountsFor, type DoctorReport } from '../src/diagnostics/doctor.js';
 import { mountOf, readMountInfo } from '../src/diagnostics/mounts.js';
 import { classifyWchan, renderWatchdogReport, runWithWatchdog, statInChild } from '../src/diagnostics/watchdog.js';
-import { background, bindfsMount, isMounted, killBackground, transpileDiagnostics, type BindfsMount } from './helpers/diagMounts.js';
+import { background, bindfsMount, isMounted, killBackground, type BindfsMount } from './helpers/diagMounts.js';
+import { REPO } from './helpers/cli.js';
 
 /** Alive means there and not a zombie (PID 1 here does not reap orphans: their zombies linger). */
 function isAlive(pid: number): boolean {
@@ -202,15 +203,8 @@ describe('a hung mount (bindfs with its daemon stopped)', () => {
 });
 
 describe('watchSelf', () => {
-  let lib: string;
-
-  beforeAll(async () => {
-    lib = await transpileDiagnostics();
-  });
-
-  afterAll(async () => {
-    await fsp.rm(lib, { recursive: true, force: true });
-  });
+  // A plain node child imports the built code (`npm test` builds first).
+  const lib = path.join(REPO, 'dist', 'diagnostics');
 
   function runNode(script: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {

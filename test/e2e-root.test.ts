@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
@@ -143,6 +143,26 @@ describe('reconcile against a temporary root', () => {
     expect(report.formatVersion).toBe(1);
     expect(report.reconcile).toMatchObject({ root: t.root, lockHolder: null, lastApply: { spec: t.spec } });
     expect(report.mounts.total).toBeGreaterThan(0);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('mounts a disk and exports it: the directory is owned and moded on the mounted filesystem', async () => {
+    const spec = path.join(t.dir, 'export-a-mount.yaml');
+    writeFileSync(
+      spec,
+      `host: nfs1\nmounts:\n  - {path: /srv/nfs, source: tmpfs, type: tmpfs, options: [size=8m], state: mounted}\nexports:\n  - path: /srv/nfs\n    directory: {owner: nobody, group: nogroup, mode: "0770"}\n    clients: [{host: 10.0.0.0/24, options: [rw, sync, no_subtree_check]}]\n`,
+    );
+    const target = path.join(t.root, 'srv/nfs');
+    try {
+      const r = await runCli(['apply', spec, '--root', t.root, '--yes']);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(execFileSync('findmnt', ['-n', '-o', 'FSTYPE', target], { encoding: 'utf8' }).trim()).toBe('tmpfs');
+      const st = statSync(target);
+      expect([st.mode & 0o7777, st.uid]).toEqual([0o770, 65534]);
+      expect((await runCli(['plan', spec, '--root', t.root])).exitCode).toBe(0);
+    } finally {
+      spawnSync('umount', ['-l', target], { stdio: 'ignore' });
+    }
   });
 
   it('asks for --yes when stdin is not a terminal, and changes nothing', async () => {

@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { planSpec, orderSteps, type PlanOptions } from '../plan/planner.js';
 import type { Change, Plan, Step } from '../plan/types.js';
+import type { Host } from '../host/host.js';
+import { redact } from '../spec/secrets.js';
+import { publicChange } from '../render/json.js';
 import { loadKinds } from '../resources/registry.js';
 import { StepError, type StepContext, type StepRunner } from '../resources/types.js';
 import { parseDuration } from '../duration.js';
@@ -53,11 +56,15 @@ const DEFAULT_STEP_TIMEOUT_MS = 120_000;
 
 export async function applySpec(file: string, options: ApplyOptions = {}): Promise<ApplyReport> {
   const first = await planSpec(file, options);
-  const lock = await acquireHostLock(first.spec.value, first.host, first.secrets, {
-    host: hostname(),
-    pid: process.pid,
-    plan: first.plan.spec.sha256.slice(0, 12),
-    since: new Date().toISOString(),
+  const lock = await acquireHostLock(
+    first.spec.value,
+    first.host,
+    first.secrets,
+    { host: hostname(), pid: process.pid, plan: first.plan.spec.sha256.slice(0, 12), since: new Date().toISOString() },
+    options.signal,
+  ).catch((e: unknown) => {
+    if (options.signal?.aborted) throw new UserError(`interrupted (${String(options.signal.reason)}) while waiting for the host lock; nothing was changed`);
+    throw e;
   });
   try {
     // Re-observe under the lock: what another run did while we waited counts.
@@ -67,21 +74,18 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
     if (destructive.length && !options.allowDestructive) {
       throw new UserError(`refusing destructive changes without --allow-destructive: ${destructive.map((c) => c.address).join(', ')}`);
     }
-    if (plan.changes.length === 0) {
-      await recordOwnership(host, state, plan, new Set());
-      return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
-    }
+    if (plan.changes.length === 0) return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
 
-    const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
-    host.backup = journal.backup;
     const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
     const steps = orderSteps(plan.changes);
     const kinds = await loadKinds(new Set(plan.changes.map((c) => c.kind)));
     const runners: Record<string, StepRunner> = Object.assign({}, genericOps, ...kinds.map((k) => k.ops ?? {}));
     const results: StepResult[] = [];
     let stoppedBecause: string | undefined;
+    const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
     try {
+      host.backup = journal.backup;
       for (const [index, step] of steps.entries()) {
         const addresses = plan.changes.filter((c) => c.steps.some((s) => s.id === step.id)).map((c) => c.address);
         if (!stoppedBecause) stoppedBecause = await reasonToStop(options.signal, lock);
@@ -98,24 +102,27 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
       }
     } finally {
       host.backup = undefined;
-      const failedIds = new Set(results.filter((r) => r.status === 'failed' || r.status === 'not run').map((r) => r.id));
-      await recordOwnership(host, state, plan, failedIds);
-      await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause });
-      await journal.close();
+      try {
+        // Ownership is written only while the lease holds: a lost lock means another apply may own the state now.
+        const lost = await reasonToStop(undefined, lock);
+        if (lost) stoppedBecause ??= lost;
+        else await recordOwnership(host, state, plan, results);
+      } finally {
+        await journal.record({ event: 'steps', ok: !stoppedBecause, stoppedBecause }).catch(() => undefined);
+      }
     }
 
     // Prove it: observe again; anything still different is a failure, whatever the steps said.
-    const after = await planSpec(file, options);
-    const remaining = after.plan.changes;
-    return {
-      plan,
-      results,
-      remaining,
-      ok: !stoppedBecause && remaining.length === 0,
-      stoppedBecause: stoppedBecause ?? (remaining.length ? `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}` : undefined),
-      journal: journal.dir,
-      lockToken: lock.token,
-    };
+    let remaining: Change[] = [];
+    try {
+      remaining = (await planSpec(file, options)).plan.changes;
+      if (remaining.length && !stoppedBecause) stoppedBecause = `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}`;
+    } catch (e) {
+      stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;
+    }
+    await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause, remaining: remaining.map((c) => c.address) }).catch(() => undefined);
+    await journal.close();
+    return { plan, results, remaining, ok: !stoppedBecause, stoppedBecause, journal: journal.dir, lockToken: lock.token };
   } finally {
     await lock.release();
   }
@@ -156,17 +163,23 @@ async function runStep(step: Step, addresses: string[], runners: Record<string, 
 }
 
 /**
- * Addresses reconcile now owns: what the spec manages whose change fully ran (or needed none),
- * plus what it owned before and could not yet remove.
+ * What reconcile owns after an apply: what it owned before, plus every address of the spec whose
+ * change it acted on (a step done), minus what it removed completely. An address it only found
+ * already in place is not adopted: leaving the spec later must not delete what someone else made.
  */
-async function recordOwnership(host: import('../host/host.js').Host, state: State, plan: Plan, unfinished: Set<string>): Promise<void> {
-  const incomplete = new Set(plan.changes.filter((c) => c.steps.some((s) => unfinished.has(s.id))).map((c) => c.address));
-  const owned: Record<string, string> = {};
-  for (const [address, kind] of Object.entries(state.owned)) if (incomplete.has(address)) owned[address] = kind;
-  for (const [address, kind] of Object.entries(plan.managed)) if (!incomplete.has(address) || state.owned[address]) owned[address] = kind;
-  const next: State = { formatVersion: 1, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } };
-  if (JSON.stringify(next.owned) === JSON.stringify(state.owned) && plan.changes.length === 0) return;
-  await writeState(host, next);
+async function recordOwnership(host: Host, state: State, plan: Plan, results: StepResult[]): Promise<void> {
+  const status = new Map(results.map((r) => [r.id, r.status]));
+  const owned: Record<string, string> = { ...state.owned };
+  for (const change of plan.changes) {
+    const statuses = change.steps.map((s) => status.get(s.id));
+    const acted = statuses.includes('done');
+    const complete = statuses.every((st) => st === 'done' || st === 'already' || st === 'skipped');
+    const managedKind = plan.managed[change.address];
+    if (managedKind !== undefined && acted) owned[change.address] = managedKind;
+    if (managedKind === undefined && complete) delete owned[change.address];
+  }
+  if (JSON.stringify(owned) === JSON.stringify(state.owned)) return;
+  await writeState(host, { formatVersion: 1, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } });
 }
 
 /** Names every resource whose observed state is not what the saved plan was computed from. */
@@ -179,5 +192,14 @@ function refuseStale(saved: Plan, fresh: Plan): void {
   const changed = [...addresses].filter((a) => saved.digests[a] !== fresh.digests[a]).sort();
   if (changed.length) {
     throw new UserError(`the saved plan is stale: the host changed since it was made, at ${changed.join(', ')}; plan again`);
+  }
+  // What runs must be what was reviewed: a secret, a user id or this tool can change the plan
+  // without the host or the spec changing. Compared in the redacted form the plan file holds.
+  const byAddress = (changes: Change[]) => new Map(changes.map((c) => [c.address, redact(JSON.stringify(publicChange(c)))]));
+  const was = byAddress(saved.changes);
+  const now = byAddress(fresh.changes);
+  const differ = [...new Set([...was.keys(), ...now.keys()])].filter((a) => was.get(a) !== now.get(a)).sort();
+  if (differ.length) {
+    throw new UserError(`the saved plan is stale: planning again now gives other changes for ${differ.join(', ')}; review a new plan`);
   }
 }

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Host, FileStat } from '../host/host.js';
 import { STATE_DIR } from './state.js';
+import { redact } from '../spec/secrets.js';
 
 export const JOURNAL_DIR = `${STATE_DIR}/journal`;
 
@@ -20,6 +21,7 @@ export class Journal {
   static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const dir = host.resolve(`${JOURNAL_DIR}/${stamp}-${process.pid}`);
+    await fsp.mkdir(host.resolve('/var/lib'), { recursive: true, mode: 0o755 });
     await fsp.mkdir(path.join(dir, 'files'), { recursive: true, mode: 0o700 });
     const fh = await fsp.open(path.join(dir, 'journal.jsonl'), 'a', 0o600);
     const journal = new Journal(dir, fh);
@@ -28,7 +30,8 @@ export class Journal {
   }
 
   async record(entry: Record<string, unknown>): Promise<void> {
-    await this.fh.appendFile(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+    // Step errors and command output may quote a secret: the journal gets them redacted.
+    await this.fh.appendFile(`${redact(JSON.stringify({ at: new Date().toISOString(), ...entry }))}\n`);
     await this.fh.datasync();
   }
 

@@ -16,7 +16,7 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
  * reach it, else a lock file in the root's var/lib/reconcile that guards this host alone.
  * Contention waits up to `lock.wait` and then names the holder.
  */
-export async function acquireHostLock(spec: HostSpec, host: Host, secrets: ReadonlyMap<string, string>, holder: HolderInfo): Promise<LockHandle> {
+export async function acquireHostLock(spec: HostSpec, host: Host, secrets: ReadonlyMap<string, string>, holder: HolderInfo, signal?: AbortSignal): Promise<LockHandle> {
   const lock = spec.lock;
   const waitMs = lock?.wait !== undefined ? (parseDuration(lock.wait) ?? DEFAULT_WAIT_MS) : DEFAULT_WAIT_MS;
   if (lock?.redis) {
@@ -24,10 +24,12 @@ export async function acquireHostLock(spec: HostSpec, host: Host, secrets: Reado
     if (url === undefined) throw new Error('internal: lock.redis was not resolved');
     const { createRedisHostLock } = await import('../locks/redis.js');
     const ttlMs = lock.ttl !== undefined ? (parseDuration(lock.ttl) ?? DEFAULT_TTL_MS) : DEFAULT_TTL_MS;
-    return createRedisHostLock(url, { ttlMs, hostName: spec.host }).acquire({ waitMs, holder });
+    return createRedisHostLock(url, { ttlMs, hostName: spec.host }).acquire({ waitMs, holder, signal });
   }
   const file = host.resolve(LOCAL_LOCK_FILE);
+  // Parents as a system makes them (0755); the state directory itself is root's alone.
+  await mkdir(path.dirname(path.dirname(file)), { recursive: true, mode: 0o755 });
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const { createLocalHostLock } = await import('../locks/local.js');
-  return createLocalHostLock(file).acquire({ waitMs, holder });
+  return createLocalHostLock(file).acquire({ waitMs, holder, signal });
 }

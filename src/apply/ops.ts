@@ -23,6 +23,8 @@ export interface FileWriteArgs {
 export interface SymlinkArgs {
   path: string;
   target: string;
+  /** The link's target observed at plan time (null: no link there); refused when it moved since. */
+  before?: string | null;
 }
 export interface RemoveArgs {
   path: string;
@@ -59,7 +61,11 @@ const fileWrite: StepRunner = async (step, { host }) => {
 
 const fileSymlink: StepRunner = async (step, { host }) => {
   const a = step.args as unknown as SymlinkArgs;
-  if ((await host.readlink(a.path)) === a.target) return { status: 'already' };
+  const current = await host.readlink(a.path);
+  if (current === a.target) return { status: 'already' };
+  if (a.before !== undefined && current !== a.before) {
+    throw new StepError(`${a.path} changed since it was observed (now ${current === null ? 'no link' : `-> ${current}`}); plan again`);
+  }
   await host.symlink(a.path, a.target);
   return { status: 'done' };
 };

@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import { UserError } from '../errors.js';
 import type { SpecRef } from '../plan/types.js';
 
 export const STATE_DIR = '/var/lib/reconcile';
@@ -14,12 +15,16 @@ export interface State {
 export async function readState(host: Host): Promise<State> {
   const text = await host.readText(STATE_FILE);
   if (text === null) return { formatVersion: 1, owned: {} };
+  let state: State;
   try {
-    const state = JSON.parse(text) as State;
-    return { formatVersion: 1, owned: state.owned ?? {}, lastApply: state.lastApply };
+    state = JSON.parse(text) as State;
   } catch {
-    throw new Error(`${host.resolve(STATE_FILE)} is not valid JSON; move it aside to start over`);
+    throw new UserError(`${host.resolve(STATE_FILE)} is not valid JSON; move it aside to start over (reconcile then owns nothing it applied before)`);
   }
+  if (state.formatVersion !== 1) {
+    throw new UserError(`${host.resolve(STATE_FILE)} has format version ${String(state.formatVersion)}, which this reconcile does not read (it reads 1); use the reconcile that wrote it`);
+  }
+  return { formatVersion: 1, owned: state.owned ?? {}, lastApply: state.lastApply };
 }
 
 export async function writeState(host: Host, state: State): Promise<void> {

@@ -35,7 +35,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UserError(`reconcile apply: expected one SPEC or PLANFILE, got ${positionals.length} (see reconcile apply --help)`);
   const format = oneOf('apply', 'format', values.format, ['text', 'json'] as const, 'text');
-  const style = styleFor(process.stderr, !!values['no-color']);
+  const style = styleFor(process.stdout, !!values['no-color']);
   const savedPlan = readPlanFile(positionals[0]!);
   const specFile = savedPlan ? savedPlan.spec.path : positionals[0]!;
   const root = values.root ?? savedPlan?.root;
@@ -98,7 +98,10 @@ function readPlanFile(file: string): Plan | undefined {
   } catch (e) {
     throw new UserError(`${file}: not a valid plan file (${(e as Error).message})`);
   }
-  if (typeof plan.formatVersion !== 'number' || !plan.digests || !plan.spec?.path) throw new UserError(`${file}: not a reconcile plan file`);
+  const valid =
+    typeof plan === 'object' && plan !== null && typeof plan.formatVersion === 'number' && typeof plan.spec?.path === 'string' && typeof plan.spec.sha256 === 'string' &&
+    typeof plan.root === 'string' && typeof plan.digests === 'object' && plan.digests !== null && !Array.isArray(plan.digests) && Array.isArray(plan.changes);
+  if (!valid) throw new UserError(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})`);
   if (plan.formatVersion !== PLAN_FORMAT_VERSION) throw new UserError(`${file}: plan format version ${plan.formatVersion} is not supported (this reconcile reads ${PLAN_FORMAT_VERSION})`);
   return plan;
 }

@@ -62,14 +62,14 @@ export async function driftCommand(argv: string[]): Promise<number> {
   const render = (r: DriftReport, compact: boolean) =>
     format === 'prom' ? renderDriftProm(r) : format === 'json' ? renderDriftJson(r, { compact }) : renderDriftText(r, style);
   const publish = async (r: DriftReport, compact: boolean) => {
-    if (values.report) await writeFileAtomic(values.report, render(r, false));
+    if (values.report) await writeReport(values.report, render(r, false));
     if (!values.quiet) process.stdout.write(render(r, compact));
   };
 
   if (everyMs === undefined) {
     const report = await checkDrift(spec, { root: values.root });
     if (report.ok || format !== 'text') await publish(report, false);
-    else if (values.report) await writeFileAtomic(values.report, render(report, false));
+    else if (values.report) await writeReport(values.report, render(report, false));
     // A failed check is an error like any other: its message on stderr, exit 1.
     if (!report.ok) process.stderr.write(`${report.error}\n`);
     return driftExitCode(report);
@@ -137,4 +137,11 @@ async function installTimer(spec: string, o: { every?: string; format: string; r
   }
   process.stdout.write(o.quiet && report.ok ? '' : renderApplyText(report, style));
   return report.ok ? 0 : 1;
+}
+
+/** The report file, replaced atomically; a path that cannot be written is the user's to fix. */
+async function writeReport(file: string, text: string): Promise<void> {
+  await writeFileAtomic(file, text).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: cannot write the report (${e.code ?? e.message})`);
+  });
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { LockError } from '../locks/types.js';
+import { redact } from '../spec/secrets.js';
 import { VERSION } from '../version.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -46,12 +47,37 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await entry.load())(rest);
   } catch (e) {
-    if (e instanceof UserError || e instanceof LockError) {
-      process.stderr.write(`${e.message}\n`);
-      return 1;
-    }
+    const expected = e instanceof UserError || e instanceof LockError || isSystemError(e);
     const verbose = rest.includes('--verbose') || rest.includes('-v');
-    process.stderr.write(`reconcile: internal error: ${(e as Error)?.message ?? String(e)}${verbose ? `\n${(e as Error)?.stack ?? ''}` : ' (run with --verbose for details)'}\n`);
+    const message = expected
+      ? (e as Error).message
+      : `reconcile: internal error: ${(e as Error)?.message ?? String(e)}${verbose ? `\n${(e as Error)?.stack ?? ''}` : ' (run with --verbose for details)'}`;
+    // The last line of defence: whatever the message quotes, no resolved secret leaves.
+    process.stderr.write(`${redact(message)}\n`);
+    // A machine reading --format json gets an answer on stdout too.
+    if (rest.some((a, i) => (a === '--format' && rest[i + 1] === 'json') || a === '--format=json')) {
+      process.stdout.write(`${redact(JSON.stringify({ formatVersion: 1, ok: false, error: (e as Error)?.message ?? String(e) }))}\n`);
+    }
     return 1;
   }
 }
+
+/** An operating-system error on a path the user named (ENOENT, EACCES, EISDIR...): said in one line. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || !(e instanceof Error)) return false;
+  const err = e as NodeJS.ErrnoException;
+  err.message = `reconcile: ${err.path ? `${err.path}: ` : ''}${SYSTEM_ERRORS[code] ?? code} (${code})`;
+  return true;
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+};

@@ -57,5 +57,7 @@ async function replayingHost(file: string) {
 
 async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {
   const { renderPlanJson } = await import('../render/json.js');
-  await writeFileAtomic(file, renderPlanJson(plan), { mode: 0o600 });
+  await writeFileAtomic(file, renderPlanJson(plan), { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: cannot write the plan (${e.code ?? e.message})`);
+  });
 }

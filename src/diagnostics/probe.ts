@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnv } from '../spec/secrets.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -35,10 +36,10 @@ export function probeMounts(realPaths: string[], deadlineMs: number): Promise<Ma
   if (unique.length === 0) return Promise.resolve(results);
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['-e', CHILD, ...unique], {
+    const child = spawn(process.execPath, ['-e', CHILD, '--', ...unique], {
       detached: true,
       stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.min(1024, Math.max(4, unique.length * 2 + 2))) },
+      env: { ...childEnv(), UV_THREADPOOL_SIZE: String(Math.min(1024, Math.max(4, unique.length * 2 + 2))) },
     });
     let buffered = '';
     let finished = false;

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { childEnv } from '../spec/secrets.js';
 import { commandLine, processTree, stateName, type ProcInfo } from './proc.js';
 import { isFuse, isNetworkFs, mountsForArgv, readMountInfo, type MountRef } from './mounts.js';
 
@@ -127,7 +128,7 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
         detached: true,
         stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         cwd: options.cwd,
-        env: options.env ? { ...process.env, ...options.env } : process.env,
+        env: childEnv(options.env),
         shell: false,
       });
     } catch (e) {
@@ -533,9 +534,9 @@ export function fileOpsInChild(ops: readonly FileOp[], deadlineMs: number): Prom
   return new Promise((resolve) => {
     const results: (FileOpResult | undefined)[] = ops.map(() => undefined);
     let answered = 0;
-    const env: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: String(Math.min(128, Math.max(4, ops.length + 1))) };
+    const env: NodeJS.ProcessEnv = { ...childEnv(), UV_THREADPOOL_SIZE: String(Math.min(128, Math.max(4, ops.length + 1))) };
     delete env.NODE_OPTIONS; // a test runner's loader hooks or --inspect do not belong in this child
-    const child = spawn(process.execPath, ['-e', FILE_OPS_SOURCE, JSON.stringify(ops)], { stdio: ['ignore', 'pipe', 'pipe'], env, shell: false });
+    const child = spawn(process.execPath, ['-e', FILE_OPS_SOURCE, '--', JSON.stringify(ops)], { stdio: ['ignore', 'pipe', 'pipe'], env, shell: false });
     let buf = '';
     let err = '';
     let done = false;

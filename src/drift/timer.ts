@@ -14,9 +14,13 @@ export interface TimerOptions {
   report?: string;
 }
 
-/** systemd quotes: a word with spaces or quotes is double-quoted with backslash escapes. */
-function quote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * One ExecStart= word: `%` is a systemd specifier and `$` an environment expansion even inside
+ * quotes, so both are doubled; a word with anything else unusual is double-quoted with escapes.
+ */
+export function quote(word: string): string {
+  const literal = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /^[A-Za-z0-9_@%$+=:,./-]+$/.test(literal) ? literal : `"${literal.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /**

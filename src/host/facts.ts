@@ -37,6 +37,14 @@ function execKey(argv: string[], options: ExecOptions | undefined): string {
   return callKey('exec', [argv, { cwd: options?.cwd, input }]);
 }
 
+/**
+ * A CIFS line may still carry `password=` (until apply moves it to a credentials file): a
+ * snapshot shipped to CI keeps the line, not the password.
+ */
+function maskFstabPasswords(b: Buffer | null): Buffer | null {
+  return b === null ? null : Buffer.from(b.toString('utf8').replace(/([\s,](?:password|pass)=)[^,\s]*/g, '$1***'));
+}
+
 // Values are JSON: Buffers as base64, Maps as entry lists.
 const encodeBuffer = (b: Buffer | null) => (b === null ? null : b.toString('base64'));
 const decodeBuffer = (v: unknown) => (v === null ? null : Buffer.from(v as string, 'base64'));
@@ -58,7 +66,7 @@ export class RecordingHost extends Host {
   }
 
   override read(hostPath: string): Promise<Buffer | null> {
-    return this.record(callKey('read', [hostPath]), () => super.read(hostPath), encodeBuffer);
+    return this.record(callKey('read', [hostPath]), () => super.read(hostPath), (b) => encodeBuffer(hostPath === '/etc/fstab' ? maskFstabPasswords(b) : b));
   }
   override readLive(kernelPath: string): Promise<string | null> {
     return this.record(callKey('readLive', [kernelPath]), () => super.readLive(kernelPath));
@@ -72,9 +80,17 @@ export class RecordingHost extends Host {
   override readdir(hostPath: string): Promise<string[] | null> {
     return this.record(callKey('readdir', [hostPath]), () => super.readdir(hostPath));
   }
+  override list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
+    return this.record(callKey('list', [hostPath]), () => super.list(hostPath));
+  }
+  override fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
+    // Recorded as the digest only (the base class reads the bytes around this recorder).
+    return this.record(callKey('fileFacts', [hostPath]), () => super.fileFacts(hostPath));
+  }
   override exists(hostPath: string): Promise<boolean> {
     return this.record(callKey('exists', [hostPath]), () => super.exists(hostPath));
   }
+
   override exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
     return this.record(execKey(argv, options), () => super.exec(argv, options));
   }
@@ -134,6 +150,12 @@ export class ReplayingHost extends Host {
   }
   override async readdir(hostPath: string): Promise<string[] | null> {
     return this.answer(callKey('readdir', [hostPath])) as string[] | null;
+  }
+  override async list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
+    return this.answer(callKey('list', [hostPath])) as { name: string; type: FileStat['type'] }[] | null;
+  }
+  override async fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
+    return this.answer(callKey('fileFacts', [hostPath])) as { sha256: string; mode: number; uid: number; gid: number } | null;
   }
   override async exists(hostPath: string): Promise<boolean> {
     return this.answer(callKey('exists', [hostPath])) as boolean;

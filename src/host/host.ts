@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
 import { syncDir, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
@@ -142,6 +142,23 @@ export class Host {
     return (await this.lstat(hostPath)) !== null;
   }
 
+  /**
+   * A file's sha256, mode and owner without its bytes ever leaving this call: for files that hold
+   * a secret (a credentials file), so neither a plan nor a facts snapshot carries them.
+   */
+  async fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
+    // fs directly, not this.read: a recording Host must see the digest, never the bytes.
+    const real = this.resolve(hostPath);
+    await this.guard(real);
+    try {
+      const [bytes, stat] = await Promise.all([fsp.readFile(real), fsp.lstat(real)]);
+      return { sha256: createHash('sha256').update(bytes).digest('hex'), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
   /** A directory's entries with their types, from one readdir (no stat per entry); null when missing. */
   async list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
     const real = this.resolve(hostPath);
@@ -176,6 +193,10 @@ export class Host {
     await this.guard(real);
     await fsp.mkdir(dir, { recursive: true });
     const prevStat = await this.lstat(hostPath);
+    if (prevStat?.type === 'symlink') {
+      // Renaming over the link would turn it into a file and lose where it pointed.
+      throw new UserError(`${hostPath} is a symlink (to ${await this.readlink(hostPath)}); not replacing it with a file: manage its target instead, or remove the link`);
+    }
     const previous = prevStat?.type === 'file' ? await this.read(hostPath) : null;
     await this.backup?.(hostPath, previous, prevStat);
     const mode = options.mode ?? (prevStat?.type === 'file' ? prevStat.mode : 0o644);
@@ -233,6 +254,13 @@ export class Host {
       if (code === 'ENOTEMPTY' || code === 'EEXIST' || isMissing(e)) return false;
       throw e;
     }
+  }
+
+  /** The same host without journal backups: for files that hold a secret (credentials, postgresql.auto.conf). */
+  withoutBackup(): Host {
+    const view = Object.create(this) as Host;
+    view.backup = undefined;
+    return view;
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {

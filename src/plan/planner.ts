@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, UserError, formatDiagnostic } from '../errors.js';
@@ -33,6 +34,7 @@ export interface PlanResult {
 /** Load and check the spec, observe the host once per kind, diff: the plan and what it came from. */
 export async function planSpec(file: string, options: PlanOptions = {}): Promise<PlanResult> {
   const root = options.host?.root ?? options.root ?? '/';
+  if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
   const git = gitInfo(file).catch(() => null);
   const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict });
@@ -81,6 +83,17 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
 
 export function digest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value ?? null)).digest('hex').slice(0, 32);
+}
+
+/** --root must name a directory that exists: a typo must not plan (or apply) a whole new tree. */
+function checkRoot(root: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new UserError(`--root ${root}: not an existing directory`);
 }
 
 function checkHostname(spec: LoadedSpec, host: Host): void {

@@ -36,10 +36,19 @@ export function specCacheKey(text: string, context: { root: string; strict: bool
 export function readCachedSpec(key: string): CachedSpec | undefined {
   if (process.env.RECONCILE_NO_CACHE) return undefined;
   try {
-    return JSON.parse(readFileSync(path.join(cacheDir(), `${key}.json`), 'utf8')) as CachedSpec;
+    const dir = cacheDir();
+    const file = path.join(dir, `${key}.json`);
+    // An entry is taken for a checked spec: only one that only we could have written counts.
+    if (!ownedByUs(dir) || !ownedByUs(file)) return undefined;
+    return JSON.parse(readFileSync(file, 'utf8')) as CachedSpec;
   } catch {
     return undefined;
   }
+}
+
+function ownedByUs(p: string): boolean {
+  const st = statSync(p);
+  return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
 }
 
 export function writeCachedSpec(key: string, entry: CachedSpec): void {

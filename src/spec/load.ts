@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node, Pair } from 'yaml';
@@ -51,10 +51,18 @@ function parseTree(text: string) {
 
 export type PathSegment = string | number;
 
+/** A host spec is a few kilobytes; anything near this is not one (and would only cost memory). */
+export const MAX_SPEC_BYTES = 4 << 20;
+
 export function readSpecFile(path: string): string {
   try {
+    // A FIFO or a device would block or never end: only a regular file of sane size is read.
+    const st = statSync(path);
+    if (!st.isFile()) throw new UserError(`${path}: not a regular file; a spec is a YAML file`);
+    if (st.size > MAX_SPEC_BYTES) throw new UserError(`${path}: ${st.size} bytes is too large for a host spec (at most ${MAX_SPEC_BYTES})`);
     return readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`${path}: cannot read spec (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
   }
@@ -75,7 +83,15 @@ export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagn
       severity: doc.errors.includes(err as never) ? 'error' : 'warning',
     });
   }
-  const value = diagnostics.some((d) => d.severity === 'error') ? ({} as HostSpec) : (doc.toJS({ maxAliasCount: 100 }) as HostSpec);
+  let value = {} as HostSpec;
+  if (!diagnostics.some((d) => d.severity === 'error')) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 }) as HostSpec;
+    } catch (e) {
+      // An alias bomb (a billion laughs) is refused by yaml's alias budget: say where.
+      diagnostics.push({ file: path, line: 1, col: 1, message: `YAML: ${firstLine((e as Error).message)}`, severity: 'error' });
+    }
+  }
   return { spec: new LoadedSpec(path, text, value, tree), diagnostics };
 }
 

@@ -54,6 +54,7 @@ export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = proces
     if (secrets.has(key)) continue;
     let value: string | undefined;
     if ('env' in ref) {
+      secretEnvNames.add(ref.env);
       value = env[ref.env];
       if (value === undefined || value === '') {
         diagnostics.push(diagnosticAt(spec, path, `secret reference {env: ${ref.env}}: environment variable ${ref.env} is not set`));
@@ -74,6 +75,18 @@ export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = proces
 }
 
 const knownSecrets = new Set<string>();
+const secretEnvNames = new Set<string>();
+
+/**
+ * The environment for a child process: ours without the variables the spec takes secrets from
+ * (a `mount` or a postmaster started through runuser must not carry REPL_PASSWORD in its
+ * /proc/PID/environ), plus what the caller passes on purpose (PGPASSWORD for one pg_basebackup).
+ */
+export function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of secretEnvNames) delete env[name];
+  return extra ? { ...env, ...extra } : env;
+}
 
 /** Every resolved secret is registered so no output, plan, log or diff can carry it. */
 export function registerSecret(value: string): void {

@@ -7,8 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { exec } from '../../src/host/exec.js';
 
 const started = new Set<ChildProcess>();
@@ -89,21 +87,4 @@ export async function bindfsMount(): Promise<BindfsMount> {
       if (!isMounted(mountPoint)) await fsp.rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * The diagnostics sources transpiled one by one to ESM JavaScript in a temp dir, so a plain
- * `node` child can import them (node 20 does not run TypeScript).
- */
-export async function transpileDiagnostics(): Promise<string> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const srcDir = path.resolve(here, '../../src/diagnostics');
-  const out = await fsp.mkdtemp(path.join(os.tmpdir(), 'reconcile-diag-js-'));
-  await fsp.writeFile(path.join(out, 'package.json'), '{"type":"module"}');
-  for (const f of ['watchdog.ts', 'proc.ts', 'mounts.ts']) {
-    const source = await fsp.readFile(path.join(srcDir, f), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-    await fsp.writeFile(path.join(out, f.replace(/\.ts$/, '.js')), js);
-  }
-  return out;
 }

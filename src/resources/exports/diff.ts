@@ -173,7 +173,8 @@ function directorySteps(e: ExportSpec, observed: ExportsObserved, address: strin
   const matches = stat && (uid === undefined || stat.uid === uid) && (gid === undefined || stat.gid === gid) && (mode === undefined || stat.mode === mode);
   if (matches) return [];
   const what = [mode !== undefined ? `mode ${d.mode}` : '', d.owner !== undefined ? `owner ${d.owner}` : '', d.group !== undefined ? `group ${d.group}` : ''].filter(Boolean).join(', ');
-  return [{ id: `dir:${e.path}`, op: 'dir.ensure', title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}`, args: { path: e.path, mode, uid, gid } }];
+  // After any mount: the directory to own and chmod may be a mount point (mount a disk, export it).
+  return [{ id: `exports.dir:${e.path}`, op: 'dir.ensure', after: ['mounts.mount:*', 'mounts.remount:*'], title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}`, args: { path: e.path, mode, uid, gid } }];
 }
 
 /**

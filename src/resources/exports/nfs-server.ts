@@ -36,24 +36,41 @@ export function pinMountdPort(text: string, port: number): string {
   return lines.join('\n');
 }
 
+/** Takes `--port N` out of RPCMOUNTDOPTS, keeping its other flags and every other line. */
+export function unpinMountdPort(text: string): string {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => /^\s*RPCMOUNTDOPTS=/.test(l));
+  if (i === -1) return text;
+  const flags = unquote(lines[i]!.replace(/^\s*RPCMOUNTDOPTS=/, '')).split(/\s+/).filter(Boolean);
+  const kept = flags.filter((f, k) => !(f === '--port' || f === '-p' || f.startsWith('--port=') || flags[k - 1] === '--port' || flags[k - 1] === '-p'));
+  if (kept.length === flags.length) return text;
+  lines[i] = `RPCMOUNTDOPTS="${kept.join(' ')}"`;
+  return lines.join('\n');
+}
+
 function unquote(v: string): string {
   const t = v.trim();
   return /^(["']).*\1$/.test(t) ? t.slice(1, -1) : t;
 }
 
-export function diffNfsServer({ spec, observed }: DiffInput<NfsServerObserved>): DiffOutput {
+/**
+ * Cases: a port in the spec -> pin it; no port but reconcile pinned one (owned) -> take the pin
+ * out again, so mountd goes back to a port of its choosing; neither -> nothing.
+ */
+export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObserved>): DiffOutput {
   const port = spec.nfsServer?.mountdPort;
-  if (port === undefined) return { changes: [], observedByAddress: {}, managed: [] };
+  const unpin = port === undefined && owned.includes(ADDRESS);
+  if (port === undefined && !unpin) return { changes: [], observedByAddress: {}, managed: [] };
   const before = observed.file;
-  const after = pinMountdPort(before ?? '', port);
+  const after = port === undefined ? unpinMountdPort(before ?? '') : pinMountdPort(before ?? '', port);
   const changes: Change[] = [];
-  if (after !== before) {
+  if (after !== before && !(unpin && before === null)) {
     changes.push({
       address: ADDRESS,
       kind: 'nfsServer',
-      action: before === null ? 'create' : 'update',
+      action: unpin ? 'delete' : before === null ? 'create' : 'update',
       risk: 'restart',
-      summary: `pin rpc.mountd to port ${port} and restart the NFS server`,
+      summary: unpin ? 'unpin the rpc.mountd port (no longer in the spec) and restart the NFS server' : `pin rpc.mountd to port ${port} and restart the NFS server`,
       diff: fileDiff(NFS_DEFAULTS_FILE, before, after),
       steps: [
         { id: `file:${NFS_DEFAULTS_FILE}`, op: 'file.write', title: `write ${NFS_DEFAULTS_FILE}`, args: { path: NFS_DEFAULTS_FILE, content: after, before: before === null ? null : sha256(before) } },
@@ -61,13 +78,13 @@ export function diffNfsServer({ spec, observed }: DiffInput<NfsServerObserved>):
       ],
     });
   }
-  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before) } }, managed: [ADDRESS] };
+  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before) } }, managed: unpin ? [] : [ADDRESS] };
 }
 
 export const nfsServerKind: ResourceKind<NfsServerObserved> = {
   name: 'nfsServer',
-  async observe({ host, spec }: ObserveContext) {
-    return { file: spec.nfsServer?.mountdPort === undefined ? null : await host.readText(NFS_DEFAULTS_FILE) };
+  async observe({ host, spec, owned }: ObserveContext) {
+    return { file: spec.nfsServer?.mountdPort === undefined && !owned.includes(ADDRESS) ? null : await host.readText(NFS_DEFAULTS_FILE) };
   },
   diff: diffNfsServer,
 };

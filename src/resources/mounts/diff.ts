@@ -17,7 +17,7 @@ import { refKey } from '../../spec/secrets.js';
 import { sha256 } from '../../apply/ops.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
-import { daemonReloadStep } from '../systemd.js';
+import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
@@ -166,6 +166,10 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.notes.push(`the password in ${FSTAB} moves to ${credPath} (0600, root only)`);
     }
     if (cred) options = [...options.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${credPath}`];
+    else if (F && state !== 'absent' && optValue(F.options, ['credentials', 'cred']) === credPath && observed.credentials?.[credPath]) {
+      // Migrated by an earlier apply: the password lives in our credentials file now; keep naming it.
+      options = [...options.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${credPath}`];
+    }
 
     const desired: DesiredMount = { path: m.path, source: m.source, type: m.type, options };
     const fields: FstabFields = {
@@ -235,13 +239,15 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       warnings.push(note);
     }
     const lazy = m.lazyUnmount === true;
+    // On a systemd host, mount after systemd has re-read fstab, or its old mount units fight ours.
+    const reload = observed.systemd ? [DAEMON_RELOAD_ID] : [];
     const mountStep = (after: string[]): Step[] => [
-      { id: `dir:${m.path}`, op: 'dir.ensure', title: `create mount point ${m.path}`, args: { path: m.path } },
+      { id: `mounts.dir:${m.path}`, op: 'dir.ensure', title: `create mount point ${m.path}`, args: { path: m.path } },
       {
         id: `mounts.mount:${m.path}`,
         op: 'mounts.mount',
         title: `mount ${m.source} on ${m.path}`,
-        after: [...after, `dir:${m.path}`, ...(p.credId ? [p.credId] : [])],
+        after: [...after, `mounts.dir:${m.path}`, ...(p.credId ? [p.credId] : []), ...reload],
         args: { desired },
       },
     ];
@@ -277,7 +283,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
             id: `mounts.remount:${m.path}`,
             op: 'mounts.remount',
             title: `remount ${m.path} with ${changed.join(',')}`,
-            after: [FSTAB_STEP_ID, ...(p.credId ? [p.credId] : [])],
+            after: [FSTAB_STEP_ID, ...(p.credId ? [p.credId] : []), ...reload],
             args: { desired, options: remountOpts },
           });
           p.parts.push(`remount with ${changed.join(',')}`);
@@ -359,7 +365,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     if (p.fstabEdit !== undefined && fstabStep) {
       (p.observed as Record<string, unknown>).fstabSha256 = observed.fstab === null ? null : sha256(observed.fstab);
       // Order within the change: credentials, unmount, fstab, mount point, mount or remount.
-      const firstMountish = steps.findIndex((s) => s.id === `dir:${p.path}` || s.op === 'mounts.remount');
+      const firstMountish = steps.findIndex((s) => s.id === `mounts.dir:${p.path}` || s.op === 'mounts.remount');
       const at = firstMountish < 0 ? steps.length : firstMountish;
       steps = [...steps.slice(0, at), { ...fstabStep }, ...steps.slice(at)];
       if (observed.systemd) steps.push(daemonReloadStep());

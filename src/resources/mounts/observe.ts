@@ -1,6 +1,5 @@
 import type { Host } from '../../host/host.js';
 import type { HostSpec } from '../../spec/types.js';
-import { sha256 } from '../../apply/ops.js';
 import type { ObserveContext } from '../types.js';
 import { entryFor, normalisePath, parseFstab } from './fstab.js';
 import { hostMounts, locate, parseMountinfo, toHostPath } from './mountinfo.js';
@@ -100,16 +99,15 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
   for (const m of Object.values(live)) probes[m.path] = probed.get(m.realPath)!;
 
   // Credentials files the diff may compare or migrate into: spec'd ones and those for lines with password=.
-  // Only lines with a password need a parse here (to find their credentials file).
-  const parsed = parseFstab(fstab !== null && /pass(word)?=/.test(fstab) ? fstab : '');
+  // Only lines with a password or our credentials file need a parse here.
+  const parsed = parseFstab(fstab !== null && /pass(word)?=|credentials=/.test(fstab) ? fstab : '');
   const credPaths = mounts
-    .filter((m) => m.credentials || entryFor(parsed, m.path)?.options.some((o) => splitOpt(o)[0] === 'password'))
+    .filter((m) => m.credentials || entryFor(parsed, m.path)?.options.some((o) => ['password', 'pass', 'credentials', 'cred'].includes(splitOpt(o)[0])))
     .map((m) => credentialsPath(m.path));
   const credentials: Record<string, FileFacts | null> = {};
   await Promise.all(
     credPaths.map(async (p) => {
-      const [bytes, st] = await Promise.all([host.read(p), host.lstat(p)]);
-      credentials[p] = bytes && st ? { sha256: sha256(bytes), mode: st.mode, uid: st.uid, gid: st.gid } : null;
+      credentials[p] = await host.fileFacts(p);
     }),
   );
   const users: Record<string, number> = Object.fromEntries(accounts.users);

@@ -155,7 +155,8 @@ const credentials: StepRunner = async (step, ctx) => {
   }
   const content = credentialsContent({ username: a.username, password, domain: a.domain });
   if (current === content && st && st.mode === 0o600 && st.uid === 0 && st.gid === 0) return { status: 'already' };
-  await host.writeFile(a.path, content, { mode: 0o600, uid: 0, gid: 0 });
+  // The old credentials are not kept in the journal: it is a log, and a password is no log line.
+  await host.withoutBackup().writeFile(a.path, content, { mode: 0o600, uid: 0, gid: 0 });
   return { status: 'done' };
 };
 

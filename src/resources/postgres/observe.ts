@@ -30,12 +30,6 @@ export function liveHost(host: Host): Host {
   return live;
 }
 
-/** The same view without journal backups: for files that hold a password (postgresql.auto.conf). */
-export function withoutBackup(host: Host): Host {
-  const view = Object.create(host) as Host;
-  view.backup = undefined;
-  return view;
-}
 
 /**
  * One round with the server: settings, roles, slots, recovery state, system identifier, hba rule

@@ -87,7 +87,7 @@ export function diffTimezone({ spec, observed }: DiffInput<TimezoneObserved>): D
   const steps: Step[] = [];
   const diffs: string[] = [];
   if (!linkOk) {
-    steps.push({ id: `file:${LOCALTIME}`, op: 'file.symlink', title: `link ${LOCALTIME} -> ${target}`, args: { path: LOCALTIME, target } });
+    steps.push({ id: `file:${LOCALTIME}`, op: 'file.symlink', title: `link ${LOCALTIME} -> ${target}`, args: { path: LOCALTIME, target, before: observed.link } });
     diffs.push(linkDiff(LOCALTIME, observed.link ?? (observed.localtimeIsFile ? '(a copied zone file)' : null), target));
   }
   if (!fileOk) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../errors.js';
 import { diagnosticAt, type LoadedSpec } from '../../spec/load.js';
+import { childEnv } from '../../spec/secrets.js';
 import type { UnitSpec } from '../../spec/types.js';
 import { isTemplate } from './paths.js';
 import { relativeExecs } from './unitfile.js';
@@ -78,7 +79,7 @@ export function runVerifyAll(units: { name: string; content: string; dropins: Re
       encoding: 'utf8',
       timeout: 60_000,
       maxBuffer: 64 << 20,
-      env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '', LC_ALL: 'C' },
+      env: childEnv({ SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '', LC_ALL: 'C' }),
     });
     if (r.error || /unrecognized option|Unknown command verb/.test(r.stderr ?? '')) {
       analyzeUsable = false;
