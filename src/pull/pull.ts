@@ -27,6 +27,11 @@ export function cacheDirOf(repo: string): string {
   return `${PULL_CACHE_DIR}/${createHash('sha256').update(repoId(repo)).digest('hex').slice(0, 16)}`;
 }
 
+/** `https://user:token@host/repo` as it may be shown: without the user part. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1');
+}
+
 async function git(host: Host, dir: string, args: string[], what: string) {
   // argv only, never a shell; no credential prompt may hang a timer-driven pull.
   const r = await host.exec(['git', '-C', dir, ...args], { timeoutMs: 300_000, env: { GIT_TERMINAL_PROMPT: '0' }, describe: what });
@@ -36,8 +41,10 @@ async function git(host: Host, dir: string, args: string[], what: string) {
 async function gitOk(host: Host, dir: string, args: string[], what: string): Promise<string> {
   const r = await git(host, dir, args, what);
   if (!r.ok) {
-    const why = r.failedToStart ? 'git could not start (is git installed?)' : r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
-    throw new UserError(`reconcile pull: ${what} failed: ${why}`);
+    const lines = r.stderr.trim().split('\n').filter(Boolean);
+    // git's own verdict is its `fatal:` line; the lines after it are hints.
+    const why = r.failedToStart ? 'git could not start (is git installed?)' : (lines.find((l) => l.startsWith('fatal:')) ?? lines.pop() ?? `exit ${r.exitCode}`);
+    throw new UserError(`reconcile pull: ${withoutCredentials(what)} failed: ${withoutCredentials(why)}`);
   }
   return r.stdout;
 }
@@ -57,7 +64,7 @@ export async function checkoutRef(host: Host, repo: string, ref: string): Promis
     await gitOk(host, dir, ['remote', 'set-url', 'origin', url], 'git remote set-url');
   }
   // Forced: a branch that was force-pushed must be seen as it now is, so the rewind check can refuse it.
-  await gitOk(host, dir, ['fetch', '--quiet', '--force', '--prune', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'], `git fetch ${url}`);
+  await gitOk(host, dir, ['fetch', '--quiet', '--force', '--prune', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'], `git fetch ${withoutCredentials(url)}`);
   let commit: string | undefined;
   for (const candidate of [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`, ref]) {
     const r = await git(host, dir, ['rev-parse', '--verify', '--quiet', `${candidate}^{commit}`], 'git rev-parse');
@@ -66,7 +73,7 @@ export async function checkoutRef(host: Host, repo: string, ref: string): Promis
       break;
     }
   }
-  if (!commit) throw new UserError(`reconcile pull: ${ref} is not a branch, tag or commit of ${url}`);
+  if (!commit) throw new UserError(`reconcile pull: ${ref} is not a branch, tag or commit of ${withoutCredentials(url)}`);
   await gitOk(host, dir, ['checkout', '--quiet', '--force', '--detach', commit], `git checkout ${commit.slice(0, 12)}`);
   await gitOk(host, dir, ['clean', '-ffdxq'], 'git clean');
   return { dir, commit };

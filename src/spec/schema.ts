@@ -36,7 +36,7 @@ const PROPERTY_MEANING: Record<string, string> = {
   host: 'a host name',
   timezone: 'a time zone name such as Europe/Berlin',
   apiVersion: 'an API version such as reconcile/v1',
-  options: 'an option such as rw or anonuid=65534',
+  options: 'a single option (no commas or blanks), such as rw or size=64m',
 };
 
 /** Validates against schemas/host-spec.schema.json; every error points at the offending node. */
@@ -107,6 +107,10 @@ function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diag
       return diagnosticAt(spec, path, `${where}: expected ${DEFINITION_MEANING[definition ?? ''] ?? 'one of the allowed forms'}, got ${JSON.stringify(data)}`);
     case 'pattern':
     case 'not': {
+      if (typeof data === 'string' && /^(password|pass)=/.test(data)) {
+        // Never quote it: the value is the secret.
+        return diagnosticAt(spec, path, `${where}: a plaintext password is not allowed in options; use credentials: {username, password: {env: NAME}}`);
+      }
       const meaning = DEFINITION_MEANING[definition ?? ''] ?? PROPERTY_MEANING[name] ?? `a value matching ${String(err.params.pattern ?? 'the schema')}`;
       return diagnosticAt(spec, path, `${where}: ${JSON.stringify(data)} is not ${meaning}`);
     }

@@ -91,8 +91,11 @@ export function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
 /** Every resolved secret is registered so no output, plan, log or diff can carry it. */
 export function registerSecret(value: string): void {
   if (value.length < 3) return; // masking 1-2 characters everywhere would garble output, not protect it
+  // The forms a value takes on its way out: raw, inside JSON, inside a URL, inside HTML (markdown).
   knownSecrets.add(value);
   knownSecrets.add(JSON.stringify(value).slice(1, -1));
+  knownSecrets.add(encodeURIComponent(value));
+  knownSecrets.add(value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
 }
 
 export function redact(text: string): string {

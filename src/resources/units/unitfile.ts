@@ -89,6 +89,23 @@ export function relativeExecs(text: string): { line: number; key: string; progra
   return out;
 }
 
+/**
+ * Environment= assignments whose name says secret (PASSWORD, TOKEN, ...): a unit file is world
+ * readable and `systemctl show` prints it to anyone, so the value belongs in an
+ * EnvironmentFile= of mode 0600 or a LoadCredential=.
+ */
+export function secretEnvironment(text: string): { line: number; name: string }[] {
+  const out: { line: number; name: string }[] = [];
+  for (const l of parseUnitFile(text)) {
+    if (l.key !== 'Environment') continue;
+    for (const m of l.value.matchAll(/(?:^|\s|")([A-Za-z_][A-Za-z0-9_]*)=/g)) {
+      const name = m[1]!;
+      if (/(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)/i.test(name)) out.push({ line: l.line, name });
+    }
+  }
+  return out;
+}
+
 /** Expands the specifiers an [Install] value may use (%n %N %p %i %%) for unit `name`. */
 export function expandSpecifiers(value: string, name: string): string {
   const dot = name.lastIndexOf('.');

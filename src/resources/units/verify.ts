@@ -7,7 +7,7 @@ import { diagnosticAt, type LoadedSpec } from '../../spec/load.js';
 import { childEnv } from '../../spec/secrets.js';
 import type { UnitSpec } from '../../spec/types.js';
 import { isTemplate } from './paths.js';
-import { relativeExecs } from './unitfile.js';
+import { relativeExecs, secretEnvironment } from './unitfile.js';
 
 export interface VerifyFinding {
   /** 'unit' for the unit file, else the drop-in's file name. */
@@ -149,6 +149,9 @@ export function unitDiagnostics(spec: LoadedSpec, options: { verify?: boolean } 
     for (const [file, text] of Object.entries(u.dropins ?? {})) texts.push([['dropins', file], `drop-in ${file}`, text]);
     let relative = false;
     for (const [key, where, text] of texts) {
+      for (const e of secretEnvironment(text)) {
+        report(key, `${where} line ${e.line}`, `Environment=${e.name}=... writes a secret into a world-readable unit file; use EnvironmentFile= (mode 0600) or LoadCredential=`);
+      }
       for (const r of relativeExecs(text)) {
         relative = true;
         report(key, `${where} line ${r.line}`, `${r.key}= must name its program by absolute path, not "${r.program}"`);
