@@ -149,13 +149,15 @@ describe('reconcile migrations against a real PostgreSQL', () => {
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('in sync');
 
-    const rows = t.sql(`SELECT entry, version, name, checksum, applied_by, stamped FROM public.reconcile_migrations ORDER BY version`).split('\n');
+    const rows = t.sql(`SELECT entry, version, name, checksum, applied_by, stamped, fencing_token FROM public.reconcile_migrations ORDER BY version`).split('\n');
     expect(rows).toHaveLength(3);
     expect(rows.map((r) => r.split('|').slice(0, 3).join('|'))).toEqual(['app|20240101000000|create_users', 'app|20240102000000|add_name_and_audit', 'app|20240103000000|create_orders']);
     for (const r of rows) {
-      const [, , , checksum, by, stamped] = r.split('|');
+      const [, , , checksum, by, stamped, token] = r.split('|');
       expect(checksum).toMatch(/^[0-9a-f]{64}$/);
       expect([by, stamped]).toEqual(['db1', 'f']);
+      // The apply's host-lock fencing token (the first lock of this root: 1).
+      expect(Number(token)).toBeGreaterThan(0);
     }
     expect(t.sql("SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users', 'audit', 'orders')")).toBe('3');
   });

@@ -11,7 +11,7 @@ import { parseDuration } from '../duration.js';
 import { genericOps } from './ops.js';
 import { Journal } from './journal.js';
 import { writeState, type State } from './state.js';
-import { acquireHostLock } from './lock.js';
+import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle } from '../locks/types.js';
 
 export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';
@@ -76,64 +76,86 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
     }
     if (plan.changes.length === 0) return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
-
-    const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
-    const steps = orderSteps(plan.changes);
-    const kinds = await loadKinds(new Set(plan.changes.map((c) => c.kind)));
-    const runners: Record<string, StepRunner> = Object.assign({}, genericOps, ...kinds.map((k) => k.ops ?? {}));
-    const results: StepResult[] = [];
-    let stoppedBecause: string | undefined;
-    const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
+    const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
     try {
-      host.backup = journal.backup;
-      for (const [index, step] of steps.entries()) {
-        const addresses = plan.changes.filter((c) => c.steps.some((s) => s.id === step.id)).map((c) => c.address);
-        if (!stoppedBecause) stoppedBecause = await reasonToStop(options.signal, lock);
-        if (stoppedBecause) {
-          results.push({ id: step.id, title: step.title, addresses, status: 'not run', durationMs: 0 });
-          continue;
-        }
-        await options.onStep?.({ index, total: steps.length, step });
-        const result = await runStep(step, addresses, runners, { host, timeoutMs, secrets });
-        results.push(result);
-        await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
-        await options.onStep?.({ index, total: steps.length, step, result });
-        if (result.status === 'failed') stoppedBecause = `step "${step.title}" failed`;
-      }
+      const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
+      return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared]);
     } finally {
-      host.backup = undefined;
-      try {
-        // Ownership is written only while the lease holds: a lost lock means another apply may own the state now.
-        const lost = await reasonToStop(undefined, lock);
-        if (lost) stoppedBecause ??= lost;
-        else await recordOwnership(host, state, plan, results);
-      } finally {
-        await journal.record({ event: 'steps', ok: !stoppedBecause, stoppedBecause }).catch(() => undefined);
-      }
+      await Promise.all(shared.map((h) => h.release()));
     }
-
-    // Prove it: observe again; anything still different is a failure, whatever the steps said.
-    let remaining: Change[] = [];
-    try {
-      remaining = (await planSpec(file, options)).plan.changes;
-      if (remaining.length && !stoppedBecause) stoppedBecause = `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}`;
-    } catch (e) {
-      stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;
-    }
-    await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause, remaining: remaining.map((c) => c.address) }).catch(() => undefined);
-    await journal.close();
-    return { plan, results, remaining, ok: !stoppedBecause, stoppedBecause, journal: journal.dir, lockToken: lock.token };
   } finally {
     await lock.release();
   }
 }
 
-async function reasonToStop(signal: AbortSignal | undefined, lock: LockHandle): Promise<string | undefined> {
-  if (signal?.aborted) return `interrupted (${String(signal.reason ?? 'signal')})`;
+/** The steps of a plan under its locks, the journal, ownership, and the proof that the host converged. */
+async function runPlan(
+  file: string,
+  options: ApplyOptions,
+  plan: Plan,
+  host: Host,
+  state: State,
+  secrets: ReadonlyMap<string, string>,
+  timeoutMs: number,
+  locks: LockHandle[],
+): Promise<ApplyReport> {
+  const lock = locks[0]!;
+  const steps = orderSteps(plan.changes);
+  const kinds = await loadKinds(new Set(plan.changes.map((c) => c.kind)));
+  const runners: Record<string, StepRunner> = Object.assign({}, genericOps, ...kinds.map((k) => k.ops ?? {}));
+  const results: StepResult[] = [];
+  let stoppedBecause: string | undefined;
+  const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
   try {
-    await lock.assertHeld();
+    host.backup = journal.backup;
+    for (const [index, step] of steps.entries()) {
+      const addresses = plan.changes.filter((c) => c.steps.some((s) => s.id === step.id)).map((c) => c.address);
+      if (!stoppedBecause) stoppedBecause = await reasonToStop(options.signal, locks);
+      if (stoppedBecause) {
+        results.push({ id: step.id, title: step.title, addresses, status: 'not run', durationMs: 0 });
+        continue;
+      }
+      await options.onStep?.({ index, total: steps.length, step });
+      const result = await runStep(step, addresses, runners, { host, timeoutMs, secrets, fencingToken: lock.token });
+      results.push(result);
+      await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
+      await options.onStep?.({ index, total: steps.length, step, result });
+      if (result.status === 'failed') stoppedBecause = `step "${step.title}" failed`;
+    }
+  } finally {
+    host.backup = undefined;
+    try {
+      // Ownership is written only while the lease holds: a lost lock means another apply may own the state now.
+      const lost = await reasonToStop(undefined, [lock]);
+      if (lost) stoppedBecause ??= lost;
+      else await recordOwnership(host, state, plan, results);
+    } finally {
+      await journal.record({ event: 'steps', ok: !stoppedBecause, stoppedBecause }).catch(() => undefined);
+    }
+  }
+
+  // Prove it: observe again; anything still different is a failure, whatever the steps said.
+  let remaining: Change[] = [];
+  try {
+    remaining = (await planSpec(file, options)).plan.changes;
+    if (remaining.length && !stoppedBecause) stoppedBecause = `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}`;
   } catch (e) {
-    return `the lock was lost: ${(e as Error).message}`;
+    stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;
+  }
+  await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause, remaining: remaining.map((c) => c.address) }).catch(() => undefined);
+  await journal.close();
+  return { plan, results, remaining, ok: !stoppedBecause, stoppedBecause, journal: journal.dir, lockToken: lock.token };
+}
+
+/** Why no further step may start: a signal, or a lease (the host's, a cluster's) that no longer holds. */
+async function reasonToStop(signal: AbortSignal | undefined, locks: LockHandle[]): Promise<string | undefined> {
+  if (signal?.aborted) return `interrupted (${String(signal.reason ?? 'signal')})`;
+  for (const lock of locks) {
+    try {
+      await lock.assertHeld();
+    } catch (e) {
+      return `the lock was lost: ${(e as Error).message}`;
+    }
   }
   return undefined;
 }

@@ -12,6 +12,38 @@ const DEFAULT_TTL_MS = 10_000;
 const DEFAULT_WAIT_MS = 10 * 60_000;
 
 /**
+ * The read-write locks a plan asks for on shared resources (a PostgreSQL cluster), taken on the
+ * same Redis as the host lock; without lock.redis there is nothing shared to coordinate with.
+ */
+export async function acquireResourceLocks(
+  spec: HostSpec,
+  secrets: ReadonlyMap<string, string>,
+  locks: { name: string; mode: 'read' | 'write' }[],
+  holder: HolderInfo,
+  signal?: AbortSignal,
+): Promise<LockHandle[]> {
+  const redis = spec.lock?.redis;
+  if (!redis || locks.length === 0) return [];
+  const url = secrets.get(refKey(redis));
+  if (url === undefined) throw new Error('internal: lock.redis was not resolved');
+  const { createRedisRwLock } = await import('../locks/rwlock.js');
+  const ttlMs = spec.lock?.ttl !== undefined ? (parseDuration(spec.lock.ttl) ?? DEFAULT_TTL_MS) : DEFAULT_TTL_MS;
+  const waitMs = spec.lock?.wait !== undefined ? (parseDuration(spec.lock.wait) ?? DEFAULT_WAIT_MS) : DEFAULT_WAIT_MS;
+  const held: LockHandle[] = [];
+  try {
+    // By name, so two applies never take two clusters' locks in opposite orders.
+    for (const l of [...locks].sort((a, b) => a.name.localeCompare(b.name))) {
+      const rw = createRedisRwLock(url, { ttlMs, name: l.name });
+      held.push(await (l.mode === 'write' ? rw.acquireWrite({ waitMs, holder, signal }) : rw.acquireRead({ waitMs, holder, signal })));
+    }
+    return held;
+  } catch (e) {
+    await Promise.all(held.map((h) => h.release()));
+    throw e;
+  }
+}
+
+/**
  * The host's lock for an apply: a Redis lease (`lock.redis`) shared by every machine that can
  * reach it, else a lock file in the root's var/lib/reconcile that guards this host alone.
  * Contention waits up to `lock.wait` and then names the holder.

@@ -56,12 +56,14 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const digests: Record<string, string> = {};
   const managed: Record<string, string> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+  const locks: NonNullable<Plan['locks']> = [];
   kinds.forEach((kind, i) => {
     const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, offline: host.offline, secrets: resolved.secrets });
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
     warnings.push(...(out.warnings ?? []));
+    locks.push(...(out.locks ?? []));
   });
   warnings.push(...acknowledgeDrift(changes, spec.value.ignoreDrift, options.now ?? new Date()));
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
@@ -77,6 +79,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     digests,
     managed,
     warnings,
+    ...(locks.length ? { locks } : {}),
   };
   return { plan, spec, host, state, secrets: resolved.secrets };
 }

@@ -75,4 +75,6 @@ export interface Plan {
   /** Addresses the spec manages: recorded as owned after a successful apply. */
   managed: Record<string, string>;
   warnings: string[];
+  /** Read-write locks on shared resources (by name) that apply takes with lock.redis. */
+  locks?: { name: string; mode: 'read' | 'write' }[];
 }

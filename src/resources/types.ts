@@ -47,6 +47,14 @@ export interface DiffOutput {
   managed: string[];
   /** Findings that are not changes (a stale mount that is otherwise in sync); shown with the plan. */
   warnings?: string[];
+  /** Shared resources the changes touch, beyond this host (a PostgreSQL cluster): apply takes these read-write locks. */
+  locks?: ResourceLock[];
+}
+
+export interface ResourceLock {
+  name: string;
+  /** write: exclusive (a standby rebuild, a primary restart); read: shared (ordinary changes). */
+  mode: 'read' | 'write';
 }
 
 export interface StepContext {
@@ -55,6 +63,8 @@ export interface StepContext {
   timeoutMs: number;
   /** Resolved secret references, as in DiffInput: steps that need a secret read it here, never from the plan. */
   secrets: ReadonlyMap<string, string>;
+  /** The fencing token of the host lock this apply holds; recorded where a step leaves a mark (the migrations version row). */
+  fencingToken?: number;
 }
 
 export interface StepOutcome {

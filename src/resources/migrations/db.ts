@@ -21,8 +21,12 @@ export const CREATE_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE}
   applied_by text NOT NULL,
   spec_commit text,
   stamped boolean NOT NULL DEFAULT false,
+  fencing_token bigint,
   PRIMARY KEY (entry, version)
 )`;
+
+/** Tables made before the fencing token was recorded get its column. */
+export const ADD_FENCING_COLUMN = `ALTER TABLE ${VERSION_TABLE} ADD COLUMN IF NOT EXISTS fencing_token bigint`;
 
 export type Client = PgClient;
 

@@ -1,6 +1,6 @@
 import { redact } from '../../spec/secrets.js';
 import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
-import { CREATE_VERSION_TABLE, LOCK_KEY, VERSION_TABLE, connect, describeDbError, describeUrl, readApplied, type Client } from './db.js';
+import { ADD_FENCING_COLUMN, CREATE_VERSION_TABLE, LOCK_KEY, VERSION_TABLE, connect, describeDbError, describeUrl, readApplied, type Client } from './db.js';
 import { MIGRATE_OP } from './diff.js';
 import { splitStatements, type Statement } from './parse.js';
 import type { MigrateArgs, MigrationOp } from './types.js';
@@ -64,6 +64,7 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
     }
     try {
       await client.query(CREATE_VERSION_TABLE);
+      await client.query(ADD_FENCING_COLUMN);
       // Under the lock: what another host or run did while we waited counts.
       const applied = new Map((await readApplied(client, args.entry)).map((r) => [BigInt(r.version), r]));
       for (const op of args.ops) {
@@ -78,7 +79,7 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
         if (left() < MIN_START_MS) {
           throw new StepError(`${partialReport(done)}the step deadline (watchdog.stepTimeout, ${ctx.timeoutMs} ms) was reached before ${op.file} started; not started: ${notRun(args.ops, op)}`);
         }
-        await runOp(client, op, args, left());
+        await runOp(client, op, args, left(), ctx.fencingToken ?? null);
         done.push(`${op.op === 'down' ? 'reverted' : op.op === 'stamp' ? 'stamped' : 'applied'} ${label(op)}`);
       }
     } finally {
@@ -95,13 +96,13 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
   return { status: 'done', detail: `${done.join(', ')}${skipped.length ? `; already done by another run: ${skipped.join(', ')}` : ''}` };
 };
 
-async function runOp(client: Client, op: MigrationOp, args: MigrateArgs, leftMs: number): Promise<void> {
+async function runOp(client: Client, op: MigrationOp, args: MigrateArgs, leftMs: number, fencingToken: number | null): Promise<void> {
   await client.query(`SET statement_timeout = ${Math.max(1, leftMs)}; SET lock_timeout = ${Math.max(1, leftMs)}`);
   const record = op.op === 'down'
     ? { text: `DELETE FROM ${VERSION_TABLE} WHERE entry = $1 AND version = $2`, values: [args.entry, op.version] }
     : {
-        text: `INSERT INTO ${VERSION_TABLE} (entry, version, name, checksum, applied_by, spec_commit, stamped) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        values: [args.entry, op.version, op.name, op.checksum, args.host, args.commit, op.op === 'stamp'],
+        text: `INSERT INTO ${VERSION_TABLE} (entry, version, name, checksum, applied_by, spec_commit, stamped, fencing_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        values: [args.entry, op.version, op.name, op.checksum, args.host, args.commit, op.op === 'stamp', fencingToken],
       };
   const statements = op.section ? splitStatements(op.section.sql, op.section.line).statements : [];
   const inTransaction = op.section?.transaction ?? true;

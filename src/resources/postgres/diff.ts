@@ -83,6 +83,13 @@ export function diffPostgres(input: DiffInput<PgObserved | null>): DiffOutput {
   out.warnings = [...warnings, ...(out.warnings ?? [])];
   if (o.server) out.warnings.push(...o.server.hbaErrors.map((e) => `postgres: ${o.server!.hbaFile}:${e.line}: ${e.error}`));
   out.changes.sort((a, b) => a.address.localeCompare(b.address));
+  // The cluster (primary and standbys alike) by its system identifier: a restart of the primary or
+  // a standby rebuild excludes every other change to the cluster; ordinary changes share it.
+  const cluster = pg.role === 'primary' ? o.server?.systemIdentifier : o.primary && 'systemIdentifier' in o.primary ? o.primary.systemIdentifier : undefined;
+  if (cluster && out.changes.length) {
+    const exclusive = out.changes.some((c) => c.risk === 'restart' || c.risk === 'destructive' || (pg.role === 'standby' && c.action === 'create'));
+    out.locks = [{ name: `pg:${cluster}`, mode: exclusive ? 'write' : 'read' }];
+  }
   return out;
 }
 
