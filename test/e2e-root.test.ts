@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { REPO, runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
 
 const HAND_WRITTEN = `# /etc/exports: the access control list for filesystems which may be exported
@@ -163,6 +163,27 @@ describe('reconcile against a temporary root', () => {
     } finally {
       spawnSync('umount', ['-l', target], { stdio: 'ignore' });
     }
+  });
+
+  it('changes only the managed line of a foreign fstab (LABEL=My\\040Data, UUID root, an NFS line for the same mount point)', async () => {
+    const foreign = readFileSync(path.join(REPO, 'src/resources/mounts/testdata/debian.fstab'), 'utf8');
+    writeFileSync(path.join(t.root, 'etc/fstab'), foreign);
+    const spec = path.join(t.dir, 'client.yaml');
+    writeFileSync(spec, 'host: nfs1\nmounts:\n  - {path: /mnt/140share, source: "192.168.1.140:/data/share", type: nfs, options: [nfsvers=4.2, hard, _netdev], state: present}\n');
+    const p = await runCli(['plan', spec, '--root', t.root]);
+    expect(p.exitCode).toBe(2);
+    expect(p.stdout).not.toContain('s3cret'); // the CIFS line's password, not ours to show
+    const a = await runCli(['apply', spec, '--root', t.root, '--yes']);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    const after = readFileSync(path.join(t.root, 'etc/fstab'), 'utf8');
+    const before = foreign.split('\n');
+    const now = after.split('\n');
+    expect(now).toHaveLength(before.length); // no duplicate line
+    const changed = now.flatMap((l, i) => (l === before[i] ? [] : [l]));
+    expect(changed).toEqual(['192.168.1.140:/data/share  /mnt/140share  nfs  nfsvers=4.2,hard,_netdev  0  0']);
+    expect(after).toContain('LABEL=My\\040Data\t/srv/my\\040data\text4\tdefaults,noatime\t0\t2\n');
+    expect((await runCli(['plan', spec, '--root', t.root])).exitCode).toBe(0);
   });
 
   it('asks for --yes when stdin is not a terminal, and changes nothing', async () => {
