@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseDuration } from '../duration.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
+import { redact } from '../spec/secrets.js';
 import { fileURLToPath } from 'node:url';
 import { oneOf, parse } from './args.js';
 
@@ -71,7 +72,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
     if (report.ok || format !== 'text') await publish(report, false);
     else if (values.report) await writeReport(values.report, render(report, false));
     // A failed check is an error like any other: its message on stderr, exit 1.
-    if (!report.ok) process.stderr.write(`${report.error}\n`);
+    if (!report.ok) process.stderr.write(`${redact(report.error ?? '')}\n`);
     return driftExitCode(report);
   }
 

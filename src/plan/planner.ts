@@ -37,7 +37,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
   const git = gitInfo(file).catch(() => null);
-  const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict });
+  const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict, migrationFiles: false });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   const host = options.host ?? new Host(root);

@@ -89,6 +89,17 @@ function semanticRules(spec: LoadedSpec, options: ValidateOptions): Diagnostic[]
     });
   });
   out.push(...unitDiagnostics(spec));
+  // Two hba entries for one (type, database, user, address) would rewrite each other's line forever.
+  const hbaSeen = new Map<string, number>();
+  (v.postgres?.hba ?? []).forEach((h, i) => {
+    const key = JSON.stringify([h.type, h.database, h.user, h.type === 'local' ? '' : (h.address ?? 'all')]);
+    const first = hbaSeen.get(key);
+    if (first === undefined) hbaSeen.set(key, i);
+    else {
+      const line = diagnosticAt(spec, ['postgres', 'hba', first], '').line;
+      out.push(diagnosticAt(spec, ['postgres', 'hba', i], `postgres.hba: ${h.type} ${h.database} ${h.user}${h.address ? ` ${h.address}` : ''} is declared twice (here and at line ${line})`));
+    }
+  });
   return out;
 }
 

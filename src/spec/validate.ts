@@ -10,15 +10,17 @@ export type { ValidateOptions } from './check.js';
  * Parse, schema, semantic rules and the security lint: every finding is FILE:LINE:COL. A spec
  * whose text passed before (the cache) is not checked again; the checker is loaded only when it is.
  */
-export async function loadAndValidate(file: string, options: ValidateOptions = {}): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
+export async function loadAndValidate(file: string, options: ValidateOptions & { migrationFiles?: boolean } = {}): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   const text = readSpecFile(file);
   const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
   const cached = readCachedSpec(key);
-  if (cached) return withMigrationFiles({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
+  // A plan does not need them here: the migrations kind reads and checks its files when it observes.
+  const files = options.migrationFiles === false ? async (r: { spec: LoadedSpec; diagnostics: Diagnostic[] }) => r : withMigrationFiles;
+  if (cached) return files({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
   const { check } = await import('./check.js');
   const result = check(text, file, options);
   if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
-  return withMigrationFiles(result);
+  return files(result);
 }
 
 /** Migration files change without the spec's text changing: checked on every load, never cached. */

@@ -69,6 +69,10 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
       const applied = new Map((await readApplied(client, args.entry)).map((r) => [BigInt(r.version), r]));
       for (const op of args.ops) {
         const row = applied.get(BigInt(op.version));
+        // A down runs only against the migration that was planned: its applied checksum must match.
+        if (op.op === 'down' && row && row.checksum !== op.checksum) {
+          throw new StepError(`${partialReport(done)}${op.file} is applied with checksum ${row.checksum.slice(0, 12)}, not ${op.checksum.slice(0, 12)} as planned; its down section is not for what is in the database`);
+        }
         if (op.op === 'down' ? !row : row) {
           if (row && row.checksum !== op.checksum) {
             throw new StepError(`${partialReport(done)}${op.file} was applied meanwhile with checksum ${row.checksum.slice(0, 12)}, not ${op.checksum.slice(0, 12)} as planned; plan again`);

@@ -1,6 +1,5 @@
 import type { Change, Risk, Step } from '../../plan/types.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { sha256 as sha256hex } from '../../apply/ops.js';
 import { UserError } from '../../errors.js';
 import { refKey } from '../../spec/secrets.js';
 import type { PostgresSpec } from '../../spec/types.js';
@@ -232,14 +231,14 @@ function hbaChanges(pg: PostgresSpec, o: PgObserved, observedByAddress: Record<s
   const lines = parseHba(text);
   const final = renderHba(applyRules(lines, wanted));
   const changes: Change[] = [];
-  const step: Step = { id: id.hba, op: 'postgres.hba', title: `write ${path} (checked with pg_hba_file_rules before the reload)`, args: { instance: inst, path, content: final, before: sha256hex(text) } };
+  const step: Step = { id: id.hba, op: 'postgres.hba', title: `write ${path} (checked with pg_hba_file_rules before the reload)`, args: { instance: inst, path, content: final, before: sha256(text) } };
   for (const rule of wanted) {
     const address = A.hba(rule);
     const current = lines.filter((l) => l.rule && ruleKey(l.rule) === ruleKey(rule));
     observedByAddress[address] = { lines: current.map((l) => l.raw) };
     const own = renderHba(applyRules(lines, [rule]));
     if (own === text) continue;
-    observedByAddress[address] = { lines: current.map((l) => l.raw), file: sha256hex(text) };
+    observedByAddress[address] = { lines: current.map((l) => l.raw), file: sha256(text) };
     changes.push({
       address,
       kind: KIND,
@@ -381,7 +380,9 @@ function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
   if (pg.restoreCommand !== undefined && restoreNow !== pg.restoreCommand) diffs.push('restore_command');
   if (diffs.length) {
     if (primaryError?.kind === 'auth') throw new UserError(`postgres: ${primaryError.error}; nothing was changed`);
-    const reloadable = server.version >= 130000; // primary_conninfo is a restart setting before 13
+    // What the server says of each setting it changes (primary_conninfo reloads from 13, restore_command from 14).
+    const touched = ['primary_conninfo', 'primary_slot_name', ...(pg.restoreCommand !== undefined && restoreNow !== pg.restoreCommand ? ['restore_command'] : [])];
+    const reloadable = !touched.some((name) => needsRestart(server.settings[name]) || (server.settings[name] === undefined && server.version < 130000));
     changes.push({
       address: A.standby,
       kind: KIND,

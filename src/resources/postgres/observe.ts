@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import type { Host } from '../../host/host.js';
@@ -90,7 +89,7 @@ export function parseBatch(json: string): PgServer {
   return { ...raw, conninfo };
 }
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+export { sha256 } from '../../apply/ops.js';
 
 export function parseVersionOutput(text: string): number | null {
   const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);

@@ -1,7 +1,7 @@
+import { sha256 } from '../../apply/ops.js';
 import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
 import { describeFailure } from '../../host/exec.js';
-import { sha256 as sha256hex } from '../../apply/ops.js';
 import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
 import type { Step } from '../../plan/types.js';
 import { asOsUser, classifyConnError, logTail, psqlLocal, psqlRemote, type Instance } from './instance.js';
@@ -130,8 +130,8 @@ const hba: StepRunner = async (step, ctx) => {
   const a = step.args as { path: string; content: string; before: string };
   const host = liveHost(ctx.host);
   const current = await host.read(a.path);
-  const sha = current === null ? null : sha256hex(current);
-  if (sha === sha256hex(a.content)) return { status: 'already' };
+  const sha = current === null ? null : sha256(current);
+  if (sha === sha256(a.content)) return { status: 'already' };
   if (sha !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
   await host.writeFile(a.path, a.content);
   const errors = await sql(ctx, i, "SELECT string_agg('line ' || line_number || ': ' || error, E'\\n' ORDER BY line_number) FROM pg_hba_file_rules WHERE error IS NOT NULL;\n");

@@ -9,7 +9,7 @@ import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
 import { addressOf, basename, dropinDir, dropinPath, isTemplate, nameOfAddress, templateOf, unitPath } from './paths.js';
 import { enablementLinks, linksToRemove, type Fragment } from './links.js';
 import { hasInstall } from './unitfile.js';
-import { isEnabled, isMasked, isRunning, type ManagerState } from './show.js';
+import { isEnabled, isEnabledOrIndirect, isMasked, isRunning, type ManagerState } from './show.js';
 import type { UnitFiles, UnitsObserved } from './observe.js';
 
 export type SystemctlVerb = 'enable' | 'reenable' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'try-restart' | 'try-reload-or-restart';
@@ -40,7 +40,14 @@ class UnitPlan {
   }
 }
 
-const recordId = (name: string) => `units:record:${name}`;
+/**
+ * What reconcile keeps in /var/lib/reconcile/units.json is written by two shared steps, once per
+ * apply whatever the number of units: `units:record` before any unit file is written (the files
+ * it will own, the restart they will owe), `units:forget` after removals.
+ */
+const RECORD_ID = 'units:record';
+const FORGET_ID = 'units:forget';
+const recordId = (_name: string) => RECORD_ID;
 const systemctlStep = (name: string, verb: SystemctlVerb, after: string[], wantState?: string): Step => ({
   id: `units:${verb}:${name}`,
   op: 'units.systemctl',
@@ -86,10 +93,31 @@ export function diffUnits({ spec, observed, owned, offline }: DiffInput<UnitsObs
     observedByAddress[address] = observedSlice(name, observed);
   }
   return {
-    changes,
+    changes: mergeRecordSteps(changes),
     observedByAddress,
     managed: units.filter((u) => u.state !== 'absent').map((u) => addressOf(u.name)),
   };
+}
+
+/** Each change's own record entry, merged into the one shared step of its id (identical everywhere). */
+function mergeRecordSteps(changes: Change[]): Change[] {
+  const merged = new Map<string, Step>();
+  for (const id of [RECORD_ID, FORGET_ID]) {
+    const own = changes.flatMap((c) => c.steps.filter((s) => s.id === id));
+    if (!own.length) continue;
+    const entries: Record<string, { files: string[]; owe: string | null }> = {};
+    for (const s of own) entries[s.args.name as string] = { files: s.args.files as string[], owe: (s.args.owe as string | null) ?? null };
+    const after = [...new Set(own.flatMap((s) => s.after ?? []))].filter((a) => a !== RECORD_ID && a !== FORGET_ID).sort();
+    const names = Object.keys(entries).sort();
+    merged.set(id, {
+      id,
+      op: 'units.record',
+      title: `${id === RECORD_ID ? 'record' : 'forget'} ${names.length === 1 ? names[0] : `${names.length} units`} in /var/lib/reconcile/units.json`,
+      ...(after.length ? { after } : {}),
+      args: { entries: Object.fromEntries(names.map((n) => [n, entries[n]])) },
+    });
+  }
+  return changes.map((c) => ({ ...c, steps: c.steps.map((s) => merged.get(s.id) ?? s) }));
 }
 
 interface Ctx {
@@ -171,7 +199,7 @@ function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | nu
     if (live && m ? !isMasked(m) : f.unitLink !== '/dev/null') {
       const path = unitPath(name);
       if (live) p.add(systemctlStep(name, 'mask', managerAfter), { text: 'mask', risk: 'disruptive' });
-      else p.add({ id: `file:${path}`, op: 'file.symlink', title: `mask ${name} (${path} -> /dev/null)`, args: { path, target: '/dev/null' } }, { text: 'mask', risk: 'disruptive' }, linkDiff(path, f.unitLink, '/dev/null'));
+      else p.add({ id: `file:${path}`, op: 'file.symlink', title: `mask ${name} (${path} -> /dev/null)`, args: { path, target: '/dev/null', before: f.unitLink } }, { text: 'mask', risk: 'disruptive' }, linkDiff(path, f.unitLink, '/dev/null'));
     }
   } else if (u.masked === false && (live && m ? isMasked(m) : f.unitLink === '/dev/null')) {
     const path = unitPath(name);
@@ -188,11 +216,11 @@ function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | nu
     const missing = Object.entries(wanted).filter(([link, target]) => observed.links[link] !== target);
     const stale = linksToRemove(name, observed.fragments, observed.links).filter((l) => !(l in wanted));
     if (live && m) {
-      if (!isEnabled(m)) p.add(systemctlStep(name, 'enable', managerAfter), { text: 'enable', risk: 'reload' });
+      if (!isEnabledOrIndirect(m)) p.add(systemctlStep(name, 'enable', managerAfter), { text: 'enable', risk: 'reload' });
       else if (missing.length || stale.length) p.add(systemctlStep(name, 'reenable', managerAfter), { text: 'reenable ([Install] changed)', risk: 'reload' });
     } else {
       for (const [link, target] of missing) {
-        p.add({ id: `file:${link}`, op: 'file.symlink', title: `link ${link} -> ${target}`, args: { path: link, target } }, undefined, linkDiff(link, observed.links[link] ?? null, target));
+        p.add({ id: `file:${link}`, op: 'file.symlink', title: `link ${link} -> ${target}`, args: { path: link, target, before: observed.links[link] ?? null } }, undefined, linkDiff(link, observed.links[link] ?? null, target));
       }
       for (const link of stale) p.add(removeLinkStep(link, []), undefined, linkDiff(link, observed.links[link]!, null));
       if (missing.length || stale.length) p.parts.push({ text: 'enable', risk: 'none' });
@@ -308,7 +336,7 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
     // Drop-ins gone from a unit that stays: it runs on what is left.
     if (!unitGoes && m && isRunning(m)) p.add(systemctlStep(name, 'try-restart', [DAEMON_RELOAD_ID, ...removedIds]), { text: 'restart (its drop-ins changed)', risk: 'restart' });
   }
-  if (record) p.add({ id: recordId(name), op: 'units.record', title: `forget ${name} in /var/lib/reconcile/units.json`, after: [...removedIds, ...p.ids('units:')], args: { name, files: [], owe: null } });
+  if (record) p.add({ id: FORGET_ID, op: 'units.record', title: `forget ${name} in /var/lib/reconcile/units.json`, after: [...removedIds, ...p.ids('units:')], args: { name, files: [], owe: null } });
   if (!p.parts.length) return null;
   return {
     address: addressOf(name),

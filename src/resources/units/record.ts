@@ -34,11 +34,18 @@ export async function readRecord(host: Host): Promise<UnitsRecord> {
 
 /** Read-modify-write of one unit's entry; `null` forgets the unit. */
 export async function updateRecord(host: Host, name: string, entry: UnitRecord | null): Promise<boolean> {
+  return updateRecords(host, { [name]: entry });
+}
+
+/** One read-modify-write for many units (an apply of hundreds of units writes the file once). */
+export async function updateRecords(host: Host, entries: Record<string, UnitRecord | null>): Promise<boolean> {
   const record = await readRecord(host);
-  const before = JSON.stringify(record.units[name] ?? null);
-  if (entry === null || (entry.files.length === 0 && !entry.owe)) delete record.units[name];
-  else record.units[name] = entry.owe ? { files: [...entry.files].sort(), owe: entry.owe } : { files: [...entry.files].sort() };
-  if (JSON.stringify(record.units[name] ?? null) === before) return false;
+  const before = JSON.stringify(record.units);
+  for (const [name, entry] of Object.entries(entries)) {
+    if (entry === null || (entry.files.length === 0 && !entry.owe)) delete record.units[name];
+    else record.units[name] = entry.owe ? { files: [...entry.files].sort(), owe: entry.owe } : { files: [...entry.files].sort() };
+  }
+  if (JSON.stringify(record.units) === before) return false;
   await host.writeFile(UNITS_RECORD, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   return true;
 }

@@ -50,4 +50,6 @@ export function parseSystemctlShow(stdout: string, names: string[]): Record<stri
 
 export const isRunning = (m: ManagerState) => m.activeState === 'active' || m.activeState === 'reloading';
 export const isEnabled = (m: ManagerState) => m.unitFileState === 'enabled' || m.unitFileState === 'enabled-runtime';
+/** What `enable` leaves: `indirect` is all a unit whose [Install] has only Also= ever shows. */
+export const isEnabledOrIndirect = (m: ManagerState) => isEnabled(m) || m.unitFileState === 'indirect';
 export const isMasked = (m: ManagerState) => m.unitFileState === 'masked' || m.unitFileState === 'masked-runtime' || m.loadState === 'masked';

@@ -2,8 +2,8 @@ import { describeFailure } from '../../host/exec.js';
 import type { Host } from '../../host/host.js';
 import { StepError, type StepRunner } from '../types.js';
 import type { SystemctlVerb } from './diff.js';
-import { readRecord, updateRecord } from './record.js';
-import { isEnabled, isMasked, isRunning, parseSystemctlShow, showArgv, type ManagerState } from './show.js';
+import { readRecord, updateRecord, updateRecords, type UnitRecord } from './record.js';
+import { isEnabled, isEnabledOrIndirect, isMasked, isRunning, parseSystemctlShow, showArgv, type ManagerState } from './show.js';
 
 /** How long a started unit must stay up before the step believes it (Type=simple returns at fork). */
 const SETTLE_MS = 500;
@@ -26,7 +26,7 @@ async function journalTail(host: Host, name: string): Promise<string> {
 function already(verb: SystemctlVerb, m: ManagerState): boolean {
   switch (verb) {
     case 'enable':
-      return isEnabled(m);
+      return isEnabledOrIndirect(m);
     case 'disable':
       return !isEnabled(m);
     case 'mask':
@@ -56,7 +56,8 @@ const systemctl: StepRunner = async (step, { host, timeoutMs }) => {
       throw new StepError(STARTS.has(verb) ? `${why}\n${await journalTail(host, name)}` : why, r.stderr);
     }
     outcome = 'done';
-    if (STARTS.has(verb) && (verb !== 'try-restart' || isRunning(before))) {
+    // A try-* verb does nothing to a unit that is not running: nothing to check after it then.
+    if (STARTS.has(verb) && (!verb.startsWith('try-') || isRunning(before))) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const after = await show(host, name);
       if (!isRunning(after) && !(after.activeState === 'activating' && after.subState !== 'auto-restart')) {
@@ -75,12 +76,14 @@ const systemctl: StepRunner = async (step, { host, timeoutMs }) => {
 
 /** Writes what reconcile keeps about a unit: before its files (with the restart they will owe), or after removing them. */
 const record: StepRunner = async (step, { host }) => {
-  const name = step.args.name as string;
-  const files = step.args.files as string[];
-  // Under --root nothing is restarted, so nothing is owed.
-  const owe = host.offline ? undefined : ((step.args.owe as 'restart' | 'reload' | null) ?? undefined);
-  const changed = await updateRecord(host, name, files.length || owe ? { files, owe } : null);
-  return { status: changed ? 'done' : 'already' };
+  const entries = step.args.entries as Record<string, { files: string[]; owe: 'restart' | 'reload' | null }>;
+  const updates: Record<string, UnitRecord | null> = {};
+  for (const [name, e] of Object.entries(entries)) {
+    // Under --root nothing is restarted, so nothing is owed.
+    const owe = host.offline ? undefined : (e.owe ?? undefined);
+    updates[name] = e.files.length || owe ? { files: e.files, owe } : null;
+  }
+  return { status: (await updateRecords(host, updates)) ? 'done' : 'already' };
 };
 
 export const unitsOps: Record<string, StepRunner> = {
