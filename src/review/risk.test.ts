@@ -1,5 +1,5 @@
 /**
- * One fixture per case under fixtures/<kind>/<case>.json: {kind, old, new, risk, reason?}, where
+ * One fixture per case under fixtures/review/<kind>/<case>.json: {kind, old, new, risk, reason?}, where
  * old or new null means the entry is absent on that side. Discovered; an empty set fails.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { reviewSpecs } from './risk.js';
 import type { HostSpec } from '../spec/types.js';
 
-const DIR = path.join(import.meta.dirname, 'fixtures');
+const DIR = path.join(import.meta.dirname, '..', '..', 'fixtures', 'review');
 const cases = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
 
 const SECTION: Record<string, (v: unknown) => Partial<HostSpec>> = {

@@ -1,3 +1,4 @@
+import { PG_SETTING_CONTEXTS } from './pg-setting-contexts.js';
 import { isDeepStrictEqual } from 'node:util';
 import { maxRisk, type Risk } from '../plan/types.js';
 import type { ExportSpec, HostSpec, MigrationsSpec, PostgresSpec, UnitSpec } from '../spec/types.js';
@@ -55,8 +56,9 @@ export const unitRisk: RiskFn<UnitSpec> = (b, a) => {
     const running = a.state === 'running' ? 'running' : 'if running';
     found.push(a.onChange === 'reload' ? at('reload', `${what}: reloaded (${running})`) : at('restart', `${what}: restarted (${running})`));
   }
-  if (b.state !== a.state && a.state === 'running') found.push(at('none', 'started'));
-  if (b.enabled !== a.enabled) found.push(at('none', a.enabled ? 'enabled at boot' : 'disabled at boot'));
+  // The same risks the units kind plans for these actions.
+  if (b.state !== a.state && a.state === 'running') found.push(at('reload', 'started'));
+  if (b.enabled !== a.enabled) found.push(a.enabled ? at('reload', 'enabled at boot') : at('disruptive', 'disabled at boot'));
   if (b.masked && !a.masked) found.push(at('none', 'unmasked'));
   return found.length ? worst(found) : at('none', 'changed');
 };
@@ -93,13 +95,14 @@ export const nfsServerRisk: RiskFn<HostSpec['nfsServer']> = (b, a) =>
 
 export const timezoneRisk: RiskFn<string> = (b, a) => at('none', `time zone ${b ?? 'unmanaged'} -> ${a ?? 'unmanaged'}`);
 
-/** Settings PostgreSQL reads only at server start (context `postmaster`); the rest reload. */
-export const RESTART_SETTINGS = new Set([
-  'archive_mode', 'autovacuum_max_workers', 'cluster_name', 'data_directory', 'hba_file', 'hot_standby', 'huge_pages', 'listen_addresses',
-  'max_connections', 'max_locks_per_transaction', 'max_logical_replication_workers', 'max_prepared_transactions', 'max_replication_slots',
-  'max_wal_senders', 'max_worker_processes', 'port', 'shared_buffers', 'shared_preload_libraries', 'ssl_library', 'superuser_reserved_connections',
-  'track_commit_timestamp', 'unix_socket_directories', 'wal_buffers', 'wal_level', 'wal_log_hints',
-]);
+/**
+ * Whether a setting needs a server restart (context `postmaster`), from PostgreSQL's own table;
+ * a setting it does not know is judged the worse way (a restart), since review has no server.
+ */
+export function needsRestartSetting(name: string): boolean {
+  const context = PG_SETTING_CONTEXTS[name];
+  return context === undefined || context === 'postmaster' || context === 'internal';
+}
 
 export const postgresRisk: RiskFn<PostgresSpec> = (b, a) => {
   if (b && !a) return at('none', 'postgres leaves the spec: nothing is removed (roles and data are never removed implicitly)');
@@ -114,9 +117,9 @@ export const postgresRisk: RiskFn<PostgresSpec> = (b, a) => {
   else if (b?.role === 'standby' && a.role === 'standby' && !isDeepStrictEqual(b.primary, a.primary)) found.push(at('reload', 'primary connection changed: reloaded'));
   const keys = new Set([...Object.keys(before.settings ?? {}), ...Object.keys(a.settings ?? {})]);
   const changed = [...keys].filter((k) => !isDeepStrictEqual(before.settings?.[k], a.settings?.[k])).sort();
-  const restart = changed.filter((k) => RESTART_SETTINGS.has(k));
+  const restart = changed.filter(needsRestartSetting);
   if (restart.length) found.push(at('restart', `settings needing a restart: ${restart.join(', ')}`));
-  if (changed.length > restart.length) found.push(at('reload', `settings reloaded: ${changed.filter((k) => !RESTART_SETTINGS.has(k)).join(', ')}`));
+  if (changed.length > restart.length) found.push(at('reload', `settings reloaded: ${changed.filter((k) => !needsRestartSetting(k)).join(', ')}`));
   if (!isDeepStrictEqual(before.hba, a.hba)) found.push(at('reload', 'pg_hba.conf changed: reloaded'));
   if (!isDeepStrictEqual(before.users, a.users)) found.push(at('none', 'roles changed'));
   const goneSlots = (before.slots ?? []).filter((s) => !(a.slots ?? []).includes(s));
