@@ -1,3 +1,4 @@
+import { parseDuration } from '../duration.js';
 import type { UnitSpec } from '../spec/types.js';
 
 export const DRIFT_SERVICE = 'reconcile-drift.service';
@@ -21,6 +22,12 @@ export interface TimerOptions {
 export function quote(word: string): string {
   const literal = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
   return /^[A-Za-z0-9_@%$+=:,./-]+$/.test(literal) ? literal : `"${literal.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A tenth of the interval, at most a minute: jitter that never outgrows a short interval. */
+function jitter(every: string): string {
+  const ms = parseDuration(every);
+  return ms === undefined ? '1m' : `${Math.max(1, Math.min(60, Math.round(ms / 10_000)))}s`;
 }
 
 /**
@@ -48,7 +55,7 @@ Description=reconcile drift check every ${o.every}
 [Timer]
 OnBootSec=${o.every}
 OnUnitActiveSec=${o.every}
-RandomizedDelaySec=${o.every === '1m' ? '10s' : '1m'}
+RandomizedDelaySec=${jitter(o.every)}
 Persistent=true
 
 [Install]

@@ -173,14 +173,13 @@ function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | nu
       fileDiff(path, was, content),
     );
   }
-  const recorded = recordedFiles;
   for (const [file, content] of Object.entries(f.dropins)) {
     if (file in specDropins) continue;
     const path = dropinPath(name, file);
-    if (!u.exclusiveDropins && !recorded.has(path)) continue; // a foreign drop-in: not ours to remove
+    if (!u.exclusiveDropins && !recordedFiles.has(path)) continue; // a foreign drop-in: not ours to remove
     p.add(
       { id: `file:${path}`, op: 'file.remove', title: `remove ${path}`, after: [rid], args: { path, before: sha256(content) } },
-      { text: `remove drop-in ${file}${recorded.has(path) ? '' : ' (not in the spec, exclusiveDropins)'}`, risk: 'none' },
+      { text: `remove drop-in ${file}${recordedFiles.has(path) ? '' : ' (not in the spec, exclusiveDropins)'}`, risk: 'none' },
       fileDiff(path, content, null),
     );
   }

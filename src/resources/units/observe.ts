@@ -1,11 +1,10 @@
 import type { Host } from '../../host/host.js';
 import type { ObserveContext } from '../types.js';
-import { ETC_UNITS, VENDOR_UNIT_DIRS, dropinDir, nameOfAddress, templateOf, unitPath } from './paths.js';
+import { ETC_UNITS, VENDOR_UNIT_DIRS, dropinDir, isTemplate, nameOfAddress, templateOf, unitPath } from './paths.js';
 import { parseInstall } from './unitfile.js';
 import type { Fragment } from './links.js';
 import { parseSystemctlShow, showArgv, type ManagerState } from './show.js';
 import { readRecord, type UnitsRecord } from './record.js';
-import { isTemplate } from './paths.js';
 
 export interface UnitFiles {
   /** /etc/systemd/system/NAME as text when it is a regular file. */
