@@ -44,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`reconcile: unknown command "${command}" (see reconcile --help)\n`);
     return 1;
   }
+  // The spec's git commit is recorded in every plan: ask git now, while the command loads.
+  if (['plan', 'apply', 'drift'].includes(command) && rest[0] && !rest[0].startsWith('-')) {
+    const spec = rest[0];
+    void import('../plan/git.js').then((git) => git.gitInfo(spec));
+  }
   try {
     return await (await entry.load())(rest);
   } catch (e) {

@@ -6,7 +6,20 @@ import { exec } from '../host/exec.js';
  * The spec's commit and whether its directory in the working tree is dirty; null outside a repository. The
  * repository is found by walking up for `.git` first, so a spec outside git spawns nothing.
  */
-export async function gitInfo(file: string): Promise<{ commit: string; dirty: boolean } | null> {
+export function gitInfo(file: string): Promise<{ commit: string; dirty: boolean } | null> {
+  // Once per spec and process: the CLI starts it before it loads the planner, so git runs meanwhile.
+  const key = path.resolve(file);
+  let info = asked.get(key);
+  if (!info) {
+    info = askGit(file).catch(() => null);
+    asked.set(key, info);
+  }
+  return info;
+}
+
+const asked = new Map<string, Promise<{ commit: string; dirty: boolean } | null>>();
+
+async function askGit(file: string): Promise<{ commit: string; dirty: boolean } | null> {
   let dir = path.dirname(path.resolve(file));
   for (;;) {
     if (existsSync(path.join(dir, '.git'))) break;
