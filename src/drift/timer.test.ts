@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { driftTimerUnits, withTimerUnits } from './timer.js';
+import { driftTimerUnits, withTimerUnits, quote } from './timer.js';
 
 const units = driftTimerUnits({ spec: '/etc/reconcile/my host.yaml', every: '15m', bin: '/usr/bin/reconcile', format: 'prom', report: '/var/lib/node_exporter/textfile/reconcile.prom' });
 
@@ -26,5 +26,14 @@ describe('drift timer units', () => {
     const second = await withTimerUnits(first.text, other);
     expect(parse(second.text).units).toEqual([{ name: 'x.service', enabled: false }, ...other]);
     expect(parse((await withTimerUnits('host: a\n', units)).text).units).toEqual(units);
+  });
+});
+
+describe('ExecStart= words', () => {
+  it('doubles systemd specifiers and expansions, quotes blanks', () => {
+    expect(quote('/srv/specs/db1.yaml')).toBe('/srv/specs/db1.yaml');
+    expect(quote('/srv/100%/x')).toBe('/srv/100%%/x');
+    expect(quote('/srv/$HOME/x')).toBe('/srv/$$HOME/x');
+    expect(quote('/srv/my specs/a "b".yaml')).toBe('"/srv/my specs/a \\"b\\".yaml"');
   });
 });
