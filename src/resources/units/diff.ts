@@ -7,7 +7,7 @@ import type { UnitSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
 import { addressOf, basename, dropinDir, dropinPath, isTemplate, nameOfAddress, templateOf, unitPath } from './paths.js';
-import { enablementLinks, linksToRemove, type Fragment } from './links.js';
+import { enablementLinks, linksToRemove, sameUnitFile, type Fragment } from './links.js';
 import { hasInstall } from './unitfile.js';
 import { isEnabled, isEnabledOrIndirect, isMasked, isRunning, type ManagerState } from './show.js';
 import type { UnitFiles, UnitsObserved } from './observe.js';
@@ -212,7 +212,7 @@ function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | nu
     if (!hasInstall(fragment.install)) throw new UserError(`units[${name}]: enabled: true, but ${fragment.path} has no [Install] section (a static unit cannot be enabled)`);
     if (isTemplate(name) && !fragment.install.defaultInstance) throw new UserError(`units[${name}]: a template is enabled through DefaultInstance=, which ${fragment.path} does not set; name an instance instead`);
     const wanted = enablementLinks(name, observed.fragments);
-    const missing = Object.entries(wanted).filter(([link, target]) => observed.links[link] !== target);
+    const missing = Object.entries(wanted).filter(([link, target]) => !sameUnitFile(observed.links[link], target));
     const stale = linksToRemove(name, observed.fragments, observed.links).filter((l) => !(l in wanted));
     if (live && m) {
       if (!isEnabledOrIndirect(m)) p.add(systemctlStep(name, 'enable', managerAfter), { text: 'enable', risk: 'reload' });

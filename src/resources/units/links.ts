@@ -44,6 +44,15 @@ export function enablementLinks(name: string, fragments: Record<string, Fragment
 }
 
 /**
+ * Whether two link targets name the same unit file: on a merged-/usr system /lib is /usr/lib, and
+ * `systemctl enable` may write either, whichever its own unit path lists first.
+ */
+export function sameUnitFile(a: string | undefined, b: string): boolean {
+  const merged = (p: string) => p.replace(/^\/lib\//, '/usr/lib/');
+  return a !== undefined && (a === b || merged(a) === merged(b));
+}
+
+/**
  * The links `systemctl disable NAME` would remove among those observed: links in a .wants/,
  * .requires/ or .upholds/ directory named like the unit (or one of its aliases), and alias links
  * pointing at its file. Also= units go with it, as in systemctl.
