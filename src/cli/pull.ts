@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { Host } from '../host/host.js';
 import { planSpec } from '../plan/planner.js';
 import { applySpec } from '../apply/apply.js';
-import { checkFastForward, checkoutRef, locateSpec, readPullState, repoId, writePullState } from '../pull/pull.js';
+import { cacheDirOf, checkFastForward, checkoutRef, locateSpec, readPullState, repoId, withoutCredentials, writePullState } from '../pull/pull.js';
+import { createLocalHostLock } from '../locks/local.js';
+import { mkdir } from 'node:fs/promises';
 import { renderApplyText, renderPlanText } from '../render/text.js';
 import { renderApplyJson, renderPlanJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
@@ -48,11 +50,32 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const host = new Host(values.root ?? '/');
   const name = values.host ?? hostname();
 
+  // One pull per cache at a time: a second pull (the timer beside a manual run) must not check out
+  // another commit under the first one's apply. The apply itself takes the host lock as always.
+  const lockFile = host.resolve(`${cacheDirOf(repo)}.lock`);
+  await mkdir(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: 10 * 60_000, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
+  try {
+    return await pullUnderLock(host, repo, ref, template, name, values, format);
+  } finally {
+    await pullLock.release();
+  }
+}
+
+async function pullUnderLock(
+  host: Host,
+  repo: string,
+  ref: string,
+  template: string,
+  name: string,
+  values: { root?: string; apply?: boolean; quiet?: boolean; verbose?: boolean; 'allow-rewind'?: boolean; 'allow-destructive'?: boolean; 'no-color'?: boolean },
+  format: 'text' | 'json',
+): Promise<number> {
   const { dir, commit } = await checkoutRef(host, repo, ref);
   const spec = locateSpec(dir, template, name);
   const rewind = await checkFastForward(host, dir, await readPullState(host), commit, ref, !!values['allow-rewind']);
   if (rewind && !values.quiet) process.stderr.write(`reconcile pull: ${rewind}\n`);
-  if (!values.quiet) process.stderr.write(`reconcile pull: ${repoId(repo)} ${ref} at ${commit.slice(0, 12)}: ${path.relative(dir, spec)}\n`);
+  if (!values.quiet) process.stderr.write(`reconcile pull: ${withoutCredentials(repoId(repo))} ${ref} at ${commit.slice(0, 12)}: ${path.relative(dir, spec)}\n`);
   const style = styleFor(process.stdout, !!values['no-color']);
 
   if (!values.apply) {
