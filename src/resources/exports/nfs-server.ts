@@ -1,5 +1,5 @@
 import type { ResourceKind, DiffInput, DiffOutput, ObserveContext } from '../types.js';
-import type { Change } from '../../plan/types.js';
+import type { Change, Step } from '../../plan/types.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../apply/ops.js';
 
@@ -8,7 +8,15 @@ const ADDRESS = 'nfsServer';
 
 export interface NfsServerObserved {
   file: string | null;
+  /** An earlier apply wrote the file but did not get to restart the server (see OWED_MARKER). */
+  restartOwed?: boolean;
 }
+
+/**
+ * Written (live hosts only) before the defaults file and removed after the restart: if the apply
+ * stops in between, the next plan still sees a restart owed, although the file is in sync.
+ */
+export const OWED_MARKER = '/var/lib/reconcile/nfs-server.restart-owed';
 
 /**
  * Pins `--port N` inside RPCMOUNTDOPTS, keeping its other flags and every other line.
@@ -64,6 +72,8 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
   const before = observed.file;
   const after = port === undefined ? unpinMountdPort(before ?? '') : pinMountdPort(before ?? '', port);
   const changes: Change[] = [];
+  const restart: Step = { id: 'exec:restart nfs-kernel-server', op: 'exec', title: 'systemctl restart nfs-kernel-server', live: true, after: [`file:${NFS_DEFAULTS_FILE}`, 'exec:exportfs -ra', `owe:${OWED_MARKER}`], args: { argv: ['systemctl', 'restart', 'nfs-kernel-server'] } };
+  const settle: Step = { id: `settle:${OWED_MARKER}`, op: 'file.remove', title: 'forget the owed NFS server restart', live: true, after: [restart.id], args: { path: OWED_MARKER, before: null } };
   if (after !== before && !(unpin && before === null)) {
     changes.push({
       address: ADDRESS,
@@ -73,18 +83,25 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
       summary: unpin ? 'unpin the rpc.mountd port (no longer in the spec) and restart the NFS server' : `pin rpc.mountd to port ${port} and restart the NFS server`,
       diff: fileDiff(NFS_DEFAULTS_FILE, before, after),
       steps: [
-        { id: `file:${NFS_DEFAULTS_FILE}`, op: 'file.write', title: `write ${NFS_DEFAULTS_FILE}`, args: { path: NFS_DEFAULTS_FILE, content: after, before: before === null ? null : sha256(before) } },
-        { id: 'exec:restart nfs-kernel-server', op: 'exec', title: 'systemctl restart nfs-kernel-server', live: true, after: [`file:${NFS_DEFAULTS_FILE}`, 'exec:exportfs -ra'], args: { argv: ['systemctl', 'restart', 'nfs-kernel-server'] } },
+        { id: `owe:${OWED_MARKER}`, op: 'file.write', title: 'note the NFS server restart this change owes', live: true, args: { path: OWED_MARKER, content: 'owed\n', before: null, mode: 0o600 } },
+        { id: `file:${NFS_DEFAULTS_FILE}`, op: 'file.write', title: `write ${NFS_DEFAULTS_FILE}`, after: [`owe:${OWED_MARKER}`], args: { path: NFS_DEFAULTS_FILE, content: after, before: before === null ? null : sha256(before) } },
+        restart,
+        settle,
       ],
     });
+  } else if (observed.restartOwed) {
+    // The file is right, but an apply stopped before the server restarted with it.
+    changes.push({ address: ADDRESS, kind: 'nfsServer', action: 'run', risk: 'restart', summary: 'restart the NFS server, owed since an earlier apply that stopped before it', diff: '', steps: [restart, settle] });
   }
-  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before) } }, managed: unpin ? [] : [ADDRESS] };
+  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before), restartOwed: !!observed.restartOwed } }, managed: unpin ? [] : [ADDRESS] };
 }
 
 export const nfsServerKind: ResourceKind<NfsServerObserved> = {
   name: 'nfsServer',
   async observe({ host, spec, owned }: ObserveContext) {
-    return { file: spec.nfsServer?.mountdPort === undefined && !owned.includes(ADDRESS) ? null : await host.readText(NFS_DEFAULTS_FILE) };
+    if (spec.nfsServer?.mountdPort === undefined && !owned.includes(ADDRESS)) return { file: null };
+    const [file, owed] = await Promise.all([host.readText(NFS_DEFAULTS_FILE), host.offline ? false : host.exists(OWED_MARKER)]);
+    return { file, ...(owed ? { restartOwed: true } : {}) };
   },
   diff: diffNfsServer,
 };
