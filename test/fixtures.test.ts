@@ -1,6 +1,7 @@
 /**
  * Diff fixtures: fixtures/<kind>/<case>/{spec.yaml, observed.json, changes.json} run through the
- * kind's pure diff. Optional: owned.json (addresses owned before), secrets.json (resolved
+ * kind's pure diff. Optional: owned.json (addresses where reconcile created something before),
+ * created.json (what it created there, by address), secrets.json (resolved
  * references by refKey), an empty file `offline` (plan under --root). Discovered from folder
  * names: a folder that runs no test fails. UPDATE_FIXTURES=1 rewrites changes.json (review the diff).
  */
@@ -44,6 +45,7 @@ for (const kindName of kindDirs) {
             spec: spec.value,
             observed: JSON.parse(read('observed.json')),
             owned: has('owned.json') ? JSON.parse(read('owned.json')) : [],
+            ...(has('created.json') ? { created: JSON.parse(read('created.json')) } : {}),
             offline: has('offline'),
             secrets: new Map(Object.entries(has('secrets.json') ? JSON.parse(read('secrets.json')) : {})),
           });

@@ -10,7 +10,7 @@ import { StepError, type StepContext, type StepRunner } from '../resources/types
 import { parseDuration } from '../duration.js';
 import { genericOps } from './ops.js';
 import { Journal } from './journal.js';
-import { writeState, type State } from './state.js';
+import { writeState, type OwnedEntry, type State } from './state.js';
 import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle } from '../locks/types.js';
 
@@ -74,7 +74,11 @@ export async function applySpec(file: string, options: ApplyOptions = {}): Promi
     if (destructive.length && !options.allowDestructive) {
       throw new UserError(`refusing destructive changes without --allow-destructive: ${destructive.map((c) => c.address).join(', ')}`);
     }
-    if (plan.changes.length === 0) return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
+    if (plan.changes.length === 0) {
+      // In sync, but an apply killed after its steps may have left intents to confirm.
+      await recordOwnership(host, state, plan, []);
+      return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
+    }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
     const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
     try {
@@ -106,6 +110,7 @@ async function runPlan(
   const results: StepResult[] = [];
   let stoppedBecause: string | undefined;
   const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
+  state = await recordIntents(host, state, plan);
   try {
     host.backup = journal.backup;
     for (const [index, step] of steps.entries()) {
@@ -185,23 +190,60 @@ async function runStep(step: Step, addresses: string[], runners: Record<string, 
 }
 
 /**
+ * Before any step runs: every address where the plan creates something is written to the state as
+ * created and pending. A kill at any later point (even between the last step and recordOwnership)
+ * leaves the intent, so the next apply still knows what is reconcile's to remove.
+ */
+async function recordIntents(host: Host, state: State, plan: Plan): Promise<State> {
+  const creates = Object.entries(plan.creates ?? {});
+  if (!creates.length) return state;
+  const owned: Record<string, OwnedEntry> = { ...state.owned };
+  for (const [address, parts] of creates) {
+    const kind = plan.managed[address];
+    if (kind === undefined) continue;
+    const before = owned[address]?.created ?? [];
+    owned[address] = { kind, created: [...new Set([...before, ...parts])].sort(), pending: true };
+  }
+  const next: State = { ...state, owned };
+  await writeState(host, next);
+  return next;
+}
+
+/**
  * What reconcile owns after an apply: what it owned before, plus every address of the spec whose
  * change it acted on (a step done), minus what it removed completely. An address it only found
- * already in place is not adopted: leaving the spec later must not delete what someone else made.
+ * already in place is not adopted, and one it only edited is owned with nothing `created`: leaving
+ * the spec must not delete what someone else made.
+ *
+ * An address that left the spec with nothing planned for it is forgotten: reconcile stops
+ * managing what it only edited (left as it is, like Terraform's `removed { lifecycle { destroy =
+ * false } }`), and what it created is already gone.
+ *
+ * Pending intents (see recordIntents) are confirmed when their change completed, or when the
+ * address is in the spec and in sync: we held the host lock from the intent on, so what the spec
+ * asks for and now exists there is what the killed apply made. Runs after an in-sync plan too.
  */
 async function recordOwnership(host: Host, state: State, plan: Plan, results: StepResult[]): Promise<void> {
   const status = new Map(results.map((r) => [r.id, r.status]));
-  const owned: Record<string, string> = { ...state.owned };
+  const owned: Record<string, OwnedEntry> = { ...state.owned };
+  const changed = new Set(plan.changes.map((c) => c.address));
   for (const change of plan.changes) {
     const statuses = change.steps.map((s) => status.get(s.id));
     const acted = statuses.includes('done');
     const complete = statuses.every((st) => st === 'done' || st === 'already' || st === 'skipped');
     const managedKind = plan.managed[change.address];
-    if (managedKind !== undefined && acted) owned[change.address] = managedKind;
+    const entry = owned[change.address];
+    if (managedKind !== undefined && acted && !entry) owned[change.address] = { kind: managedKind, created: [] };
+    if (managedKind !== undefined && complete && entry?.pending) owned[change.address] = { kind: entry.kind, created: entry.created };
     if (managedKind === undefined && complete) delete owned[change.address];
   }
+  for (const [address, entry] of Object.entries(owned)) {
+    if (changed.has(address)) continue;
+    if (plan.managed[address] === undefined) delete owned[address]; // left the spec, nothing (of ours) left to remove
+    else if (entry.pending) owned[address] = { kind: entry.kind, created: entry.created };
+  }
   if (JSON.stringify(owned) === JSON.stringify(state.owned)) return;
-  await writeState(host, { formatVersion: 1, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } });
+  await writeState(host, { formatVersion: 2, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } });
 }
 
 /** Names every resource whose observed state is not what the saved plan was computed from. */

@@ -6,7 +6,7 @@ import { SpecError, UserError, formatDiagnostic } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { readState, ownedOfKind, type State } from '../apply/state.js';
+import { readState, ownedOfKind, createdOfKind, type State } from '../apply/state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
 import { gitInfo } from './git.js';
 import { acknowledgeDrift } from '../drift/acknowledge.js';
@@ -48,20 +48,22 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const state = await readState(host);
   let accounts: Promise<Accounts> | undefined;
   const sharedAccounts = () => (accounts ??= readAccounts(host));
-  const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned)));
+  const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned).filter((o) => o.created.length).map((o) => o.kind)));
   const owned = kinds.map((k) => ownedOfKind(state, k.name));
   const observed = await Promise.all(kinds.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
 
   const changes: Change[] = [];
   const digests: Record<string, string> = {};
   const managed: Record<string, string> = {};
+  const creates: Record<string, string[]> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const locks: NonNullable<Plan['locks']> = [];
   kinds.forEach((kind, i) => {
-    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, offline: host.offline, secrets: resolved.secrets });
+    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets });
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
+    Object.assign(creates, out.creates ?? {});
     warnings.push(...(out.warnings ?? []));
     locks.push(...(out.locks ?? []));
   });
@@ -78,6 +80,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     changes,
     digests,
     managed,
+    ...(Object.keys(creates).length ? { creates } : {}),
     warnings,
     ...(locks.length ? { locks } : {}),
   };

@@ -74,6 +74,8 @@ export interface Plan {
   digests: Record<string, string>;
   /** Addresses the spec manages: recorded as owned after a successful apply. */
   managed: Record<string, string>;
+  /** Managed addresses where applying creates something not on the host now, and what (see DiffOutput.creates). */
+  creates?: Record<string, string[]>;
   warnings: string[];
   /** Read-write locks on shared resources (by name) that apply takes with lock.redis. */
   locks?: { name: string; mode: 'read' | 'write' }[];

@@ -19,7 +19,10 @@ export interface ResourceKind<Observed = unknown> {
 export interface ObserveContext {
   host: Host;
   spec: HostSpec;
-  /** Addresses of this kind that an earlier apply recorded as reconcile's own. */
+  /**
+   * Addresses of this kind where an earlier apply created something (or was about to: a pending
+   * intent): what leaving the spec may remove. Addresses reconcile only edited are not here.
+   */
   owned: string[];
   /** The root's users and groups, read once per plan for every kind. */
   accounts(): Promise<Accounts>;
@@ -32,7 +35,10 @@ export interface ObserveContext {
 export interface DiffInput<Observed> {
   spec: HostSpec;
   observed: Observed;
+  /** As in ObserveContext: addresses where reconcile created something. */
   owned: string[];
+  /** What reconcile created at each owned address (kind-defined parts), for kinds that remove part by part. */
+  created?: Readonly<Record<string, readonly string[]>>;
   /** Under --root: live-only state is neither observed nor changed. */
   offline: boolean;
   /** Resolved secret references of the spec, by `refKey()` (see src/spec/secrets.ts). */
@@ -45,6 +51,12 @@ export interface DiffOutput {
   observedByAddress: Record<string, unknown>;
   /** Addresses the spec manages (recorded as owned after a successful apply). */
   managed: string[];
+  /**
+   * Managed addresses where the plan brings something into being that is not on the host now, and
+   * what (kind-defined parts, e.g. 'fstab line'): recorded as created, so leaving the spec removes
+   * it. What the plan only edits is not listed: leaving the spec leaves it as it is.
+   */
+  creates?: Record<string, string[]>;
   /** Findings that are not changes (a stale mount that is otherwise in sync); shown with the plan. */
   warnings?: string[];
   /** Shared resources the changes touch, beyond this host (a PostgreSQL cluster): apply takes these read-write locks. */

@@ -35,10 +35,15 @@ function parseMode(mode: string | undefined): number | undefined {
  *   present, different line   -> update: rewrite that line (and drop duplicates)
  *   present, same line        -> in sync, unless the directory or the live table differ
  *   absent, line(s)           -> delete the line(s), directory untouched
- *   owned, left the spec      -> delete the line(s) and the directory if empty
+ *   owned, left the spec      -> delete the line(s) if reconcile created them, the directory
+ *                                if it created that too and it is empty; a line it only edited
+ *                                stays as it is (it stops managing it)
  */
 export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
   const { observed, spec, owned, offline } = input;
+  // Owned means reconcile created something there; without a record of what, the line (see state.ts).
+  const createdAt = (address: string) => input.created?.[address] ?? ['line'];
+  const creates: Record<string, string[]> = {};
   const original = observed.file ?? '';
   const lines = parseExports(original);
   const desired = spec.exports ?? [];
@@ -61,6 +66,8 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     const want = desiredEntry(e);
     const dirSteps = directorySteps(e, observed, address);
     const notes: string[] = [];
+    const dirMissing = !observed.dirs[e.path];
+    if (!current.length || dirMissing) creates[address] = [...(current.length ? [] : ['line']), ...(dirMissing ? ['directory'] : [])];
     if (!current.length) {
       plans.push({
         address, path: e.path, action: 'create', risk: 'reload',
@@ -83,12 +90,15 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
   // Owned exports that left the spec: take back what reconcile put there.
   for (const path of removedOwned) {
     const current = linesOf(path);
-    if (!current.length) continue;
+    const made = createdAt(addressOf(path));
+    // A line someone else wrote stays, and so does the directory it exports.
+    if (!current.length || !made.includes('line')) continue;
+    const rmdir = made.includes('directory');
     plans.push({
       address: addressOf(path), path, action: 'delete', risk: 'disruptive',
-      summary: `remove the export of ${path}, no longer in the spec (clients lose access; the directory is removed only if empty)`,
+      summary: `remove the export of ${path}, no longer in the spec (clients lose access; ${rmdir ? 'the directory is removed only if empty' : 'the directory was there before reconcile and stays'})`,
       edit: (ls) => ls.filter((l) => !current.includes(l)),
-      dirSteps: [{ id: `rmdir:${path}`, op: 'dir.removeIfEmpty', title: `remove ${path} if empty`, after: [EXPORTFS_ID, WRITE_ID], args: { path } }],
+      dirSteps: rmdir ? [{ id: `rmdir:${path}`, op: 'dir.removeIfEmpty', title: `remove ${path} if empty`, after: [EXPORTFS_ID, WRITE_ID], args: { path } }] : [],
       notes: [],
     });
   }
@@ -135,6 +145,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     changes: changes.sort((a, b) => a.address.localeCompare(b.address)),
     observedByAddress,
     managed: desired.filter((e) => e.state !== 'absent').map((e) => addressOf(e.path)),
+    creates,
   };
 }
 

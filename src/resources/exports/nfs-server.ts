@@ -62,8 +62,9 @@ function unquote(v: string): string {
 }
 
 /**
- * Cases: a port in the spec -> pin it; no port but reconcile pinned one (owned) -> take the pin
- * out again, so mountd goes back to a port of its choosing; neither -> nothing.
+ * Cases: a port in the spec -> pin it; no port but reconcile pinned one (owned: the pin was its
+ * own, not one it changed) -> take the pin out again, so mountd goes back to a port of its
+ * choosing; neither -> nothing.
  */
 export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObserved>): DiffOutput {
   const port = spec.nfsServer?.mountdPort;
@@ -93,7 +94,10 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
     // The file is right, but an apply stopped before the server restarted with it.
     changes.push({ address: ADDRESS, kind: 'nfsServer', action: 'run', risk: 'restart', summary: 'restart the NFS server, owed since an earlier apply that stopped before it', diff: '', steps: [restart, settle] });
   }
-  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before), restartOwed: !!observed.restartOwed } }, managed: unpin ? [] : [ADDRESS] };
+  // The pin is reconcile's to take out later only if it put it there: a port someone pinned by hand stays.
+  const pinned = before !== null && unpinMountdPort(before) !== before;
+  const creates = port !== undefined && !pinned ? { [ADDRESS]: ['port pin'] } : undefined;
+  return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before), restartOwed: !!observed.restartOwed } }, managed: unpin ? [] : [ADDRESS], ...(creates ? { creates } : {}) };
 }
 
 export const nfsServerKind: ResourceKind<NfsServerObserved> = {

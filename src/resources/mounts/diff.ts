@@ -97,7 +97,9 @@ function staleNote(live: LiveMount, probe: { ms: number; error?: string }): stri
  *   mounted,   live, other options              -> remount (reload); network fs params: unmount + mount
  *   unmounted, live                             -> unmount (disruptive)
  *   present                                     -> fstab only, live state untouched
- *   absent / owned but left the spec            -> remove fstab line, unmount if live (disruptive)
+ *   absent / created by reconcile, left the spec -> remove fstab line and our credentials file,
+ *                                                 unmount if live (disruptive)
+ *   edited by reconcile, left the spec           -> nothing: the line stays as it is (not in `owned`)
  */
 export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
   const { observed, secrets } = input;
@@ -128,6 +130,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
   }
 
   const plans: Plan1[] = [];
+  const creates: Record<string, string[]> = {};
   const probeOf = (path: string) => observed.probes?.[path];
 
   for (const m of mounts) plans.push(planOne(m));
@@ -190,6 +193,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     } else if (!F) {
       p.fstabEdit = fields;
       p.parts.push('add fstab entry');
+      creates[address] = ['fstab line'];
     } else {
       const same =
         F.source === fields.source &&
@@ -230,6 +234,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
         p.diffs.push(patch(credPath, have ? '(previous content not shown)\n' : '', cred.shown));
       }
     }
+
+    if (state === 'absent') removeCredentials(p);
 
     // live state
     const probe = probeOf(m.path);
@@ -305,7 +311,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
   function planRemoval(path: string): Plan1 | null {
     const F = entryFor(fstab, path);
     const L: LiveMount | undefined = observed.live[path];
-    if (!F && !L) return null;
+    if (!F && !L && !observed.credentials?.[credentialsPath(path)]) return null;
     const p: Plan1 = {
       address: addressOf(path),
       path,
@@ -323,6 +329,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.parts.push('remove fstab entry');
       p.diffs.push(patch(FSTAB, redact(fstab.lines[F.line - 1]!.raw) + '\n', ''));
     }
+    removeCredentials(p);
     if (L) {
       p.umountId = `mounts.umount:${path}`;
       p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${path}`, args: { path, lazy: false } });
@@ -336,6 +343,27 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       }
     }
     return p;
+  }
+
+  /**
+   * The mount goes: so does the credentials file reconcile wrote for it (its path is ours by
+   * convention, under CREDENTIALS_DIR), or the password outlives the mount. Removed after the
+   * fstab line that names it and after the unmount; never through the journal (see the step).
+   */
+  function removeCredentials(p: Plan1): void {
+    const credPath = credentialsPath(p.path);
+    const have = observed.credentials?.[credPath];
+    if (!have) return;
+    p.observed.credentials = have;
+    p.steps.push({
+      id: `mounts.credentials.remove:${credPath}`,
+      op: 'mounts.credentials.remove',
+      title: `remove ${credPath}`,
+      after: [FSTAB_STEP_ID, `mounts.umount:${p.path}`],
+      args: { path: credPath, before: have.sha256 },
+    });
+    p.parts.push('remove credentials file');
+    p.diffs.push(patch(credPath, '(previous content not shown)\n', ''));
   }
 
   // One fstab write serves every change: same id, same bytes, after every unmount and credentials step.
@@ -382,7 +410,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     });
   }
   const managed = mounts.filter((m) => (m.state ?? 'mounted') !== 'absent').map((m) => addressOf(m.path));
-  return { changes, observedByAddress, managed, warnings };
+  return { changes, observedByAddress, managed, warnings, creates };
 }
 
 /** Options for `mount -o remount,…`: the whole wanted set, plus what clears unwanted live flags. */

@@ -101,9 +101,13 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
   // Credentials files the diff may compare or migrate into: spec'd ones and those for lines with password=.
   // Only lines with a password or our credentials file need a parse here.
   const parsed = parseFstab(fstab !== null && /pass(word)?=|credentials=/.test(fstab) ? fstab : '');
-  const credPaths = mounts
-    .filter((m) => m.credentials || entryFor(parsed, m.path)?.options.some((o) => ['password', 'pass', 'credentials', 'cred'].includes(splitOpt(o)[0])))
-    .map((m) => credentialsPath(m.path));
+  // And the files of mounts that go (state: absent, or left the spec), which leave with them.
+  const credPaths = [
+    ...mounts
+      .filter((m) => m.credentials || m.state === 'absent' || entryFor(parsed, m.path)?.options.some((o) => ['password', 'pass', 'credentials', 'cred'].includes(splitOpt(o)[0])))
+      .map((m) => credentialsPath(m.path)),
+    ...ctx.owned.map(pathOfAddress).filter((p): p is string => p !== null && !mounts.some((m) => m.path === p)).map(credentialsPath),
+  ];
   const credentials: Record<string, FileFacts | null> = {};
   await Promise.all(
     credPaths.map(async (p) => {

@@ -8,6 +8,7 @@ import { hostMounts } from './mountinfo.js';
 import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
 import { credentialsContent, FSTAB, type PasswordSource } from './diff.js';
+import { sha256 } from '../../apply/ops.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
 /** Deadline for the staleness re-check right before a step touches a mount. */
@@ -160,9 +161,20 @@ const credentials: StepRunner = async (step, ctx) => {
   return { status: 'done' };
 };
 
+/** Removes a credentials file, re-checked against the plan; its bytes hold a password, so no journal backup. */
+const removeCredentials: StepRunner = async (step, { host }) => {
+  const a = step.args as { path: string; before: string };
+  const current = await host.read(a.path);
+  if (current === null) return { status: 'already' };
+  if (sha256(current) !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
+  await host.withoutBackup().removeFile(a.path);
+  return { status: 'done' };
+};
+
 export const mountsOps: Record<string, StepRunner> = {
   'mounts.mount': mount,
   'mounts.remount': remount,
   'mounts.umount': umount,
   'mounts.credentials': credentials,
+  'mounts.credentials.remove': removeCredentials,
 };

@@ -132,6 +132,8 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
   const server = o.server;
   if (server.inRecovery) throw new UserError(`postgres: ${inst.dataDir} is a standby (in recovery) but the spec says role primary; reconcile does not promote a standby`);
   const warnings: string[] = [];
+  // Recorded as created so that leaving the spec names them in a warning; they are never removed.
+  const creates: Record<string, string[]> = {};
   const changes = [...settingChanges(pg, o, server, observedByAddress), ...hbaChanges(pg, o, observedByAddress)];
   const id = ids(inst);
 
@@ -150,6 +152,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
       if (password !== undefined && !matchesStored(password, role.password)) what.push('password (not shown)');
       if (!what.length) continue;
     }
+    if (!role) creates[address] = ['role'];
     const args = { instance: inst, name: u.name, login: role ? u.login : login, replication: u.replication, passwordRef: u.password ? refKey(u.password) : null };
     changes.push({
       address,
@@ -168,6 +171,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
     observedByAddress[address] = slot ?? null;
     if (slot && slot.type !== 'physical') throw new UserError(`${address}: a ${slot.type} slot named ${name} exists; reconcile manages physical slots only`);
     if (slot) continue;
+    creates[address] = ['slot'];
     changes.push({
       address,
       kind: KIND,
@@ -179,7 +183,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
       steps: [{ id: id.slot(name), op: 'postgres.slot', title: `create replication slot ${name}`, after: [id.reload, id.restart], args: { instance: inst, name } }],
     });
   }
-  return { changes, observedByAddress, managed, warnings };
+  return { changes, observedByAddress, managed, warnings, creates };
 }
 
 function reloadStep(inst: Instance): Step {

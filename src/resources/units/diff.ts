@@ -69,7 +69,8 @@ const systemctlStep = (name: string, verb: SystemctlVerb, after: string[], wantS
  *   running, its files changed or owed        -> restart (or reload with onChange: reload)
  *   stopped wanted, running                   -> stop (disruptive)
  *   owed a restart, nothing to restart        -> forget the debt
- *   state: absent, or owned and left the spec -> stop, disable, remove the files (disruptive)
+ *   state: absent, or owned and left the spec -> stop, disable, remove the files (disruptive);
+ *                                               owned: only the files reconcile created (units.json)
  */
 export function diffUnits({ spec, observed, owned, offline }: DiffInput<UnitsObserved>): DiffOutput {
   const units = spec.units ?? [];
@@ -78,7 +79,7 @@ export function diffUnits({ spec, observed, owned, offline }: DiffInput<UnitsObs
   const inSpec = new Set(units.map((u) => u.name));
   const changes: Change[] = [];
   const observedByAddress: Record<string, unknown> = {};
-  const ctx = { observed, live, offline };
+  const ctx: Ctx = { observed, live, offline, creates: {} };
 
   for (const u of units) {
     const plan = u.state === 'absent' ? planRemoval(u.name, ctx, { spec: u }) : planPresent(u, ctx);
@@ -96,6 +97,7 @@ export function diffUnits({ spec, observed, owned, offline }: DiffInput<UnitsObs
     changes: mergeRecordSteps(changes),
     observedByAddress,
     managed: units.filter((u) => u.state !== 'absent').map((u) => addressOf(u.name)),
+    creates: ctx.creates,
   };
 }
 
@@ -124,13 +126,15 @@ interface Ctx {
   observed: UnitsObserved;
   live: boolean;
   offline: boolean;
+  /** Filled by planPresent: the files each unit's change creates (see DiffOutput.creates). */
+  creates: Record<string, string[]>;
 }
 
 function fragmentOf(name: string, observed: UnitsObserved): Fragment | null {
   return observed.fragments[name] ?? (templateOf(name) ? observed.fragments[templateOf(name)!] ?? null : null);
 }
 
-function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | null {
+function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Change | null {
   const name = u.name;
   const p = new UnitPlan(name);
   const f = observed.files[name] ?? NO_FILES;
@@ -263,12 +267,18 @@ function planPresent(u: UnitSpec, { observed, live, offline }: Ctx): Change | nu
   }
 
   // The record goes first: the files it lists and the restart they will owe.
-  const filesDiffer = JSON.stringify([...(record?.files ?? [])].sort()) !== JSON.stringify([...desiredFiles].sort());
+  // Only files reconcile brings into being are recorded as its own (and removed when the unit
+  // leaves the spec); a unit file or drop-in that was there before is edited, never taken.
+  const exists = (path: string) => (path === unitPath(name) ? f.unit !== null || f.unitLink !== null : basename(path) in f.dropins);
+  const ownFiles = desiredFiles.filter((path) => recordedFiles.has(path) || !exists(path)).sort();
+  const filesDiffer = JSON.stringify([...(record?.files ?? [])].sort()) !== JSON.stringify(ownFiles);
   const debtStale = record?.owe !== undefined && !acted;
   if (filesChanged || (filesDiffer && record !== undefined) || debtStale) {
-    p.steps.unshift({ id: rid, op: 'units.record', title: `record ${name} in /var/lib/reconcile/units.json`, args: { name, files: [...desiredFiles].sort(), owe: owe ?? null } });
+    p.steps.unshift({ id: rid, op: 'units.record', title: `record ${name} in /var/lib/reconcile/units.json`, args: { name, files: ownFiles, owe: owe ?? null } });
     if (debtStale && !filesChanged && !p.parts.length) p.parts.push({ text: 'forget a restart owed to a unit that is not running', risk: 'none' });
   }
+  const making = ownFiles.filter((path) => !exists(path));
+  if (making.length) creates[addressOf(name)] = making;
   if (!p.steps.length) return null;
   if (!p.parts.length) p.parts.push({ text: 'update what reconcile records about it', risk: 'none' });
   const action: Action = isNew ? 'create' : filesChanged || p.parts.some((x) => /able|mask/.test(x.text)) ? 'update' : 'run';
