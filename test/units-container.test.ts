@@ -117,7 +117,7 @@ describe.skipIf(!!skip)('units on a real systemd (inside a container)', () => {
     const a = await apply(spec);
     expect(a.exitCode).toBe(1);
     // FILE:LINE:COL at the content key (line 4 of the spec).
-    expect(a.stderr).toMatch(/\/root\/spec\.yaml:4:5: units\[broken\.service\]: content line 2: ExecStart= must name its program by absolute path, not "bin\/sleep"/);
+    expect(a.stderr).toMatch(/\/root\/spec\.yaml:4:5: units\[broken\.service\]: content line 2: ExecStart= must name its program by absolute path or a bare file name \(systemd searches its path for it\), not "bin\/sleep"/);
     expect(c.readFile('/etc/systemd/system/broken.service')).toBeNull();
     expect(await state('is-active', 'broken.service')).toBe('inactive');
   }, 120_000);

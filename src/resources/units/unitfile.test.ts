@@ -19,11 +19,34 @@ describe('parseInstall', () => {
 });
 
 describe('relativeExecs', () => {
-  it('finds programs that are not absolute paths, after the prefixes', () => {
-    const text = '[Service]\nExecStart=bin/sleep 1\nExecStartPre=-/bin/true\nExecStartPre=+@sleep x\nExecStop="/usr/bin/a b"\nExecStopPost=\nExecReload=%h/bin/reload\n';
-    expect(relativeExecs(text)).toEqual([
-      { line: 2, key: 'ExecStart', program: 'bin/sleep' },
-      { line: 4, key: 'ExecStartPre', program: 'sleep' },
+  // The same cases through `systemd-analyze verify` (systemd 252): only bin/sleep, ./sleep,
+  // ../sleep, . and .. are "Neither a valid executable name nor an absolute path".
+  it('finds the programs systemd refuses: relative paths, . and .., after the prefixes', () => {
+    const text = [
+      '[Service]',
+      'ExecStart=bin/sleep 1',
+      'ExecStartPre=-/bin/true',
+      'ExecStartPre=+@sleep x',
+      'ExecStop="/usr/bin/a b"',
+      'ExecStopPost=',
+      'ExecReload=%h/bin/reload',
+      'ExecStartPost=sleep 10',
+      'ExecStartPost=-systemctl --no-block start x.service',
+      'ExecStartPost=./sleep',
+      'ExecStartPost=-../sleep',
+      'ExecStartPost=. x',
+      'ExecStartPost=.. x',
+      'ExecStartPost="bin/quoted x"',
+      'ExecCondition=!!sleep 1',
+      '',
+    ].join('\n');
+    expect(relativeExecs(text).map((r) => [r.line, r.program])).toEqual([
+      [2, 'bin/sleep'],
+      [10, './sleep'],
+      [11, '../sleep'],
+      [12, '.'],
+      [13, '..'],
+      [14, 'bin/quoted x'],
     ]);
   });
 });

@@ -72,19 +72,24 @@ export function hasInstall(i: InstallInfo): boolean {
 const EXEC_KEYS = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecCondition', 'ExecReload', 'ExecStop', 'ExecStopPost']);
 
 /**
- * Exec*= commands whose program is not an absolute path. systemd >= 239 would search a bare
- * name in its own fixed path, but the result then depends on the host's layout (and older
- * systemd refuses it), so the spec must say which program it means.
+ * Exec*= commands whose program systemd refuses to load ("Neither a valid executable name nor an
+ * absolute path"): a relative path such as `bin/foo` or `./foo`, `.`, `..`, or nothing. An absolute
+ * path, one that starts with a specifier (`%h/bin/x`), and a bare file name are accepted, as by
+ * systemd >= 239, which searches a bare name in its fixed path (systemd.service(5), "Command
+ * lines"; Debian's own units use `ExecStart=systemctl ...`); whether that name resolves on the host
+ * is for `systemd-analyze verify` ("Command x is not executable").
  */
 export function relativeExecs(text: string): { line: number; key: string; program: string }[] {
   const out: { line: number; key: string; program: string }[] = [];
   for (const l of parseUnitFile(text)) {
     if (!EXEC_KEYS.has(l.key) || l.value === '') continue;
-    // Prefixes: @ (argv0), - (ignore failure), : (no env expansion), + ! !! (privileges).
-    const rest = l.value.replace(/^[@\-:+!]+/, '');
+    // Prefixes: @ (argv0), - (ignore failure), : (no env expansion), + ! !! (privileges), | (shell, v258).
+    const rest = l.value.replace(/^[@\-:+!|]+/, '');
     const m = /^"([^"]*)"|^'([^']*)'|^(\S+)/.exec(rest);
     const program = m ? (m[1] ?? m[2] ?? m[3] ?? '') : '';
-    if (!program.startsWith('/') && !/^%[a-zA-Z]\//.test(program)) out.push({ line: l.line, key: l.key, program });
+    const absolute = program.startsWith('/') || /^%[a-zA-Z]\//.test(program);
+    const fileName = program !== '' && program !== '.' && program !== '..' && !program.includes('/') && Buffer.byteLength(program) <= 255;
+    if (!absolute && !fileName) out.push({ line: l.line, key: l.key, program });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseVerifyOutput, splitVerifyOutput } from './verify.js';
+import { parseVerifyOutput, splitVerifyOutput, unitDiagnostics } from './verify.js';
+import { parseSpec } from '../../spec/load.js';
 
 // Captured from systemd 252 `systemd-analyze verify --man=no --recursive-errors=no DIR/NAME`.
 describe('parseVerifyOutput', () => {
@@ -45,5 +46,24 @@ ${dir}/aa.service.d/10.conf:2: Unknown section 'X'. Ignoring.
     expect(found.get('b.service')!.map((f) => f.severity)).toEqual(['warning', 'warning']);
     expect(found.get('aa.service')).toEqual([{ file: '10.conf', line: 2, message: "Unknown section 'X'. Ignoring.", severity: 'warning' }]);
     expect(found.has('c.service')).toBe(false);
+  });
+});
+
+describe('unitDiagnostics: Exec*= program names as systemd takes them', () => {
+  const specWith = (exec: string) =>
+    parseSpec(`host: h1\nunits:\n  - name: bare.service\n    content: |\n      [Service]\n      ExecStart=${exec}\n`, 'spec.yaml').spec;
+
+  it('accepts a bare program name (systemd >= 239 searches its path), through systemd-analyze verify too', () => {
+    expect(unitDiagnostics(specWith('sleep 10'))).toEqual([]);
+    expect(unitDiagnostics(specWith('-systemctl --no-block start x.service'))).toEqual([]);
+  });
+
+  it('refuses a relative path, at the content key, as systemd does', () => {
+    for (const program of ['bin/sleep', './sleep', '..']) {
+      const d = unitDiagnostics(specWith(`${program} 1`));
+      expect(d.map((x) => [x.line, x.severity, x.message])).toEqual([
+        [4, 'error', `units[bare.service]: content line 2: ExecStart= must name its program by absolute path or a bare file name (systemd searches its path for it), not "${program}"`],
+      ]);
+    }
   });
 });

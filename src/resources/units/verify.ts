@@ -113,7 +113,7 @@ export function splitVerifyOutput(output: string, dir: string, names: string[]):
 
 /**
  * Semantic checks of `units:` (called from src/spec/validate.ts): names once each, settings that
- * contradict each other, Exec*= programs as absolute paths, and `systemd-analyze verify` of
+ * contradict each other, Exec*= programs that systemd refuses (relative paths), and `systemd-analyze verify` of
  * every unit whose content the spec gives. Findings point at the `content` key (or the drop-in's
  * key) and name the unit file's own line.
  */
@@ -154,7 +154,7 @@ export function unitDiagnostics(spec: LoadedSpec, options: { verify?: boolean } 
       }
       for (const r of relativeExecs(text)) {
         relative = true;
-        report(key, `${where} line ${r.line}`, `${r.key}= must name its program by absolute path, not "${r.program}"`);
+        report(key, `${where} line ${r.line}`, `${r.key}= must name its program by absolute path or a bare file name (systemd searches its path for it), not "${r.program}"`);
       }
     }
     // The same mistake would come back from systemd-analyze; say it once.
