@@ -209,6 +209,39 @@ describe('reconcile migrations against a real PostgreSQL', () => {
     expect((await t.cli(['plan', t.spec])).exitCode).toBe(0);
   });
 
+  it("applies dbmate's multi-section files (ALTER TYPE ... ADD VALUE outside a transaction) and the empty file of `dbmate new`, and reverts them", async () => {
+    t.write('001_colors.sql', "-- migrate:up\nCREATE TYPE colors AS ENUM ('red');\nCREATE TABLE log (id serial PRIMARY KEY, what text);\n-- migrate:down\nDROP TABLE log;\nDROP TYPE colors;\n");
+    // ADD VALUE cannot be used in the transaction that created the value's type, and not at all
+    // before PostgreSQL 12 inside one: dbmate's own example of transaction:false, in two sections.
+    t.write(
+      '002_more_colors.sql',
+      "-- migrate:up transaction:false\nALTER TYPE colors ADD VALUE 'orange' AFTER 'red';\n-- migrate:down\nINSERT INTO log (what) VALUES ('down orange');\n" +
+        "-- migrate:up\nINSERT INTO log (what) VALUES ('up 2');\nINSERT INTO log (what) VALUES ('up 2 again');\n-- migrate:down transaction:false\nINSERT INTO log (what) VALUES ('down 2');\n",
+    );
+    // Its down section holds no statement: like a missing one, it is not reverted (so it comes first here).
+    t.write('000_new.sql', '-- migrate:up\n\n\n-- migrate:down\n\n');
+    const p = await t.cli(['plan', t.spec]);
+    expect(p.stderr).toBe('');
+    expect(p.exitCode).toBe(2);
+    expect(p.stdout).toContain('+++ b/migrations/app/002_more_colors.sql (migrate:up transaction:false)');
+    expect(p.stdout).toContain('+++ b/migrations/app/002_more_colors.sql (migrate:up)');
+    expect(p.stdout).toContain('migrations[app]/000_new');
+    const a = await t.cli(['apply', t.spec, '--yes']);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    expect(t.sql("SELECT string_agg(e::text, ',' ORDER BY e) FROM unnest(enum_range(NULL::colors)) e")).toBe('red,orange');
+    expect(t.sql('SELECT what FROM log ORDER BY id').split('\n')).toEqual(['up 2', 'up 2 again']);
+    expect(versions()).toEqual(['000', '001', '002']);
+    expect((await t.cli(['plan', t.spec])).exitCode).toBe(0);
+
+    setSpec('    target: "001"\n');
+    const down = await t.cli(['apply', t.spec, '--yes', '--allow-destructive']);
+    expect(down.stderr).toBe('');
+    expect(down.exitCode).toBe(0);
+    expect(t.sql('SELECT what FROM log ORDER BY id').split('\n')).toEqual(['up 2', 'up 2 again', 'down orange', 'down 2']);
+    expect(versions()).toEqual(['000', '001']);
+  });
+
   it('says so when a migration to pass downward has no down section', async () => {
     t.write('001_a.sql', '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n');
     t.write('002_b.sql', '-- migrate:up\nCREATE TABLE b (id int);\n');

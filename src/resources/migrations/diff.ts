@@ -29,8 +29,22 @@ function fileLabel(f: Pick<MigrationFile, 'version' | 'name'>): string {
  * file: the plan shows the reviewer exactly what will run, in text and markdown alike.
  */
 export function sectionDiff(file: string, section: Section, which: 'up' | 'down'): string {
-  const lines = section.sql.split('\n');
-  return redact(`--- /dev/null\n+++ b/${file} (migrate:${which}${section.transaction ? '' : ' transaction:false'})\n@@ -0,0 +${section.line},${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`);
+  return (section.blocks ?? [section])
+    .map((b) => {
+      const lines = b.sql.split('\n');
+      return redact(`--- /dev/null\n+++ b/${file} (migrate:${which}${b.transaction ? '' : ' transaction:false'})\n@@ -0,0 +${b.line},${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`);
+    })
+    .join('');
+}
+
+/** How a section runs, for the plan's notes. */
+function runsHow(section: Section, which: 'up' | 'down'): string {
+  const row = which === 'up' ? 'its version row' : 'the removal of its version row';
+  if (section.blocks) return `${section.blocks.length} sections, in file order, each in one transaction or (transaction:false) statement by statement; ${row} goes with the last (a failure keeps the sections before it)`;
+  if (which === 'down') return section.transaction ? 'runs in one transaction with the removal of its version row' : 'transaction:false: its statements run one by one outside a transaction; the version row is removed after';
+  return section.transaction
+    ? 'runs in one transaction with its version row: a failure leaves nothing of it'
+    : 'transaction:false: its statements run one by one outside a transaction (a failure keeps the ones before it); recorded after the last';
 }
 
 export function diffMigrations({ spec, observed }: DiffInput<MigrationsObserved>): DiffOutput {
@@ -134,7 +148,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[
         summary: `revert ${op.file} (its down section) to reach target ${target}`,
         diff: sectionDiff(op.file, op.section!, 'down'),
         steps: [step],
-        notes: [op.section!.transaction ? 'runs in one transaction with the removal of its version row' : 'transaction:false: its statements run one by one outside a transaction; the version row is removed after'],
+        notes: [runsHow(op.section!, 'down')],
       };
     }
     if (op.op === 'stamp') {
@@ -157,11 +171,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[
       summary: `apply ${op.file}`,
       diff: sectionDiff(op.file, op.section!, 'up'),
       steps: [step],
-      notes: [
-        op.section!.transaction
-          ? 'runs in one transaction with its version row: a failure leaves nothing of it'
-          : 'transaction:false: its statements run one by one outside a transaction (a failure keeps the ones before it); recorded after the last',
-      ],
+      notes: [runsHow(op.section!, 'up')],
     };
   });
 }

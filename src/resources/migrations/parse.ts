@@ -2,19 +2,29 @@ import { createHash } from 'node:crypto';
 
 /**
  * Migration files in the dbmate convention: `<version>_<slug>.sql` holding `-- migrate:up`
- * and optionally `-- migrate:down`, each marker optionally followed by `transaction:false`.
+ * and optionally `-- migrate:down` (or several such pairs), each marker optionally followed by
+ * `transaction:false`.
  * Everything here is pure: text in, data or problems (with line and column) out.
  */
 
 export const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
 
-export interface Section {
+export interface Block {
   /** The SQL between this marker and the next (or the end), trailing blank space removed. */
   sql: string;
   /** 1-based line in the file of the section's first SQL line (the line after the marker). */
   line: number;
   /** false for `transaction:false`: statements run one by one outside a transaction. */
   transaction: boolean;
+}
+
+/**
+ * The up (or down) SQL of a migration. Most files have one section per direction; a file of
+ * several (dbmate allows `-- migrate:up` / `-- migrate:down` pairs, each with its own options)
+ * lists them in `blocks`, run in order, and `transaction` is true only when all of them are.
+ */
+export interface Section extends Block {
+  blocks?: Block[];
 }
 
 export interface ParsedMigration {
@@ -54,14 +64,24 @@ export function compareVersions(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+// As dbmate's upRegExp/downRegExp: the marker, then nothing or whitespace and options.
 const MARKER = /^--\s*migrate:(\S*)(.*)$/;
 
+/**
+ * Reads a migration as dbmate does (pkg/dbmate/migration.go and migration_test.go): blank and
+ * comment lines may precede the first marker; a file is one or more sections, each an
+ * `-- migrate:up` followed by its `-- migrate:down`, each marker with its own options; up
+ * sections run in file order, down sections too. The empty file `dbmate new` writes (the two
+ * markers and nothing else) is a migration that runs nothing. More lenient than dbmate in one
+ * way, as before: a file of one up section may leave out the down section (it cannot be reverted).
+ */
 export function parseMigration(text: string): { migration?: ParsedMigration; problems: Problem[] } {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const problems: Problem[] = [];
   type Open = { kind: 'up' | 'down'; markerLine: number; transaction: boolean; body: string[] };
-  const sections: Partial<Record<'up' | 'down', Open>> = {};
+  const blocks: Open[] = [];
   let current: Open | null = null;
+  let lastUp: Open | null = null;
   lines.forEach((raw, i) => {
     const line = i + 1;
     const m = MARKER.exec(raw);
@@ -78,13 +98,13 @@ export function parseMigration(text: string): { migration?: ParsedMigration; pro
       current = null;
       return;
     }
-    if (sections[kind]) {
-      problems.push({ line, col: 1, message: `a second "-- migrate:${kind}" (the first is at line ${sections[kind]!.markerLine})` });
-      current = null;
-      return;
-    }
-    if (kind === 'down' && !sections.up) {
+    const previous = blocks.at(-1);
+    if (kind === 'down' && !previous) {
       problems.push({ line, col: 1, message: '"-- migrate:down" before "-- migrate:up": the up section comes first' });
+    } else if (kind === 'down' && previous?.kind === 'down') {
+      problems.push({ line, col: 1, message: `a second "-- migrate:down" (the first is at line ${previous.markerLine}) with no "-- migrate:up" between them: each down section follows its up section` });
+    } else if (kind === 'up' && previous?.kind === 'up') {
+      problems.push({ line, col: 1, message: `a second "-- migrate:up" (the first is at line ${previous.markerLine}) with no "-- migrate:down" between them: each up section is followed by its down section` });
     }
     let transaction = true;
     const optionsAt = raw.length - m[2]!.length;
@@ -95,24 +115,37 @@ export function parseMigration(text: string): { migration?: ParsedMigration; pro
       else problems.push({ line, col, message: `unknown option "${opt[0]}" after "-- migrate:${kind}" (only transaction:false is known)` });
     }
     current = { kind, markerLine: line, transaction, body: [] };
-    sections[kind] = current;
+    blocks.push(current);
+    if (kind === 'up') lastUp = current;
   });
 
-  if (!sections.up) {
+  const ups = blocks.filter((b) => b.kind === 'up');
+  const downs = blocks.filter((b) => b.kind === 'down');
+  if (!ups.length) {
     if (!problems.length) problems.push({ line: 1, col: 1, message: 'no "-- migrate:up" section (a migration is "-- migrate:up", its SQL, then optionally "-- migrate:down" and its SQL)' });
     return { problems };
   }
-  const section = (o: Open): { section: Section; statements: Statement[] } => {
-    const s: Section = { sql: o.body.join('\n').replace(/\s+$/, ''), line: o.markerLine + 1, transaction: o.transaction };
-    const split = splitStatements(s.sql, s.line);
-    problems.push(...split.problems);
-    return { section: s, statements: split.statements };
+  if (ups.length > 1 && blocks.at(-1)!.kind === 'up') {
+    problems.push({ line: lastUp!.markerLine, col: 1, message: 'this up section has no "-- migrate:down" after it: in a file of several sections each up section is followed by its down section' });
+  }
+  const section = (group: Open[]): { section: Section; statements: number } => {
+    let statements = 0;
+    const parts: Block[] = group.map((o) => {
+      const b: Block = { sql: o.body.join('\n').replace(/\s+$/, ''), line: o.markerLine + 1, transaction: o.transaction };
+      const split = splitStatements(b.sql, b.line);
+      problems.push(...split.problems);
+      statements += split.statements.length;
+      return b;
+    });
+    const first = parts[0]!;
+    if (parts.length === 1) return { section: first, statements };
+    // Several sections: the SQL of all (what the checksum covers), each run as its marker says.
+    return { section: { sql: parts.map((b) => b.sql).join('\n'), line: first.line, transaction: parts.every((b) => b.transaction), blocks: parts }, statements };
   };
-  const up = section(sections.up);
-  if (up.statements.length === 0 && !problems.length) problems.push({ line: sections.up.markerLine, col: 1, message: 'the up section has no SQL statement' });
-  const down = sections.down ? section(sections.down) : null;
+  const up = section(ups);
+  const down = downs.length ? section(downs) : null;
   if (problems.length) return { problems: problems.sort((a, b) => a.line - b.line || a.col - b.col) };
-  return { migration: { up: up.section, down: down && down.statements.length ? down.section : null }, problems };
+  return { migration: { up: up.section, down: down && down.statements ? down.section : null }, problems };
 }
 
 /**

@@ -108,28 +108,37 @@ async function runOp(client: Client, op: MigrationOp, args: MigrateArgs, leftMs:
         text: `INSERT INTO ${VERSION_TABLE} (entry, version, name, checksum, applied_by, spec_commit, stamped, fencing_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         values: [args.entry, op.version, op.name, op.checksum, args.host, args.commit, op.op === 'stamp', fencingToken],
       };
-  const statements = op.section ? splitStatements(op.section.sql, op.section.line).statements : [];
-  const inTransaction = op.section?.transaction ?? true;
-  if (inTransaction) await client.query('BEGIN');
-  let ran = 0;
-  try {
-    for (const s of statements) {
-      try {
-        await client.query(s.text);
-      } catch (e) {
-        throw new MigrationFailure(op, s, e, !inTransaction && ran > 0);
-      }
-      ran++;
-    }
+  // Each section as its marker says (a file of several dbmate sections mixes them); the version
+  // row goes with the last one, so a migration is recorded only once all of it ran.
+  const blocks = op.section ? op.section.blocks ?? [op.section] : [{ sql: '', line: 0, transaction: true }];
+  let kept = 0; // statements that stay applied if a later one fails
+  for (const [k, block] of blocks.entries()) {
+    const statements = splitStatements(block.sql, block.line).statements;
+    const inTransaction = block.transaction;
+    if (inTransaction) await client.query('BEGIN');
+    let ran = 0;
     try {
-      await client.query(record);
+      for (const s of statements) {
+        try {
+          await client.query(s.text);
+        } catch (e) {
+          throw new MigrationFailure(op, s, e, kept + (inTransaction ? 0 : ran) > 0);
+        }
+        ran++;
+      }
+      if (k === blocks.length - 1) {
+        try {
+          await client.query(record);
+        } catch (e) {
+          throw new MigrationFailure(op, null, e, kept + (inTransaction ? 0 : ran) > 0);
+        }
+      }
+      if (inTransaction) await client.query('COMMIT');
     } catch (e) {
-      throw new MigrationFailure(op, null, e, !inTransaction && ran > 0);
+      if (inTransaction) await client.query('ROLLBACK').catch(() => {});
+      throw e instanceof MigrationFailure ? e : new MigrationFailure(op, null, e, kept > 0);
     }
-    if (inTransaction) await client.query('COMMIT');
-  } catch (e) {
-    if (inTransaction) await client.query('ROLLBACK').catch(() => {});
-    throw e instanceof MigrationFailure ? e : new MigrationFailure(op, null, e, false);
+    kept += ran;
   }
 }
 
@@ -159,7 +168,7 @@ function failureReport(f: MigrationFailure, done: string[], ops: MigrationOp[]):
     `${op.file}: ${which} failed${op.section?.transaction === false ? '' : ' and was rolled back'}: ${f.message}`,
     statement ? `  statement at ${op.file}:${errorLine(statement, f.error)}: ${excerpt(statement.text)}` : `  while recording it in ${VERSION_TABLE}`,
   ];
-  if (f.partial) lines.push('  transaction:false: the statements before this one stay applied and it is not recorded; finish or undo them by hand');
+  if (f.partial) lines.push(`  ${op.section?.blocks ? 'the sections before this one, and transaction:false statements,' : 'transaction:false: the statements before this one'} stay applied and it is not recorded; finish or undo them by hand`);
   lines.push(done.length ? `  done before it (these stay): ${done.join(', ')}` : '  nothing was done before it');
   const rest = ops.slice(ops.indexOf(op) + 1).map(label);
   if (rest.length) lines.push(`  not run: ${rest.join(', ')}`);
