@@ -232,7 +232,8 @@ function hbaChanges(pg: PostgresSpec, o: PgObserved, observedByAddress: Record<s
   const inst = o.instance;
   const id = ids(inst);
   const { path, text } = o.hba;
-  const lines = parseHba(text);
+  // Continuation lines are PostgreSQL 16's; before it a trailing backslash is part of a token.
+  const lines = parseHba(text, { continuation: (o.server?.version ?? 160000) >= 160000 });
   const final = renderHba(applyRules(lines, wanted));
   const changes: Change[] = [];
   const step: Step = { id: id.hba, op: 'postgres.hba', title: `write ${path} (checked with pg_hba_file_rules before the reload)`, args: { instance: inst, path, content: final, before: sha256(text) } };

@@ -16,54 +16,117 @@ export interface HbaRule {
 }
 
 export interface HbaLine {
-  /** Exact bytes including the newline when there is one. */
+  /**
+   * Exact bytes including the newline when there is one. A record continued with a trailing
+   * backslash (PostgreSQL 16+) is one HbaLine holding all its physical lines, so a rewrite
+   * replaces the whole record and never leaves a dangling continuation line behind.
+   */
   raw: string;
+  /** The record's first physical line (1-based). */
   line: number;
   rule?: HbaRule;
 }
 
-export function parseHba(text: string): HbaLine[] {
+export interface HbaParseOptions {
+  /**
+   * A line ending in `\` continues on the next one (PostgreSQL 16 and later; 15 and earlier read
+   * the backslash as part of the last token). Default true.
+   */
+  continuation?: boolean;
+}
+
+/**
+ * Physical lines grouped into records as PostgreSQL's tokenize_auth_file does: the line end
+ * (\n, or \r\n) is stripped, then a backslash that is the line's last character is dropped and
+ * the next line appended directly (no blank inserted), also inside a comment.
+ */
+export function parseHba(text: string, options: HbaParseOptions = {}): HbaLine[] {
+  const continuation = options.continuation ?? true;
   const out: HbaLine[] = [];
   let pos = 0;
   let n = 1;
   while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    const end = nl === -1 ? text.length : nl + 1;
+    const first = n;
+    let logical = '';
+    let end = pos;
+    for (;;) {
+      const nl = text.indexOf('\n', end);
+      const next = nl === -1 ? text.length : nl + 1;
+      const content = text.slice(end, next).replace(/\r?\n$/, '');
+      end = next;
+      n++;
+      if (continuation && content.endsWith('\\') && end < text.length) {
+        logical += content.slice(0, -1);
+        continue;
+      }
+      logical += continuation && content.endsWith('\\') ? content.slice(0, -1) : content;
+      break;
+    }
     const raw = text.slice(pos, end);
-    const rule = parseRule(raw.replace(/\r?\n$/, ''));
-    out.push(rule ? { raw, line: n, rule } : { raw, line: n });
+    const rule = parseRule(logical);
+    out.push(rule ? { raw, line: first, rule } : { raw, line: first });
     pos = end;
-    n++;
   }
   return out;
 }
 
-/** Blank-separated tokens; "quoted" tokens may hold blanks and `#`; `#` starts a comment. */
-function tokens(line: string): string[] {
-  const out: string[] = [];
+const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\r';
+
+/**
+ * The fields of a record, as PostgreSQL's next_field_expand/next_token read them: a field is a
+ * comma-separated list of tokens, where blanks may follow a comma (`db1, db2` is one field of two
+ * tokens) but end the field before one (`db1 ,db2` is two fields); `"..."` quotes blanks, commas
+ * and `#` (a doubled `""` is a quote character); `#` outside quotes starts a comment. Each token
+ * is kept in its source form, quotes included, so a field reads back as `db1,db2`.
+ */
+export function hbaFields(line: string): string[][] {
+  const fields: string[][] = [];
   let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
-    if (i >= line.length || line[i] === '#') break;
-    let tok = '';
-    let quoted = false;
-    while (i < line.length && (quoted || !/\s/.test(line[i]!))) {
+  let field: string[] = [];
+  let comment = false;
+  while (i < line.length && !comment) {
+    // Blanks and commas before a token; a comma here belongs to the list in progress.
+    while (i < line.length && (isBlank(line[i]!) || line[i] === ',')) i++;
+    if (i >= line.length) break;
+    if (line[i] === '#') break;
+    const start = i;
+    let inQuote = false;
+    let trailingComma = false;
+    while (i < line.length && (inQuote || !isBlank(line[i]!))) {
       const c = line[i]!;
-      if (c === '#' && !quoted) break;
-      if (c === '"') quoted = !quoted;
-      tok += c;
+      if (c === '#' && !inQuote) {
+        comment = true;
+        break;
+      }
+      if (c === ',' && !inQuote) {
+        trailingComma = true;
+        break;
+      }
+      if (c === '"') inQuote = !inQuote;
       i++;
     }
-    out.push(tok);
-    if (line[i] === '#') break;
+    const token = line.slice(start, i);
+    if (trailingComma) i++;
+    if (token !== '') field.push(token);
+    if (!trailingComma && field.length) {
+      fields.push(field);
+      field = [];
+    }
   }
-  return out;
+  if (field.length) fields.push(field);
+  return fields;
+}
+
+/** A database or user field as written in the spec, in the form the file reads back (`db1, db2` -> `db1,db2`). */
+export function normaliseField(value: string): string {
+  const fields = hbaFields(value);
+  return fields.length === 1 ? fields[0]!.join(',') : value;
 }
 
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
 function parseRule(line: string): HbaRule | undefined {
-  const t = tokens(line);
+  const t = hbaFields(line).map((f) => f.join(','));
   if (t.length < 4) return undefined;
   const [type, database, user] = t as [string, string, string];
   if (t[0]!.startsWith('include')) return undefined;
@@ -79,14 +142,14 @@ function parseRule(line: string): HbaRule | undefined {
 
 /** The connection a rule is about: rules with the same key are the same entry (method and options may differ). */
 export function ruleKey(r: Pick<HbaRule, 'type' | 'database' | 'user' | 'address' | 'mask'>): string {
-  return [r.type, r.database, r.user, r.address ?? '', r.mask ?? ''].join(' ').trim();
+  return [r.type, normaliseField(r.database), normaliseField(r.user), r.address ?? '', r.mask ?? ''].join(' ').trim();
 }
 
 /** One rule in the column layout of PostgreSQL's sample file. */
 export function renderRule(r: HbaRule): string {
   const col = (s: string, w: number) => (s.length >= w ? `${s} ` : s.padEnd(w));
   const addr = r.type === 'local' ? '' : col([r.address ?? '', r.mask ?? ''].filter(Boolean).join(' '), 24);
-  return `${col(r.type, 8)}${col(r.database, 16)}${col(r.user, 16)}${addr}${r.method}${r.options ? ` ${r.options}` : ''}`;
+  return `${col(r.type, 8)}${col(normaliseField(r.database), 16)}${col(normaliseField(r.user), 16)}${addr}${r.method}${r.options ? ` ${r.options}` : ''}`;
 }
 
 export function sameRule(a: HbaRule, b: HbaRule): boolean {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeVerifier, matchesStored, parseVerifier, verifyPassword } from './scram.js';
-import { applyRules, parseHba, renderHba, renderRule, ruleKey } from './hba.js';
+import { applyRules, hbaFields, parseHba, renderHba, renderRule, ruleKey, type HbaLine } from './hba.js';
 import { parseConninfo, redactConninfo, renderConninfo } from './conninfo.js';
 import { mergeAutoConf, normalizeValue, sameValue, settingsForVersion } from './settings.js';
 import { parseBatch, parseVersionOutput, sha256 } from './observe.js';
@@ -76,6 +76,85 @@ describe('pg_hba.conf', () => {
     const changed = before.map((l, i) => (l === after[i] ? null : [l, after[i]])).filter(Boolean);
     expect(changed).toEqual([['host    replication     all             127.0.0.1/32            trust', 'host    replication     all             127.0.0.1/32            scram-sha-256']]);
     expect(renderHba(applyRules(parseHba(out), [{ type: 'host', database: 'replication', user: 'all', address: '127.0.0.1/32', method: 'scram-sha-256', options: '' }]))).toBe(out);
+  });
+});
+
+/**
+ * PostgreSQL's own reading of pg_hba.conf (hba.c: tokenize_auth_file, next_field_expand,
+ * next_token). The server in the tests is 15, which has no continuation lines, so records
+ * continued with a backslash are checked on fixture files; test/postgres-hba.test.ts checks the
+ * comma lists against the real server's pg_hba_file_rules.
+ */
+describe('pg_hba.conf as PostgreSQL tokenizes it', () => {
+  const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'testdata', name), 'utf8');
+  const rules = (lines: HbaLine[]) => lines.filter((l) => l.rule).map((l) => [l.line, ruleKey(l.rule!), l.rule!.method, l.rule!.options]);
+
+  it('fields: blanks may follow a comma inside a list but end the field before one; quotes hold blanks, commas and #', () => {
+    expect(hbaFields('host db1, db2 "alice", bob 10.0.0.0/8 md5')).toEqual([['host'], ['db1', 'db2'], ['"alice"', 'bob'], ['10.0.0.0/8'], ['md5']]);
+    expect(hbaFields('local all /^a$, bob peer')).toEqual([['local'], ['all'], ['/^a$', 'bob'], ['peer']]);
+    expect(hbaFields('host db1 ,db2 all')).toEqual([['host'], ['db1'], ['db2'], ['all']]);
+    expect(hbaFields('host db1,,db2, all x')).toEqual([['host'], ['db1', 'db2', 'all'], ['x']]);
+    expect(hbaFields('host "a b,c#d" all x md5#comment')).toEqual([['host'], ['"a b,c#d"'], ['all'], ['x'], ['md5']]);
+    expect(hbaFields('host "say ""hi""" all')).toEqual([['host'], ['"say ""hi"""'], ['all']]);
+  });
+
+  it('reads records continued with a trailing backslash as one (PostgreSQL 16+), and keeps every byte', () => {
+    const text = fixture('continuation.pg_hba.conf');
+    const lines = parseHba(text);
+    expect(renderHba(lines)).toBe(text);
+    expect(rules(lines)).toEqual([
+      [3, 'host all all 10.0.0.0/8', 'scram-sha-256', ''],
+      [5, 'host db1,db2 "alice",bob 192.168.0.0/16', 'md5', ''],
+      [6, 'local all /^a$,bob', 'peer', ''],
+      [7, 'host all all 127.0.0.1/32', 'ident', 'map=omicron'],
+      // line 9 is a comment that swallowed line 10
+      [11, 'hostssl "my db",sales all ::1/128', 'cert', 'clientcert=verify-full'],
+      [12, 'host all all 172.16.0.0 255.240.0.0', 'md5', ''],
+      [13, 'host app all 10.1.0.0/16', 'scram-sha-256', ''],
+    ]);
+    const crlf = fixture('crlf.pg_hba.conf');
+    expect(rules(parseHba(crlf))).toEqual([
+      [1, 'host all all 10.0.0.1/32', 'md5', ''],
+      [2, 'host all all 10.0.0.2/32', 'trust', ''],
+    ]);
+    expect(renderHba(parseHba(crlf))).toBe(crlf);
+  });
+
+  it('before PostgreSQL 16 a trailing backslash is part of the token, and the next line stands alone', () => {
+    const lines = parseHba(fixture('continuation.pg_hba.conf'), { continuation: false });
+    expect(lines.find((l) => l.line === 3)!.rule).toMatchObject({ address: '10.0.0.0/8', method: '\\' });
+    expect(lines.find((l) => l.line === 4)!.rule).toBeUndefined();
+    expect(lines.find((l) => l.line === 10)!.rule).toMatchObject({ address: '10.9.9.9/32', method: 'trust' });
+  });
+
+  it('rewrites a continued record whole: no dangling continuation line, every other record kept', () => {
+    const text = fixture('continuation.pg_hba.conf');
+    const lines = parseHba(text);
+    const wanted = [
+      { type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8', method: 'md5', options: '' },
+      { type: 'host', database: 'app', user: 'all', address: '10.1.0.0/16', method: 'reject', options: '' },
+      { type: 'host', database: 'db1, db2', user: '"alice",bob', address: '192.168.0.0/16', method: 'scram-sha-256', options: '' },
+      { type: 'host', database: 'replication', user: 'repl', address: '10.2.2.2/32', method: 'scram-sha-256', options: '' },
+    ];
+    const out = renderHba(applyRules(lines, wanted));
+    const again = parseHba(out);
+    // Every record of the result is either an untouched record or one rendered line.
+    const before = new Set(lines.map((l) => l.raw));
+    for (const l of again) expect(before.has(l.raw) || (!l.raw.slice(0, -1).includes('\n') && !/\\\r?\n$/.test(l.raw)), l.raw).toBe(true);
+    expect(out).not.toMatch(/^\s+scram-sha-256$/m);
+    expect(out).not.toMatch(/^\s+10\.1\.0\.0\/16 \\$/m);
+    expect(rules(again).map((r) => [r[1], r[2]])).toEqual([
+      ['host replication repl 10.2.2.2/32', 'scram-sha-256'],
+      ['host all all 10.0.0.0/8', 'md5'],
+      ['host db1,db2 "alice",bob 192.168.0.0/16', 'scram-sha-256'],
+      ['local all /^a$,bob', 'peer'],
+      ['host all all 127.0.0.1/32', 'ident'],
+      ['hostssl "my db",sales all ::1/128', 'cert'],
+      ['host all all 172.16.0.0 255.240.0.0', 'md5'],
+      ['host app all 10.1.0.0/16', 'reject'],
+    ]);
+    // The spec's "db1, db2" is the file's "db1,db2": a second pass changes nothing.
+    expect(renderHba(applyRules(again, wanted))).toBe(out);
   });
 });
 
