@@ -71,7 +71,7 @@ const MARKER = /^--\s*migrate:(\S*)(.*)$/;
  * Reads a migration as dbmate does (pkg/dbmate/migration.go and migration_test.go): blank and
  * comment lines may precede the first marker; a file is one or more sections, each an
  * `-- migrate:up` followed by its `-- migrate:down`, each marker with its own options; up
- * sections run in file order, down sections too. The empty file `dbmate new` writes (the two
+ * sections run in file order, down sections too (dbmate's Rollback walks them in file order). The empty file `dbmate new` writes (the two
  * markers and nothing else) is a migration that runs nothing. More lenient than dbmate in one
  * way, as before: a file of one up section may leave out the down section (it cannot be reverted).
  */
