@@ -182,8 +182,8 @@ suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
       expect(ran.filter((r) => r.error)).toEqual([]);
       const calls = readFileSync(log, 'utf8').split('---\n').filter(Boolean).map((c) => c.trim().split('\n'));
       expect(calls).toEqual([
-        ['-t', 'nfs', '-o', 'nfsvers=3,nolock,hard,timeo=600', '192.168.1.140:/data/share', real('/mnt/140share')],
-        ['-t', 'cifs', '-o', `iocharset=utf8,dir_mode=0770,file_mode=0660,uid=1001,credentials=${real('/etc/reconcile/credentials/mnt-107f')}`, '//192.168.1.107/f', real('/mnt/107f')],
+        ['-t', 'nfs', '-o', 'nfsvers=3,nolock,hard,timeo=600', '--', '192.168.1.140:/data/share', real('/mnt/140share')],
+        ['-t', 'cifs', '-o', `iocharset=utf8,dir_mode=0770,file_mode=0660,uid=1001,credentials=${real('/etc/reconcile/credentials/mnt-107f')}`, '--', '//192.168.1.107/f', real('/mnt/107f')],
       ]);
       const cred = real('/etc/reconcile/credentials/mnt-107f');
       expect(readFileSync(cred, 'utf8')).toBe('username=share\npassword=hunter2\n');

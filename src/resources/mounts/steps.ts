@@ -21,7 +21,8 @@ export function mountArgv(host: Host, d: DesiredMount, extra: string[] = []): st
     return k === 'credentials' && v?.startsWith('/') ? `credentials=${host.resolve(v)}` : o;
   });
   const source = isHostPathSource(d) ? host.resolve(d.source) : d.source;
-  return ['mount', '-t', d.type, '-o', options.length ? options.join(',') : 'defaults', source, host.resolve(d.path)];
+  // `--`: a source such as `-tmpfs` is a device name, never an option of mount(8).
+  return ['mount', '-t', d.type, '-o', options.length ? options.join(',') : 'defaults', '--', source, host.resolve(d.path)];
 }
 
 async function liveAt(host: Host, path: string): Promise<{ all: LiveMount[]; top: LiveMount | undefined }> {
@@ -120,7 +121,7 @@ const umount: StepRunner = async (step, { host, timeoutMs }) => {
   // A lazy unmount detaches without touching the filesystem, so it is safe on a hung one.
   if (!lazy) await refuseIfStale(top);
   const real = host.resolve(path);
-  const r = await host.exec(['umount', ...(lazy ? ['-l'] : []), real], { timeoutMs });
+  const r = await host.exec(['umount', ...(lazy ? ['-l'] : []), '--', real], { timeoutMs });
   if (r.ok) return { status: 'done' };
   const holders = await findHolders(real);
   if (holders.length) {

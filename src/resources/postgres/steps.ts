@@ -83,7 +83,7 @@ async function control(ctx: StepContext, i: Instance, action: 'start' | 'stop' |
   const host = liveHost(ctx.host);
   if (action !== 'stop') await prepareStart(host, i);
   const argv = i.control === 'systemd'
-    ? ['systemctl', action, i.service ?? '']
+    ? ['systemctl', action, '--', i.service ?? '']
     : asOsUser(i, [`${i.bin}/pg_ctl`, '-D', i.dataDir, ...(action === 'stop' ? [] : ['-l', i.logFile]), '-m', 'fast', '-w', '-t', String(Math.max(10, Math.floor(ctx.timeoutMs / 1000) - 5)), action]);
   const r = await host.exec(argv, { timeoutMs: ctx.timeoutMs, env: { LC_ALL: 'C' }, describe: `${action} PostgreSQL in ${i.dataDir}` });
   if (!r.ok) await startFailure(ctx, i, action, describeFailure(r));

@@ -96,7 +96,7 @@ export function diffTimezone({ spec, observed }: DiffInput<TimezoneObserved>): D
     diffs.push(fileDiff(TIMEZONE_FILE, observed.timezoneFile, content));
   }
   if (steps.length || !liveOk) {
-    steps.push({ id: 'exec:timedatectl set-timezone', op: 'exec', title: `timedatectl set-timezone ${want}`, live: true, after: steps.map((s) => s.id), args: { argv: ['timedatectl', 'set-timezone', want] } });
+    steps.push({ id: 'exec:timedatectl set-timezone', op: 'exec', title: `timedatectl set-timezone ${want}`, live: true, after: steps.map((s) => s.id), args: { argv: ['timedatectl', 'set-timezone', '--', want] } });
   }
   const changes: Change[] = [];
   if (steps.length) {

@@ -17,7 +17,7 @@ async function show(host: Host, name: string): Promise<ManagerState> {
 
 /** The last lines of the unit's journal, to explain a failed start. */
 async function journalTail(host: Host, name: string): Promise<string> {
-  const r = await host.exec(['journalctl', '-u', name, '-n', String(JOURNAL_LINES), '--no-pager'], { timeoutMs: 15_000 });
+  const r = await host.exec(['journalctl', `--unit=${name}`, '-n', String(JOURNAL_LINES), '--no-pager'], { timeoutMs: 15_000 });
   const text = (r.stdout || r.stderr).trim();
   return text ? `last ${JOURNAL_LINES} journal lines (journalctl -u ${name} -n ${JOURNAL_LINES} --no-pager):\n${text}` : `journalctl -u ${name} shows nothing`;
 }
