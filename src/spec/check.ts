@@ -5,6 +5,14 @@ import { diagnosticAt, parseSpec, type LoadedSpec, type PathSegment } from './lo
 import { describePath, schemaDiagnostics } from './schema.js';
 import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
 import { unitDiagnostics } from '../resources/units/verify.js';
+import { exportClientProblem, exportOptionProblem, exportPathProblem } from '../resources/exports/parse.js';
+import { fstabFieldProblem } from '../resources/mounts/fstab.js';
+import { mountOptionProblem } from '../resources/mounts/options.js';
+import { credentialsValueProblem } from '../resources/mounts/credentials.js';
+import { hbaFieldProblem, type HbaField } from '../resources/postgres/hba.js';
+import { conninfoHostProblem, conninfoValueProblem } from '../resources/postgres/conninfo.js';
+import { confValueProblem } from '../resources/postgres/settings.js';
+import { unitFileNameProblem } from '../resources/units/paths.js';
 
 export const SUPPORTED_API_VERSION = 'reconcile/v1';
 
@@ -32,7 +40,7 @@ export function check(text: string, file: string, options: ValidateOptions): { s
   }
   const found = [...plaintextSecrets(spec), ...schemaDiagnostics(spec)];
   // Semantic rules assume the schema's shape.
-  if (!found.some((d) => d.severity === 'error')) found.push(...semanticRules(spec, options), ...securityLint(spec, options));
+  if (!found.some((d) => d.severity === 'error')) found.push(...semanticRules(spec, options), ...valueFormatRules(spec), ...securityLint(spec, options));
   return { spec, diagnostics: [...diagnostics, ...found].sort((a, b) => a.line - b.line || a.col - b.col) };
 }
 
@@ -99,6 +107,56 @@ function semanticRules(spec: LoadedSpec, options: ValidateOptions): Diagnostic[]
       const line = diagnosticAt(spec, ['postgres', 'hba', first], '').line;
       out.push(diagnosticAt(spec, ['postgres', 'hba', i], `postgres.hba: ${h.type} ${h.database} ${h.user}${h.address ? ` ${h.address}` : ''} is declared twice (here and at line ${line})`));
     }
+  });
+  return out;
+}
+
+/**
+ * Every value that lands in a line-oriented file or an argv holds only what that format can hold.
+ * What each format can hold is said by a pure function next to the format's parser and writer;
+ * this only walks the spec and places their findings.
+ */
+function valueFormatRules(spec: LoadedSpec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const v = spec.value;
+  const check = (at: PathSegment[], problem: string | null, key = false) => {
+    if (problem) out.push(diagnosticAt(spec, at, `${describePath(v, at)}: the ${key ? 'name' : 'value'} ${problem}`, 'error', { key }));
+  };
+  (v.mounts ?? []).forEach((m, i) => {
+    check(['mounts', i, 'source'], fstabFieldProblem(m.source));
+    check(['mounts', i, 'path'], fstabFieldProblem(m.path));
+    const options = m.options ?? [];
+    options.forEach((o, k) => check(['mounts', i, 'options', k], mountOptionProblem(o)));
+    if (options.length && options.every((o) => !mountOptionProblem(o))) check(['mounts', i, 'options'], fstabFieldProblem(options.join(',')));
+    if (m.credentials) {
+      check(['mounts', i, 'credentials', 'username'], credentialsValueProblem('username', m.credentials.username));
+      if (m.credentials.domain !== undefined) check(['mounts', i, 'credentials', 'domain'], credentialsValueProblem('domain', m.credentials.domain));
+    }
+  });
+  (v.exports ?? []).forEach((e, i) => {
+    check(['exports', i, 'path'], exportPathProblem(e.path));
+    (e.clients ?? []).forEach((c, j) => {
+      check(['exports', i, 'clients', j, 'host'], exportClientProblem(c.host));
+      (c.options ?? []).forEach((o, k) => check(['exports', i, 'clients', j, 'options', k], exportOptionProblem(o)));
+    });
+  });
+  const pg = v.postgres;
+  (pg?.hba ?? []).forEach((h, i) => {
+    for (const field of ['database', 'user', 'address', 'options'] as HbaField[]) {
+      if (h[field] !== undefined) check(['postgres', 'hba', i, field], hbaFieldProblem(field, h[field]!));
+    }
+  });
+  if (pg?.primary) {
+    check(['postgres', 'primary', 'host'], conninfoHostProblem(pg.primary.host));
+    check(['postgres', 'primary', 'user'], conninfoValueProblem(pg.primary.user));
+  }
+  for (const [name, value] of Object.entries(pg?.settings ?? {})) {
+    if (typeof value === 'string') check(['postgres', 'settings', name], confValueProblem(value));
+  }
+  if (pg?.restoreCommand !== undefined) check(['postgres', 'restoreCommand'], confValueProblem(pg.restoreCommand));
+  (v.units ?? []).forEach((u, i) => {
+    check(['units', i, 'name'], unitFileNameProblem('unit name', u.name));
+    for (const file of Object.keys(u.dropins ?? {})) check(['units', i, 'dropins', file], unitFileNameProblem('drop-in name', file), true);
   });
   return out;
 }

@@ -145,7 +145,8 @@ export function describePath(value: unknown, path: PathSegment[]): string {
     const next = (v as Record<string, unknown> | undefined)?.[seg as string];
     if (typeof seg === 'number') {
       const id = (next as { path?: unknown; name?: unknown } | undefined)?.path ?? (next as { name?: unknown } | undefined)?.name;
-      out += typeof id === 'string' ? `[${id}]` : `[${seg}]`;
+      // A hostile name is shown escaped: a message never carries a raw control character.
+      out += typeof id === 'string' ? `[${id.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}]` : `[${seg}]`;
     } else {
       out += out ? `.${seg}` : seg;
     }

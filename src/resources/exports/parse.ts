@@ -1,3 +1,5 @@
+import { describeChar } from '../chars.js';
+
 /**
  * exports(5), losslessly: the file is a list of logical lines that keep their exact bytes
  * (continuations, comments, spacing); only entries reconcile manages are ever re-rendered.
@@ -118,6 +120,49 @@ export function renderEntry(e: ExportEntry): string {
   const defaults = e.defaults.length ? [`-${e.defaults.join(',')}`] : [];
   const clients = e.clients.map((c) => (c.options.length ? `${c.host}(${c.options.join(',')})` : c.host));
   return [path, ...defaults, ...clients].join(' ');
+}
+
+/** nfs-utils reads export paths into a buffer of NFS_MAXPATHLEN: a longer line is dropped silently. */
+export const EXPORT_PATH_MAX_BYTES = 1024;
+
+/**
+ * Why a path cannot be an export's path, or null when it can. renderEntry quotes blanks, `#` and
+ * `"` and escapes `\` and `"` as exportfs decodes them (`\ooo`, checked against nfs-utils 2.6),
+ * so only NUL and line breaks cannot be held, and the length.
+ */
+export function exportPathProblem(path: string): string | null {
+  const what = `an export path holds any characters but NUL and line breaks, at most ${EXPORT_PATH_MAX_BYTES} bytes`;
+  const bad = /[\0\n\r]/.exec(path);
+  if (bad) return `holds ${describeChar(bad[0])}; ${what}`;
+  const bytes = Buffer.byteLength(path);
+  if (bytes > EXPORT_PATH_MAX_BYTES) return `is ${bytes} bytes long; ${what}`;
+  return null;
+}
+
+/** Host names are at most 253 characters; a network or wildcard a few more. */
+export const EXPORT_CLIENT_MAX_BYTES = 255;
+
+/**
+ * Why a string cannot be one exports(5) client, or null when it can. exportfs reads a token
+ * starting with `-` as the line's default options for every client (`-no_root_squash`), decodes
+ * `\ooo` escapes in hosts, and splits at blanks, parentheses and `#`.
+ */
+export function exportClientProblem(host: string): string | null {
+  const what = `an exports client is a host name, address, network (a.b.c.d/nn), wildcard, @netgroup or *, without blanks, quotes, backslashes, parentheses, commas or #, not starting with -, at most ${EXPORT_CLIENT_MAX_BYTES} bytes`;
+  if (host === '') return `is empty; ${what}`;
+  if (host.startsWith('-')) return `starts with "-" (exportfs would read it as options for every client of the line); ${what}`;
+  const bad = /[\x00-\x20\x7f()"'#\\,]/.exec(host);
+  if (bad) return `holds ${describeChar(bad[0])}; ${what}`;
+  if (Buffer.byteLength(host) > EXPORT_CLIENT_MAX_BYTES) return `is ${Buffer.byteLength(host)} bytes long; ${what}`;
+  return null;
+}
+
+/** Why a string cannot be one export option inside a client's parentheses, or null. */
+export function exportOptionProblem(option: string): string | null {
+  const what = 'an export option is a keyword or keyword=value without blanks, quotes, backslashes, parentheses, commas or #';
+  if (!/^[a-z_]+(=|$)/.test(option)) return `is not a keyword; ${what}`;
+  const bad = /[\x00-\x20\x7f()"'#\\,]/.exec(option);
+  return bad ? `holds ${describeChar(bad[0])}; ${what}` : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Action, Change, Risk, Step } from '../../plan/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
-import { duplicateEntries, editFstab, entryFor, parseFstab, renderEntry, type FstabEntry, type FstabFields } from './fstab.js';
+import { duplicateEntries, editFstab, entryFor, parseFstab, renderEntry, unquoteTag, type FstabEntry, type FstabFields } from './fstab.js';
 import { addressOf, credentialsPath, CREDENTIALS_DIR, pathOfAddress, specMounts } from './observe.js';
 import {
   isBind,
@@ -14,6 +14,7 @@ import {
   type Ids,
 } from './options.js';
 import { refKey } from '../../spec/secrets.js';
+import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../apply/ops.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
@@ -42,9 +43,7 @@ export function redact(line: string): string {
   return line.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
 }
 
-export function credentialsContent(c: { username: string; password: string; domain?: string }): string {
-  return `username=${c.username}\npassword=${c.password}\n${c.domain ? `domain=${c.domain}\n` : ''}`;
-}
+export { credentialsContent } from './credentials.js';
 
 function optValue(options: string[], keys: string[]): string | undefined {
   for (const o of options) {
@@ -160,6 +159,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       const key = refKey(m.credentials.password);
       const secret = secrets.get(key);
       if (secret === undefined) throw new MountsError(`${address}: secret ${key} is not resolved`);
+      const problem = credentialsValueProblem('password', secret);
+      if (problem) throw new MountsError(`${address}: the password from ${key} ${problem}`);
       const c = { username: m.credentials.username, domain: m.credentials.domain };
       cred = { content: credentialsContent({ ...c, password: secret }), shown: credentialsContent({ ...c, password: '***' }), source: { ref: key }, ...c };
     } else if (F && state !== 'absent' && optValue(F.options, ['password', 'pass']) !== undefined) {
@@ -196,7 +197,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       creates[address] = ['fstab line'];
     } else {
       const same =
-        F.source === fields.source &&
+        unquoteTag(F.source) === unquoteTag(fields.source) &&
         F.type === fields.type &&
         sameFstabOptions(resolveIds(F.options, ids).options, fields.options) &&
         (F.dump ?? 0) === (fields.dump ?? 0) &&

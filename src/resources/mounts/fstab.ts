@@ -1,3 +1,5 @@
+import { describeChar } from '../chars.js';
+
 /**
  * Lossless fstab(5): every line is kept as written; only lines the caller replaces are rendered.
  */
@@ -45,8 +47,36 @@ export function decodeField(s: string): string {
 }
 
 export function encodeField(s: string): string {
-  // Backslash first, or the escapes we add would be escaped again (the "\040 twice" bug).
-  return s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+  // Backslash first, or the escapes we add would be escaped again (the "\040 twice" bug). `#`
+  // and CR too: a line starting with `#` is a comment, and CR separates fields here.
+  return s.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012').replace(/\r/g, '\\015').replace(/#/g, '\\043');
+}
+
+/** The kernel copies a mount's source, target and option string with a PATH_MAX/page limit. */
+export const FSTAB_FIELD_MAX_BYTES = 4095;
+
+/**
+ * Why a value cannot be an fstab field (source, mount point, options), or null when it can.
+ * libmount decodes any `\ooo` escape, so with encodeField every character round-trips except
+ * NUL (C strings end there); control characters are refused too, since no device, path, server or
+ * option holds one and they only hide what a line says.
+ */
+export function fstabFieldProblem(value: string): string | null {
+  const what = `an fstab field holds printable characters and blanks (written as \\040 and \\011), at most ${FSTAB_FIELD_MAX_BYTES} bytes`;
+  if (value === '') return `is empty; ${what}`;
+  const control = /[\x00-\x08\x0a-\x1f\x7f]/.exec(value);
+  if (control) return `holds ${describeChar(control[0])}; ${what}`;
+  if (Buffer.byteLength(value) > FSTAB_FIELD_MAX_BYTES) return `is ${Buffer.byteLength(value)} bytes long; ${what}`;
+  return null;
+}
+
+/**
+ * fstab(5): "LABEL=<label> or UUID=<uuid> ... may be enclosed in double quotes"; libmount
+ * unquotes a tag's value, so `UUID="ab-12"` and `UUID=ab-12` name the same filesystem.
+ */
+export function unquoteTag(source: string): string {
+  const m = /^(UUID|LABEL|PARTUUID|PARTLABEL|ID)=(["'])(.*)\2$/.exec(source);
+  return m ? `${m[1]}=${m[3]}` : source;
 }
 
 const TOKEN = /[^ \t\r]+|[ \t\r]+/g;
@@ -98,20 +128,35 @@ function fieldList(e: FstabFields): string[] {
 
 /**
  * Renders an entry; when it replaces an existing line, that line's leading blanks and column
- * separators are reused so a hand-aligned file stays aligned.
+ * separators are reused so a hand-aligned file stays aligned, and whatever follows its sixth field
+ * (libmount ignores it: a `# comment` there is the admin's note) is kept byte for byte.
  */
 export function renderEntry(e: FstabFields, previousRaw?: string): string {
   const fields = fieldList(e);
   if (previousRaw === undefined) return fields.join('\t');
   const tokens = previousRaw.match(TOKEN) ?? [];
   const lead = tokens[0] && /^[ \t]/.test(tokens[0]) ? tokens.shift()! : '';
-  const seps = tokens.filter((t) => /^[ \t\r]/.test(t));
+  const isBlank = (t: string) => /^[ \t\r]/.test(t);
+  // The tail starts after the old line's sixth field, or after its last one when it had fewer.
+  let cut = 0;
+  let count = 0;
+  tokens.forEach((t, i) => {
+    if (!isBlank(t) && count < 6) {
+      count++;
+      cut = i + 1;
+    }
+  });
+  const tail = tokens.slice(cut).join('');
+  // A comment after fewer than six fields would be read as dump and pass: write them out.
+  if (/[^ \t\r]/.test(tail)) while (fields.length < 6) fields.push('0');
+  const seps = tokens.slice(0, cut).filter(isBlank);
   const fallback = seps[0] ?? '\t';
   const out = [lead];
   fields.forEach((f, i) => {
     if (i > 0) out.push(seps[i - 1] ?? fallback);
     out.push(f);
   });
+  out.push(tail);
   return out.join('');
 }
 

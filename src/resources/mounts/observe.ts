@@ -1,7 +1,7 @@
 import type { Host } from '../../host/host.js';
 import type { HostSpec } from '../../spec/types.js';
 import type { ObserveContext } from '../types.js';
-import { entryFor, normalisePath, parseFstab } from './fstab.js';
+import { entryFor, normalisePath, parseFstab, unquoteTag } from './fstab.js';
 import { hostMounts, locate, parseMountinfo, toHostPath } from './mountinfo.js';
 import { isBind, isHostPathSource, isTagSource, splitOpt } from './options.js';
 import type { FileFacts, LiveMount, MountSpec, MountsObserved, SourceFacts } from './types.js';
@@ -59,7 +59,7 @@ export async function gatherSourceFacts(
   const tags = [...new Set(wanted.map((w) => w.source).filter(isTagSource))];
   await Promise.all(
     tags.map(async (tag) => {
-      const r = await host.exec(['findfs', tag], { timeoutMs: 5_000 });
+      const r = await host.exec(['findfs', unquoteTag(tag)], { timeoutMs: 5_000 });
       facts.tags[tag] = r.ok ? r.stdout.trim() : null;
     }),
   );

@@ -1,4 +1,5 @@
 import type { DesiredMount, LiveMount, SourceFacts } from './types.js';
+import { describeChar } from '../chars.js';
 
 /**
  * Option normalisation. fstab entries compare as sets (order and `defaults` do not matter);
@@ -189,4 +190,17 @@ export function sameSourceAndType(want: DesiredMount, live: LiveMount, facts: Pa
     return trim(want.source).toLowerCase() === trim(live.source).toLowerCase();
   }
   return trim(want.source) === trim(live.source);
+}
+
+/**
+ * Why a string cannot be one mount option, or null when it can. libmount splits the option string
+ * at commas and treats double quotes as quoting (an unbalanced one swallows the options after
+ * it), and the kernel gets the rest verbatim.
+ */
+export function mountOptionProblem(option: string): string | null {
+  const what = 'a mount option is printable characters without blanks, commas or double quotes, such as noatime or size=64m';
+  if (option === '') return `is empty; ${what}`;
+  const bad = /[\x00-\x20\x7f,"]/.exec(option);
+  if (!bad) return null;
+  return `holds ${describeChar(bad[0])}; ${what}`;
 }

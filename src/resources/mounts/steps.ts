@@ -7,7 +7,8 @@ import { entryFor, parseFstab } from './fstab.js';
 import { hostMounts } from './mountinfo.js';
 import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
-import { credentialsContent, FSTAB, type PasswordSource } from './diff.js';
+import { FSTAB, type PasswordSource } from './diff.js';
+import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../apply/ops.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
@@ -155,6 +156,8 @@ const credentials: StepRunner = async (step, ctx) => {
     if ('fromFstab' in a.password && current !== null) return { status: 'already' };
     throw new StepError(`${a.path}: the password is not available (${'ref' in a.password ? a.password.ref : 'fstab'})`);
   }
+  const problem = credentialsValueProblem('password', password);
+  if (problem) throw new StepError(`${a.path}: the password (${'ref' in a.password ? a.password.ref : 'fstab'}) ${problem}`);
   const content = credentialsContent({ username: a.username, password, domain: a.domain });
   if (current === content && st && st.mode === 0o600 && st.uid === 0 && st.gid === 0) return { status: 'already' };
   // The old credentials are not kept in the journal: it is a log, and a password is no log line.

@@ -1,4 +1,5 @@
 import { REDACTED } from '../../spec/secrets.js';
+import { describeChar } from '../chars.js';
 
 /**
  * libpq key/value connection strings (`host=a port=5432 password='x y'`), as found in
@@ -39,6 +40,26 @@ export function parseConninfo(text: string): Record<string, string> {
 
 function quote(v: string): string {
   return v !== '' && /^[^\s'\\]+$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Why a string cannot be a libpq host, or null when it can: a host name, an IP address or a socket
+ * directory (an absolute path), or a comma list of them. renderConninfo would quote anything, but
+ * `db0 hostaddr=10.0.0.9 sslmode=disable` is not a host: it reads as a request to connect elsewhere.
+ */
+export function conninfoHostProblem(host: string): string | null {
+  const what = 'a PostgreSQL host is a host name, an IP address or a socket directory (an absolute path), or a comma list of them, without blanks or quotes';
+  if (host === '') return `is empty; ${what}`;
+  const bad = /[\x00-\x20\x7f'"\\=]/.exec(host);
+  if (bad) return `holds ${describeChar(bad[0])}; ${what}`;
+  if (host.split(',').some((h) => !h.startsWith('/') && !/^[A-Za-z0-9_.:%\[\]-]+$/.test(h))) return `is not a host name or address; ${what}`;
+  if (host.split(',').some((h) => h.startsWith('-'))) return `starts with "-"; ${what}`;
+  return null;
+}
+
+/** Why a string cannot be a conninfo value (libpq's strings end at NUL), or null. */
+export function conninfoValueProblem(value: string): string | null {
+  return value.includes('\0') ? 'holds a NUL character; a connection parameter holds any characters but NUL' : null;
 }
 
 export function renderConninfo(params: Record<string, string>): string {

@@ -1,3 +1,5 @@
+import { describeChar } from '../chars.js';
+
 /**
  * pg_hba.conf, losslessly: a list of lines that keep their exact bytes. Only the rules reconcile
  * manages are re-rendered; every other line (comments, blank lines, hand-written rules, odd
@@ -138,6 +140,39 @@ function parseRule(line: string): HbaRule | undefined {
   const method = t[i++];
   if (method === undefined) return undefined;
   return { type, database, user, address, ...(mask ? { mask } : {}), method, options: t.slice(i).join(' ') };
+}
+
+export type HbaField = 'database' | 'user' | 'address' | 'options';
+
+const HBA_FIELD_HOLDS: Record<HbaField, string> = {
+  database: 'a pg_hba.conf database field is one field (a name, a comma list, +group, @file or /regex), with blanks only inside double quotes or after a comma, and # only inside double quotes',
+  user: 'a pg_hba.conf user field is one field (a name, a comma list, +group, @file or /regex), with blanks only inside double quotes or after a comma, and # only inside double quotes',
+  address: 'a pg_hba.conf address is one token (a CIDR, a host name, all, samehost or samenet) or an IP address and its netmask',
+  options: 'pg_hba.conf auth options are name=value pairs on one line, with blanks and # only inside double quotes, not ending in a backslash',
+};
+
+/**
+ * Why a spec value cannot be written as this field of a rule, or null when it can: what
+ * renderRule writes must read back (parseRule) as the same field, and nothing of it may spill
+ * into the next field, a comment, or (PostgreSQL 16's trailing backslash) the next line.
+ */
+export function hbaFieldProblem(field: HbaField, value: string): string | null {
+  const what = HBA_FIELD_HOLDS[field];
+  const control = /[\x00-\x1f\x7f]/.exec(value);
+  if (control) return `holds ${describeChar(control[0])}; ${what}`;
+  let quoted = false;
+  for (const c of value) {
+    if (c === '"') quoted = !quoted;
+    else if (c === '#' && !quoted) return `holds "#" outside double quotes (the rest of the line would be a comment); ${what}`;
+  }
+  if (quoted) return `has an unbalanced double quote; ${what}`;
+  if (field === 'options') return /\\\s*$/.test(value) ? `ends in a backslash (PostgreSQL would join the next line); ${what}` : null;
+  if (value === '') return `is empty; ${what}`;
+  // One field as PostgreSQL reads it (blanks may follow a comma of a list: `db1, db2`).
+  const t = hbaFields(value).map((f) => f.join(','));
+  if (t.length === 1) return null;
+  if (field === 'address' && t.length === 2 && IP.test(t[0]!) && IP.test(t[1]!)) return null;
+  return `is more than one field (blanks outside double quotes, not after a comma); ${what}`;
 }
 
 /** The connection a rule is about: rules with the same key are the same entry (method and options may differ). */

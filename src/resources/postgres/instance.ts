@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Host } from '../../host/host.js';
 import type { ExecResult } from '../../host/exec.js';
 import type { PostgresInstanceSpec } from '../../spec/types.js';
+import { renderConninfo } from './conninfo.js';
 
 /**
  * Where an instance lives and how it is driven, resolved once at observe time and carried in step
@@ -84,7 +85,8 @@ export interface RemoteTarget {
  * PGPASSWORD, never in argv (argv is world-readable in /proc).
  */
 export function psqlRemote(host: Host, inst: Instance, to: RemoteTarget, password: string, sql: string, options: { replication?: boolean; dbname?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-  const conninfo = [`host=${to.host}`, `port=${to.port}`, `user=${to.user}`, `dbname=${options.dbname ?? (options.replication ? 'replication' : 'postgres')}`, 'connect_timeout=5', 'application_name=reconcile', ...(options.replication ? ['replication=true'] : [])].join(' ');
+  // Quoted as libpq reads them: a value with a blank or a quote stays one value.
+  const conninfo = renderConninfo({ host: to.host, port: String(to.port), user: to.user, dbname: options.dbname ?? (options.replication ? 'replication' : 'postgres'), connect_timeout: '5', application_name: 'reconcile', ...(options.replication ? { replication: 'true' } : {}) });
   return host.exec([`${inst.bin}/psql`, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', sql], {
     env: { ...CLIENT_ENV, PGPASSWORD: password },
     timeoutMs: options.timeoutMs ?? 15_000,

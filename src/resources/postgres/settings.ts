@@ -1,3 +1,5 @@
+import { describeChar } from '../chars.js';
+
 /**
  * Setting values as the spec writes them ("64MB", "on", 10) compared with pg_settings, which holds
  * them in the setting's base unit ("65536" with unit "kB"). Pure.
@@ -94,6 +96,16 @@ export function sqlLiteral(v: string): string {
 
 export function sqlIdent(v: string): string {
   return `"${v.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Why a value cannot be a setting in postgresql.conf syntax (ALTER SYSTEM or postgresql.auto.conf),
+ * or null when it can: confLiteral quotes and escapes anything, but a quoted value ends at its
+ * line (ALTER SYSTEM refuses line breaks) and at NUL.
+ */
+export function confValueProblem(value: string): string | null {
+  const bad = /[\0\n\r]/.exec(value);
+  return bad ? `holds ${describeChar(bad[0])}; a PostgreSQL setting is one line of text without NUL` : null;
 }
 
 /** A quoted value in postgresql.conf syntax (backslash escapes are read there). */

@@ -22,3 +22,15 @@ export function templateOf(name: string): string | null {
 export function basename(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
+
+/** systemd's UNIT_NAME_MAX, and NAME_MAX for a drop-in's file name. */
+export const UNIT_NAME_MAX_BYTES = 255;
+
+/**
+ * Why a unit or drop-in file name is too long for systemd or the file system, or null. The
+ * characters themselves are the schema's to check (a pattern of unit-name characters).
+ */
+export function unitFileNameProblem(what: 'unit name' | 'drop-in name', name: string): string | null {
+  const bytes = Buffer.byteLength(name);
+  return bytes > UNIT_NAME_MAX_BYTES ? `is ${bytes} bytes long; a ${what} is at most ${UNIT_NAME_MAX_BYTES} bytes` : null;
+}
