@@ -107,7 +107,34 @@ export interface OptionDrift {
   clear: string[];
 }
 
-export function liveOptionDrift(desired: string[], live: Pick<LiveMount, 'mountOptions' | 'superOptions'>): OptionDrift {
+/**
+ * Options the kernel does not show in mountinfo when they hold its default, per filesystem type:
+ * absent there means this value, so a spec that spells the default out is in sync (`mode=1777`
+ * on a tmpfs). Each was mounted spelled out on Linux 6.x and checked to be hidden
+ * (test/mount-defaults.test.ts). Superblock-dependent defaults (ext4's errors=, acl, user_xattr,
+ * resuid=) are left out: there absence means "whatever the superblock says", not a known value.
+ */
+export const KERNEL_DEFAULT_OPTIONS: Record<string, readonly string[]> = {
+  tmpfs: ['mode=1777', 'uid=0', 'gid=0', 'size=50%', 'huge=never', 'mpol=default'],
+  ext4: [
+    'data=ordered', 'barrier', 'barrier=1', 'commit=5', 'delalloc', 'auto_da_alloc', 'block_validity', 'dioread_nolock',
+    'init_itable=10', 'inode_readahead_blks=32', 'journal_ioprio=3', 'max_batch_time=15000', 'min_batch_time=0',
+    'noquota', 'stripe=0', 'nodiscard', 'i_version',
+  ],
+};
+
+/** Whether a desired option the live mount does not show is the kernel's default for this type. */
+export function isKernelDefault(fsType: string, option: string): boolean {
+  const defaults = KERNEL_DEFAULT_OPTIONS[fsType];
+  if (!defaults) return false;
+  const [k, v] = splitOpt(option);
+  return defaults.some((d) => {
+    const [dk, dv] = splitOpt(d);
+    return dk === k && (dv === v || (dv !== undefined && v !== undefined && sameValue(k, v, dv)));
+  });
+}
+
+export function liveOptionDrift(desired: string[], live: Pick<LiveMount, 'mountOptions' | 'superOptions'> & { fsType?: string }): OptionDrift {
   const liveOpts = new Map<string, string | undefined>();
   for (const o of [...live.mountOptions, ...live.superOptions]) {
     const [k, v] = canonical(o);
@@ -128,7 +155,7 @@ export function liveOptionDrift(desired: string[], live: Pick<LiveMount, 'mountO
       continue;
     }
     if (!liveOpts.has(k)) {
-      missing.push(o);
+      if (!isKernelDefault(live.fsType ?? '', o)) missing.push(o);
       continue;
     }
     const have = liveOpts.get(k);

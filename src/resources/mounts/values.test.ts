@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_VALUES } from '../hostile.js';
 import { editFstab, entryFor, fstabFieldProblem, parseFstab, renderEntry, unquoteTag } from './fstab.js';
-import { mountOptionProblem } from './options.js';
+import { liveOptionDrift, mountOptionProblem } from './options.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
 
 const entry = (source: string, path = '/mnt/x', options = ['defaults']) => ({ source, path, type: 'tmpfs', options, dump: 0, pass: 0 });
@@ -91,5 +91,23 @@ describe('CIFS credentials file', () => {
     const problem = credentialsValueProblem('password', 'hunter2\ndomain=evil')!;
     expect(problem).toMatch(/^holds a line break/);
     expect(problem).not.toContain('hunter2');
+  });
+});
+
+describe("the kernel's option defaults per filesystem type", () => {
+  const shown = (fsType: string, superOptions: string[]) => ({ fsType, mountOptions: ['rw', 'relatime'], superOptions: ['rw', ...superOptions] });
+
+  it('are in sync when the kernel hides them, and only for their own type', () => {
+    expect(liveOptionDrift(['mode=1777', 'uid=0', 'gid=0', 'size=50%'], shown('tmpfs', ['inode64']))).toEqual({ missing: [], clear: [] });
+    expect(liveOptionDrift(['mode=01777'], shown('tmpfs', []))).toEqual({ missing: [], clear: [] });
+    expect(liveOptionDrift(['mode=1777'], shown('ext4', []))).toEqual({ missing: ['mode=1777'], clear: [] });
+    expect(liveOptionDrift(['data=ordered', 'commit=5', 'barrier'], shown('ext4', []))).toEqual({ missing: [], clear: [] });
+  });
+
+  it('a value other than the default is still drift', () => {
+    expect(liveOptionDrift(['mode=0755'], shown('tmpfs', []))).toEqual({ missing: ['mode=0755'], clear: [] });
+    expect(liveOptionDrift(['size=25%'], shown('tmpfs', []))).toEqual({ missing: ['size=25%'], clear: [] });
+    expect(liveOptionDrift(['commit=30'], shown('ext4', []))).toEqual({ missing: ['commit=30'], clear: [] });
+    expect(liveOptionDrift(['mode=1777'], shown('tmpfs', ['mode=755']))).toEqual({ missing: ['mode=1777'], clear: [] });
   });
 });
