@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, parseSpec, type LoadedSpec, type PathSegment } from './load.js';
 import { describePath, schemaDiagnostics } from './schema.js';
+import { plaintextSecretsInCommand } from './secrets.js';
 import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
 import { unitDiagnostics } from '../resources/units/verify.js';
 import { exportClientProblem, exportOptionProblem, exportPathProblem } from '../resources/exports/parse.js';
@@ -62,6 +63,20 @@ function plaintextSecrets(spec: LoadedSpec): Diagnostic[] {
     }
   };
   walk(spec.value, []);
+  // Command lines and connection strings PostgreSQL keeps in its settings (primary_conninfo,
+  // archive_command with PGPASSWORD=…): the key is harmless, the text holds the secret.
+  const pg = spec.value.postgres;
+  const inCommand = (at: PathSegment[], text: unknown) => {
+    if (typeof text !== 'string') return;
+    const names = plaintextSecretsInCommand(text);
+    if (names.length) {
+      out.push(diagnosticAt(spec, at, `${describePath(spec.value, at)}: ${names.join(', ')} puts a plaintext secret in the spec; PostgreSQL's tools read passwords from a .pgpass file (PGPASSFILE), and primary.password takes {env: NAME} or {file: /path}`));
+    }
+  };
+  if (pg && typeof pg === 'object') {
+    for (const [name, value] of Object.entries(pg.settings ?? {})) inCommand(['postgres', 'settings', name], value);
+    inCommand(['postgres', 'restoreCommand'], pg.restoreCommand);
+  }
   return out;
 }
 

@@ -107,9 +107,10 @@ function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diag
       return diagnosticAt(spec, path, `${where}: expected ${DEFINITION_MEANING[definition ?? ''] ?? 'one of the allowed forms'}, got ${JSON.stringify(data)}`);
     case 'pattern':
     case 'not': {
-      if (typeof data === 'string' && /^(password|pass)=/.test(data)) {
-        // Never quote it: the value is the secret.
-        return diagnosticAt(spec, path, `${where}: a plaintext password is not allowed in options; use credentials: {username, password: {env: NAME}}`);
+      if (typeof data === 'string' && /^(password2?|pass)=|^(user|username)=[^%]*%./.test(data)) {
+        // Never quote it: the value is the secret. `user=NAME%PASSWORD` is mount.cifs's other form.
+        const form = /^user/.test(data) ? ' (the user%password form)' : '';
+        return diagnosticAt(spec, path, `${where}: a plaintext password is not allowed in options${form}; use credentials: {username, password: {env: NAME}}`);
       }
       const meaning = DEFINITION_MEANING[definition ?? ''] ?? PROPERTY_MEANING[name] ?? `a value matching ${String(err.params.pattern ?? 'the schema')}`;
       return diagnosticAt(spec, path, `${where}: ${JSON.stringify(data)} is not ${meaning}`);

@@ -103,3 +103,38 @@ export function redact(text: string): string {
   for (const s of knownSecrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
   return out;
 }
+
+/** Names that say their value is a secret (environment variables, settings, flags). */
+export const SECRET_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)/i;
+
+/**
+ * Long options whose argument is a secret. `-p` is not among them: it is a port for psql, ssh,
+ * redis-cli and most servers, and only mysql reads it as a password (`-pSECRET`), so flagging it
+ * would flag every port; such a password is caught only in its long form.
+ */
+const SECRET_FLAG = /^--(password|passwd|passphrase|secret|token|api-?key|auth-?token|access-?key|secret-?key)$/i;
+
+/** A value that only refers to a secret: a variable ($PW, ${PW}) or a systemd specifier (%d/pw). */
+const isReference = (v: string) => /^["']?[$%]/.test(v) || v === '';
+
+/**
+ * What in a command line (an ExecStart=, an archive_command) or a connection string is a
+ * plaintext secret: a secret-named assignment (`PGPASSWORD=x`, `password=x`), a secret flag with
+ * its value (`--password x`, `--token=x`), a URL with a password. Returns what to name in a message
+ * (`PGPASSWORD=`, `--password`, `a URL with a password`), never the value.
+ */
+export function plaintextSecretsInCommand(text: string): string[] {
+  const found: string[] = [];
+  const words = text.split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']+|["']+$/g, ''));
+  words.forEach((w, i) => {
+    const assignment = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/.exec(w);
+    if (assignment && !assignment[1]!.startsWith('-') && SECRET_NAME.test(assignment[1]!) && !isReference(assignment[2]!)) found.push(`${assignment[1]}=`);
+    const flag = /^(--[A-Za-z-]+)(?:=(.*))?$/.exec(w);
+    if (flag && SECRET_FLAG.test(flag[1]!)) {
+      const value = flag[2] ?? words[i + 1];
+      if (value !== undefined && !isReference(value) && !(flag[2] === undefined && value.startsWith('-'))) found.push(flag[1]!);
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(w)) found.push('a URL with a password');
+  });
+  return [...new Set(found)];
+}

@@ -1,3 +1,4 @@
+import { plaintextSecretsInCommand } from '../../spec/secrets.js';
 /**
  * A small reader of systemd unit files (systemd.syntax(7)): sections, `Key=value` with
  * backslash continuations, `#`/`;` comments, and an empty assignment resetting a list.
@@ -107,6 +108,21 @@ export function secretEnvironment(text: string): { line: number; name: string }[
       const name = m[1]!;
       if (/(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)/i.test(name)) out.push({ line: l.line, name });
     }
+  }
+  return out;
+}
+
+/**
+ * Exec*= lines that pass a secret on the command line (`--password x`, `PGPASSWORD=x` through
+ * env, a URL with a password): argv is readable by every user in /proc and `systemctl show`
+ * prints it. What is found is named, never quoted.
+ */
+export function secretArguments(text: string): { line: number; key: string; names: string[] }[] {
+  const out: { line: number; key: string; names: string[] }[] = [];
+  for (const l of parseUnitFile(text)) {
+    if (!/^Exec[A-Za-z]*$/.test(l.key)) continue;
+    const names = plaintextSecretsInCommand(l.value);
+    if (names.length) out.push({ line: l.line, key: l.key, names });
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { diagnosticAt, type LoadedSpec } from '../../spec/load.js';
 import { childEnv } from '../../spec/secrets.js';
 import type { UnitSpec } from '../../spec/types.js';
 import { isTemplate } from './paths.js';
-import { relativeExecs, secretEnvironment } from './unitfile.js';
+import { relativeExecs, secretArguments, secretEnvironment } from './unitfile.js';
 
 export interface VerifyFinding {
   /** 'unit' for the unit file, else the drop-in's file name. */
@@ -151,6 +151,9 @@ export function unitDiagnostics(spec: LoadedSpec, options: { verify?: boolean } 
     for (const [key, where, text] of texts) {
       for (const e of secretEnvironment(text)) {
         report(key, `${where} line ${e.line}`, `Environment=${e.name}=... writes a secret into a world-readable unit file; use EnvironmentFile= (mode 0600) or LoadCredential=`);
+      }
+      for (const a of secretArguments(text)) {
+        report(key, `${where} line ${a.line}`, `${a.key}= passes a plaintext secret (${a.names.join(', ')}) on the command line, readable by every user; put it in an EnvironmentFile= (mode 0600) or LoadCredential= and refer to it ($NAME or %d/NAME)`);
       }
       for (const r of relativeExecs(text)) {
         relative = true;
