@@ -35,5 +35,7 @@ describe('ExecStart= words', () => {
     expect(quote('/srv/100%/x')).toBe('/srv/100%%/x');
     expect(quote('/srv/$HOME/x')).toBe('/srv/$$HOME/x');
     expect(quote('/srv/my specs/a "b".yaml')).toBe('"/srv/my specs/a \\"b\\".yaml"');
+    // A line break would end the ExecStart= line and start another key: it stays a C escape.
+    expect(quote('/srv/x\nExecStartPre=/bin/evil')).toBe('"/srv/x\\x0aExecStartPre=/bin/evil"');
   });
 });

@@ -21,7 +21,15 @@ export interface TimerOptions {
  */
 export function quote(word: string): string {
   const literal = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
-  return /^[A-Za-z0-9_@%$+=:,./-]+$/.test(literal) ? literal : `"${literal.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  if (/^[A-Za-z0-9_@%$+=:,./-]+$/.test(literal)) return literal;
+  // Inside quotes systemd reads C escapes: a line break stays in the word instead of ending the line.
+  const escaped = literal.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `"${escaped}"`;
+}
+
+/** Free text in a unit file (Description=): one line, `%` not a specifier. */
+function unitText(text: string): string {
+  return text.replace(/%/g, '%%').replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
 /** A tenth of the interval, at most a minute: jitter that never outgrows a short interval. */
@@ -38,7 +46,7 @@ function jitter(every: string): string {
 export function driftTimerUnits(o: TimerOptions): UnitSpec[] {
   const argv = [o.bin, 'drift', o.spec, ...(o.format ? ['--format', o.format] : []), ...(o.report ? ['--report', o.report] : [])];
   const service = `[Unit]
-Description=reconcile drift check of ${o.spec}
+Description=reconcile drift check of ${unitText(o.spec)}
 After=network-online.target
 Wants=network-online.target
 
@@ -50,7 +58,7 @@ Nice=10
 IOSchedulingClass=idle
 `;
   const timer = `[Unit]
-Description=reconcile drift check every ${o.every}
+Description=reconcile drift check every ${unitText(o.every)}
 
 [Timer]
 OnBootSec=${o.every}
