@@ -1,4 +1,4 @@
-import { plaintextSecretsInCommand } from '../../spec/secrets.js';
+import { plaintextSecretsInCommand, SECRET_NAME } from '../../spec/secrets.js';
 /**
  * A small reader of systemd unit files (systemd.syntax(7)): sections, `Key=value` with
  * backslash continuations, `#`/`;` comments, and an empty assignment resetting a list.
@@ -106,7 +106,7 @@ export function secretEnvironment(text: string): { line: number; name: string }[
     if (l.key !== 'Environment') continue;
     for (const m of l.value.matchAll(/(?:^|\s|")([A-Za-z_][A-Za-z0-9_]*)=/g)) {
       const name = m[1]!;
-      if (/(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)/i.test(name)) out.push({ line: l.line, name });
+      if (SECRET_NAME.test(name)) out.push({ line: l.line, name });
     }
   }
   return out;
