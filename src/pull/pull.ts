@@ -59,15 +59,15 @@ export async function checkoutRef(host: Host, repo: string, ref: string): Promis
   if (!existsSync(path.join(dir, '.git'))) {
     await host.ensureDir(cacheDirOf(repo), { mode: 0o700 });
     await gitOk(host, dir, ['init', '--quiet'], `git init ${dir}`);
-    await gitOk(host, dir, ['remote', 'add', 'origin', url], 'git remote add');
+    await gitOk(host, dir, ['remote', 'add', '--', 'origin', url], 'git remote add');
   } else {
-    await gitOk(host, dir, ['remote', 'set-url', 'origin', url], 'git remote set-url');
+    await gitOk(host, dir, ['remote', 'set-url', '--', 'origin', url], 'git remote set-url');
   }
   // Forced: a branch that was force-pushed must be seen as it now is, so the rewind check can refuse it.
   await gitOk(host, dir, ['fetch', '--quiet', '--force', '--prune', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'], `git fetch ${withoutCredentials(url)}`);
   let commit: string | undefined;
   for (const candidate of [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`, ref]) {
-    const r = await git(host, dir, ['rev-parse', '--verify', '--quiet', `${candidate}^{commit}`], 'git rev-parse');
+    const r = await git(host, dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${candidate}^{commit}`], 'git rev-parse');
     if (r.ok) {
       commit = r.stdout.trim();
       break;

@@ -33,7 +33,7 @@ async function git(cwd: string, args: string[]) {
 }
 
 async function resolveBase(cwd: string, ref: string): Promise<string> {
-  const r = await git(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const r = await git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
   if (!r.ok) throw new UserError(`reconcile review: ${ref} is not a commit in the repository at ${cwd}${r.stderr.trim() ? ` (${r.stderr.trim().split('\n')[0]})` : ''}`);
   return r.stdout.trim();
 }
