@@ -1,6 +1,6 @@
 /** What an exports(5) line can hold, against hostile values. */
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_VALUES } from '../hostile.js';
+import { HOSTILE_VALUES } from '../../../test/helpers/hostile.js';
 import { exportClientProblem, exportOptionProblem, exportPathProblem, parseExports, renderEntry } from './parse.js';
 
 const reparse = (e: Parameters<typeof renderEntry>[0]) => parseExports(`# kept\n${renderEntry(e)}\n/other 10.0.0.1(ro)\n`).map((l) => l.entry ?? null);

@@ -1,6 +1,6 @@
 /** What an fstab line, a mount option and a CIFS credentials file can hold, against hostile values. */
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_VALUES } from '../hostile.js';
+import { HOSTILE_VALUES } from '../../../test/helpers/hostile.js';
 import { editFstab, entryFor, fstabFieldProblem, parseFstab, renderEntry, unquoteTag } from './fstab.js';
 import { liveOptionDrift, mountOptionProblem } from './options.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';

@@ -1,6 +1,6 @@
 /** What pg_hba.conf, a libpq conninfo and postgresql.auto.conf can hold, against hostile values. */
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_VALUES } from '../hostile.js';
+import { HOSTILE_VALUES } from '../../../test/helpers/hostile.js';
 import { hbaFieldProblem, parseHba, renderRule, type HbaRule } from './hba.js';
 import { conninfoHostProblem, conninfoValueProblem, parseConninfo, renderConninfo } from './conninfo.js';
 import { confValueProblem, mergeAutoConf } from './settings.js';
