@@ -169,9 +169,11 @@ export function hbaFieldProblem(field: HbaField, value: string): string | null {
   if (field === 'options') return /\\\s*$/.test(value) ? `ends in a backslash (PostgreSQL would join the next line); ${what}` : null;
   if (value === '') return `is empty; ${what}`;
   // One field as PostgreSQL reads it (blanks may follow a comma of a list: `db1, db2`).
+  // Database and user compare in that read-back form (normaliseField); an address compares as written.
   const t = hbaFields(value).map((f) => f.join(','));
-  if (t.length === 1) return null;
-  if (field === 'address' && t.length === 2 && IP.test(t[0]!) && IP.test(t[1]!)) return null;
+  if (field !== 'address' && t.length === 1) return null;
+  if (field === 'address' && t.length === 1) return t[0] === value ? null : `has blanks around it; ${what}`;
+  if (field === 'address' && t.length === 2 && t.join(' ') === value && IP.test(t[0]!) && IP.test(t[1]!)) return null;
   return `is more than one field (blanks outside double quotes, not after a comma); ${what}`;
 }
 

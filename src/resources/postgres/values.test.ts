@@ -1,7 +1,7 @@
 /** What pg_hba.conf, a libpq conninfo and postgresql.auto.conf can hold, against hostile values. */
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_VALUES } from '../../../test/helpers/hostile.js';
-import { hbaFieldProblem, parseHba, renderRule, type HbaRule } from './hba.js';
+import { hbaFieldProblem, normaliseField, parseHba, renderRule, type HbaRule } from './hba.js';
 import { conninfoHostProblem, conninfoValueProblem, parseConninfo, renderConninfo } from './conninfo.js';
 import { confValueProblem, mergeAutoConf } from './settings.js';
 
@@ -17,7 +17,9 @@ describe('pg_hba.conf fields', () => {
         expect(lines).toHaveLength(3);
         const back = lines[1]!.rule!;
         const got = field === 'address' && back.mask ? `${back.address} ${back.mask}` : back[field];
-        expect(got).toBe(field === 'options' ? value.trim().split(/\s+/).filter(Boolean).join(' ') : value);
+        // Database and user read back as PostgreSQL lists them (`a, b` is `a,b`), which is how rules compare.
+        const want = field === 'options' ? value.trim().split(/\s+/).filter(Boolean).join(' ') : field === 'address' ? value : normaliseField(value);
+        expect(got).toBe(want);
         expect(back.method).toBe('scram-sha-256');
         expect(lines[2]!.rule).toMatchObject({ type: 'local', method: 'peer' });
       });
@@ -32,6 +34,8 @@ describe('pg_hba.conf fields', () => {
     expect(hbaFieldProblem('database', '"my db"')).toBeNull();
     expect(hbaFieldProblem('address', '10.0.0.1 255.255.255.255')).toBeNull();
     expect(hbaFieldProblem('address', 'db0 x')).toMatch(/^is more than one field/);
+    expect(hbaFieldProblem('address', ' 10.0.0.0/8')).toMatch(/^has blanks around it/);
+    expect(hbaFieldProblem('database', 'db1, db2')).toBeNull();
   });
 });
 
