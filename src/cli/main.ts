@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> 
   drift: { load: async () => (await import('./drift.js')).driftCommand, about: 'report drift from the spec, once or --every DURATION (exit 0 none, 2 drift)' },
   facts: { load: async () => (await import('./facts.js')).factsCommand, about: 'record what plan observes, for plan --facts on another machine' },
   review: { load: async () => (await import('./review.js')).reviewCommand, about: 'risk of the spec changes since a git ref (exit 2 when risky)' },
+  spec: { load: async () => (await import('./spec.js')).specCommand, about: "a host's spec with its fragments merged, each entry with its origin" },
   pull: { load: async () => (await import('./pull.js')).pullCommand, about: "fetch a git repo, plan or --apply this host's spec at a ref" },
 };
 

@@ -1,17 +1,21 @@
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic, UserError } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { parse } from './args.js';
 
 export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--strict]
+       reconcile validate --fleet [DIR] [--root DIR] [--strict]
 
 Checks each spec: YAML syntax, the schema (schemas/host-spec.schema.json), semantic rules and the
 security lint. Findings are printed as FILE:LINE:COL: message.
   --root DIR   check host-dependent rules (tzdata) against DIR instead of /
   --strict     security lint findings are errors, not warnings
+  --fleet      every host of the fleet around DIR (default: here): fleet.yaml, then each host's
+               spec with its fragments merged, checked as a spec
 exit 0 valid · 1 invalid`;
 
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('validate', argv, { root: { type: 'string' }, strict: { type: 'boolean' } });
+  const { values, positionals } = parse('validate', argv, { root: { type: 'string' }, strict: { type: 'boolean' }, fleet: { type: 'boolean' } });
+  if (values.fleet && !values.help) return validateFleetCommand(positionals, values);
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${VALIDATE_HELP}\n`);
     return values.help ? 0 : 1;
@@ -23,5 +27,16 @@ export async function validateCommand(argv: string[]): Promise<number> {
     if (diagnostics.some((d) => d.severity === 'error')) failed = true;
     else if (!values.quiet) process.stdout.write(`${file}: valid\n`);
   }
+  return failed ? 1 : 0;
+}
+
+/** `validate --fleet [DIR]`: apart from the per-file path above, which it leaves as it was. */
+async function validateFleetCommand(positionals: string[], values: { root?: string; strict?: boolean; quiet?: boolean }): Promise<number> {
+  if (positionals.length > 1) throw new UserError('reconcile validate --fleet: takes one directory at most (see reconcile validate --help)');
+  const { validateFleet } = await import('../fleet/index.js');
+  const { hosts, diagnostics, fleet } = validateFleet(positionals[0] ?? '.', { root: values.root, strict: values.strict });
+  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  if (!failed && !values.quiet) process.stdout.write(`${fleet.file.display}: ${hosts} host${hosts === 1 ? '' : 's'} valid\n`);
   return failed ? 1 : 0;
 }

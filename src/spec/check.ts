@@ -32,17 +32,22 @@ export interface ValidateOptions {
 export function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
   const { spec, diagnostics } = parseSpec(text, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { spec, diagnostics };
+  return { spec, diagnostics: [...diagnostics, ...checkLoaded(spec, options)].sort((a, b) => a.line - b.line || a.col - b.col) };
+}
+
+/** The checks after parsing, on a spec already loaded (a fleet host's merged spec: src/fleet/check.ts). */
+export function checkLoaded(spec: LoadedSpec, options: ValidateOptions): Diagnostic[] {
   if (spec.value === null || typeof spec.value !== 'object' || Array.isArray(spec.value)) {
-    return { spec, diagnostics: [diagnosticAt(spec, [], 'a host spec is a YAML map with at least a "host" key')] };
+    return [diagnosticAt(spec, [], 'a host spec is a YAML map with at least a "host" key')];
   }
   const apiVersion = spec.value.apiVersion;
   if (typeof apiVersion === 'string' && apiVersion !== SUPPORTED_API_VERSION && /^reconcile\/v\d+$/.test(apiVersion)) {
-    return { spec, diagnostics: [diagnosticAt(spec, ['apiVersion'], `apiVersion ${apiVersion} is not supported by this reconcile, which reads ${SUPPORTED_API_VERSION}`)] };
+    return [diagnosticAt(spec, ['apiVersion'], `apiVersion ${apiVersion} is not supported by this reconcile, which reads ${SUPPORTED_API_VERSION}`)];
   }
   const found = [...plaintextSecrets(spec), ...schemaDiagnostics(spec)];
   // Semantic rules assume the schema's shape.
   if (!found.some((d) => d.severity === 'error')) found.push(...semanticRules(spec, options), ...valueFormatRules(spec), ...securityLint(spec, options));
-  return { spec, diagnostics: [...diagnostics, ...found].sort((a, b) => a.line - b.line || a.col - b.col) };
+  return found;
 }
 
 const SECRET_KEY = /^(password|passwd|passphrase|secret|token|api_?key|private_?key)$/i;

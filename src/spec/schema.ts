@@ -30,6 +30,10 @@ const DEFINITION_MEANING: Record<string, string> = {
   mode: 'an octal mode as a string, such as "0755"',
   principal: 'a user or group name, or a numeric id',
   secretRef: 'a secret reference {env: NAME} or {file: /absolute/path}',
+  address: 'an IPv4 or IPv6 address, optionally with /nn',
+  fleetRef: 'a fleet reference {fleet: HOST} or {fleet: group:NAME}',
+  fleetHostRef: 'a fleet reference {fleet: HOST}',
+  fleetPathRef: 'a fleet reference {fleet: HOST, path: /absolute/path}',
 };
 
 const PROPERTY_MEANING: Record<string, string> = {
@@ -37,10 +41,16 @@ const PROPERTY_MEANING: Record<string, string> = {
   timezone: 'a time zone name such as Europe/Berlin',
   apiVersion: 'an API version such as reconcile/v1',
   options: 'a single option (no commas or blanks), such as rw or size=64m',
+  include: 'a fragment\'s path, without globs (* ? [ ])',
 };
 
 /** Validates against schemas/host-spec.schema.json; every error points at the offending node. */
 export function schemaDiagnostics(spec: LoadedSpec): Diagnostic[] {
+  return schemaDiagnosticsWith(validate, spec);
+}
+
+/** The same, against another compiled schema (the fleet's inventory and fragments: src/fleet/schema.ts). */
+export function schemaDiagnosticsWith(validate: ValidateFunction, spec: LoadedSpec): Diagnostic[] {
   if (validate(spec.value)) return [];
   const errors = pruneErrors(validate.errors ?? []);
   const seen = new Set<string>();

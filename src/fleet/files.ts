@@ -1,0 +1,110 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import { diagnosticAt, parseSpec, readSpecFile, type LoadedSpec, type PathSegment } from '../spec/load.js';
+import { UserError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+const yaml = () => require('yaml') as typeof import('yaml');
+
+/** A YAML file of the fleet (fleet.yaml, an inventory file, a host spec, a fragment), parsed with positions. */
+export interface YamlFile {
+  abs: string;
+  /** As diagnostics name it: relative to the working directory when below it. */
+  display: string;
+  loaded: LoadedSpec;
+  value: Record<string, unknown>;
+  diagnostics: Diagnostic[];
+}
+
+export function displayPath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}
+
+/**
+ * Reads and parses one file; YAML errors, a merge key (`<<`) anywhere, and a document that is not a
+ * map come back as diagnostics. A file that cannot be read throws UserError (the caller knows
+ * whose include named it and says so).
+ */
+export function readYamlFile(abs: string, what: string): YamlFile {
+  const display = displayPath(abs);
+  const text = readSpecFile(display);
+  const { spec, diagnostics } = parseSpec(text, display);
+  const file: YamlFile = { abs, display, loaded: spec, value: {}, diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) return file;
+  const merges = mergeKeys(spec);
+  if (merges.length) {
+    file.diagnostics.push(...merges);
+    return file;
+  }
+  const v = spec.value as unknown;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    file.diagnostics.push(diagnosticAt(spec, [], `${what} is a YAML map`));
+    return file;
+  }
+  file.value = v as Record<string, unknown>;
+  return file;
+}
+
+/** `<<: *base` would be a second way to share values, invisible to the merge's origins. */
+function mergeKeys(spec: LoadedSpec): Diagnostic[] {
+  const { visit, isScalar } = yaml();
+  const out: Diagnostic[] = [];
+  visit(spec.doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '<<' && pair.key.range) {
+        const { line, col } = spec.lineCounter.linePos(pair.key.range[0]);
+        out.push({ file: spec.path, line, col, message: 'merge keys are not supported; use include', severity: 'error' });
+      }
+    },
+  });
+  return out;
+}
+
+/** Top-level `x-` keys hold file-local anchors; they are dropped before anything reads the file. */
+export function withoutExtensionKeys(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('x-')));
+}
+
+export function diagnosticIn(file: YamlFile, at: PathSegment[], message: string, options: { key?: boolean; severity?: Diagnostic['severity'] } = {}): Diagnostic {
+  return diagnosticAt(file.loaded, at, message, options.severity ?? 'error', { key: options.key });
+}
+
+/**
+ * The fleet a path belongs to: the nearest directory holding fleet.yaml, looking up from `start`
+ * and stopping at the git repository root (the directory holding .git). `repo` is where includes
+ * of a spec outside any fleet may reach: the repository root, or the spec's own directory.
+ */
+export function findFleetRoot(start: string): { fleetRoot?: string; repoRoot: string } {
+  let dir = path.resolve(start);
+  const first = dir;
+  for (;;) {
+    if (existsSync(path.join(dir, 'fleet.yaml'))) return { fleetRoot: dir, repoRoot: dir };
+    if (existsSync(path.join(dir, '.git'))) return { repoRoot: dir };
+    const parent = path.dirname(dir);
+    if (parent === dir) return { repoRoot: first };
+    dir = parent;
+  }
+}
+
+/** realpath of an existing path; a symlink out of the repository is judged by where it leads. */
+export function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+export function isInside(child: string, root: string): boolean {
+  const rel = path.relative(root, child);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+export function requireFleetRoot(dir: string): string {
+  const { fleetRoot } = findFleetRoot(dir);
+  if (!fleetRoot) throw new UserError(`reconcile: no fleet.yaml in ${dir} or above it (up to the repository root)`);
+  return fleetRoot;
+}

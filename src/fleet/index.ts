@@ -1,0 +1,99 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { UserError, type Diagnostic } from '../errors.js';
+import type { ValidateOptions } from '../spec/check.js';
+import { checkMerged } from './check.js';
+import { diagnosticIn, displayPath, findFleetRoot, realPath } from './files.js';
+import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
+import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
+import { formatPosition } from './origins.js';
+
+export interface OpenFleet {
+  fleet: Fleet;
+  diagnostics: Diagnostic[];
+  ctx: MergeContext;
+}
+
+export function openFleet(root: string): OpenFleet {
+  const { fleet, diagnostics } = loadFleet(root);
+  return { fleet, diagnostics, ctx: mergeContext(root, fleet) };
+}
+
+/**
+ * `reconcile spec HOST|SPEC`: a spec file (in a fleet or not), or a host of the fleet around the
+ * working directory. The fleet's own diagnostics come first: a broken inventory breaks merges.
+ */
+export function mergeSpecArgument(arg: string): { merged: MergedSpec; diagnostics: Diagnostic[] } {
+  const isFile = existsSync(arg) && statSync(arg).isFile();
+  const start = isFile ? path.dirname(path.resolve(arg)) : process.cwd();
+  const { fleetRoot, repoRoot } = findFleetRoot(start);
+  if (!fleetRoot) {
+    if (!isFile) throw new UserError(`reconcile spec: ${arg} is neither a spec file nor a host of a fleet (no fleet.yaml in ${process.cwd()} or above it)`);
+    const merged = mergeHost(arg, mergeContext(repoRoot));
+    return { merged, diagnostics: merged.diagnostics };
+  }
+  const open = openFleet(fleetRoot);
+  let host: FleetHost | undefined;
+  if (isFile) {
+    const abs = realPath(arg);
+    host = [...open.fleet.hosts.values()].find((h) => realPath(h.spec) === abs);
+  } else {
+    host = open.fleet.hosts.get(arg);
+    if (!host && !open.diagnostics.length) throw new UserError(`reconcile spec: no host ${arg} in ${open.fleet.file.display}`);
+    if (host && !existsSync(host.spec)) throw new UserError(`${formatPosition(host.said, { key: true })}: ${displayPath(host.spec)}: no such spec file for host ${host.name}`);
+  }
+  if (!host && !isFile) return { merged: undefined as never, diagnostics: open.diagnostics };
+  const merged = mergeHost(host?.spec ?? arg, open.ctx, host);
+  return { merged, diagnostics: [...open.diagnostics, ...merged.diagnostics] };
+}
+
+export interface FleetValidation {
+  fleet: Fleet;
+  hosts: number;
+  diagnostics: Diagnostic[];
+  merged: Map<string, MergedSpec>;
+}
+
+/** `validate --fleet`: the inventory, then every host merged and checked by the spec checker. */
+export function validateFleet(dir: string, options: ValidateOptions = {}): FleetValidation {
+  const { fleetRoot } = findFleetRoot(dir);
+  if (!fleetRoot) throw new UserError(`reconcile validate --fleet: no fleet.yaml in ${dir} or above it (up to the repository root)`);
+  const open = openFleet(fleetRoot);
+  const diagnostics = [...open.diagnostics];
+  const merged = new Map<string, MergedSpec>();
+  for (const host of open.fleet.hosts.values()) {
+    if (!existsSync(host.spec)) {
+      const named = (host.said.file.value as { hosts?: Record<string, { spec?: string }> }).hosts?.[host.name]?.spec !== undefined;
+      const hint = named ? '' : ' (the default is hosts/<name>.yaml; say spec: to name another)';
+      diagnostics.push(diagnosticIn(host.said.file, host.said.at, `hosts.${host.name}: its spec ${displayPath(host.spec)} does not exist${hint}`, { key: true }));
+      continue;
+    }
+    const m = mergeHost(host.spec, open.ctx, host);
+    diagnostics.push(...m.diagnostics);
+    if (m.diagnostics.some((d) => d.severity === 'error')) continue;
+    diagnostics.push(...checkMerged(m, options));
+    merged.set(host.name, m);
+  }
+  return { fleet: open.fleet, hosts: open.fleet.hosts.size, diagnostics: collapse(diagnostics), merged };
+}
+
+/**
+ * One finding in a fragment that 50 hosts include is one line naming the hosts, not 50 lines.
+ */
+function collapse(ds: Diagnostic[]): Diagnostic[] {
+  const groups = new Map<string, { d: Diagnostic; hosts: string[] }>();
+  for (const d of ds) {
+    const m = / \(included by host ([^)]+)\)$/.exec(d.message);
+    const base = m ? d.message.slice(0, m.index) : d.message;
+    const key = `${d.file}:${d.line}:${d.col}:${d.severity}:${base}`;
+    const g = groups.get(key);
+    if (g) {
+      if (m) g.hosts.push(m[1]!);
+    } else groups.set(key, { d: { ...d, message: base }, hosts: m ? [m[1]!] : [] });
+  }
+  return [...groups.values()].map(({ d, hosts }) => {
+    if (!hosts.length) return d;
+    const named = hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+    return { ...d, message: `${d.message} (included by host${hosts.length > 1 ? 's' : ''} ${named})` };
+  });
+}
