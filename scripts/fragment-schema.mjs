@@ -17,7 +17,8 @@ export function fragmentSchema(hostSchema) {
   s.properties.include = {
     description: 'Fragments merged before this file: repository-relative, or relative to this file when they start with ./ or ../; no globs; nested at most 8 deep.',
     type: 'array',
-    items: { type: 'string', pattern: '^[^*?\\[\\]\\s][^*?\\[\\]]*$' },
+    // Globs and paths are judged when the include is resolved, with a message of their own.
+    items: { type: 'string', pattern: '\\S' },
   };
   s.properties.exclude = {
     description: 'Addresses this file\'s includes bring that this host does not manage, such as units[snapd.service]; each must match something.',

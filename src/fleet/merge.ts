@@ -120,7 +120,6 @@ export function mergeHost(specFile: string, ctx: MergeContext, fleetHost?: Fleet
   const dominates = (a: Source, b: Source) => a !== b && (reach.get(a)!.has(b) || (b.defaults && !a.defaults && b.kind !== 'host'));
   const entries = order.flatMap((src, i) => flatten(src, i, hostSource, diagnostics));
   applyExcludes(entries, order, reach, diagnostics);
-  if (hasErrors(diagnostics)) return finish(merged);
   assemble(merged, entries, dominates, ctx);
   return finish(merged);
 }

@@ -41,7 +41,6 @@ const PROPERTY_MEANING: Record<string, string> = {
   timezone: 'a time zone name such as Europe/Berlin',
   apiVersion: 'an API version such as reconcile/v1',
   options: 'a single option (no commas or blanks), such as rw or size=64m',
-  include: 'a fragment\'s path, without globs (* ? [ ])',
 };
 
 /** Validates against schemas/host-spec.schema.json; every error points at the offending node. */
