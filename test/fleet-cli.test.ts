@@ -98,6 +98,28 @@ describe('validate --fleet: errors at the include, FILE:LINE:COL, exit 1', () =>
     expect(await validate(dir)).toBe("hosts/web1.yaml:2:76: exclude: units[own.service] matches nothing this file's includes bring\nexit=1\n");
   });
 
+  it('includes nested deeper than 8', async () => {
+    const chain: Record<string, string> = {};
+    for (let i = 1; i <= 9; i++) chain[`roles/r${i}.yaml`] = i < 9 ? `include: [./r${i + 1}.yaml]\n` : 'timezone: Etc/UTC\n';
+    const dir = fleet({ ...chain, 'fleet.yaml': FLEET, 'roles/web.yaml': '{}\n', 'hosts/web1.yaml': 'host: web1\ninclude: [roles/r1.yaml]\n', 'hosts/nfs1.yaml': 'host: nfs1\n' });
+    expect(await validate(dir)).toBe('roles/r8.yaml:1:11: include ./r9.yaml: includes nest deeper than 8 (included by host web1)\nexit=1\n');
+  });
+
+  it('typed references to hosts and groups that do not exist, or outside a fleet', async () => {
+    const dir = fleet({
+      'fleet.yaml': FLEET,
+      'roles/web.yaml': 'mounts:\n  - {path: /mnt/a, source: {fleet: nfs2, path: /a}, type: nfs}\n',
+      'hosts/web1.yaml': 'host: web1\n',
+      'hosts/nfs1.yaml': 'host: nfs1\nexports:\n  - path: /a\n    clients: [{host: {fleet: group:wbe}, options: [ro]}]\n',
+    });
+    expect(await validate(dir)).toBe(
+      'roles/web.yaml:2:28: {fleet: nfs2}: no host nfs2 in the fleet (did you mean nfs1?) (included by host web1)\nhosts/nfs1.yaml:4:22: {fleet: group:wbe}: no group wbe in fleet.yaml\nexit=1\n',
+    );
+    const solo = fleet({ 'solo.yaml': 'host: solo\nmounts:\n  - {path: /mnt/a, source: {fleet: nfs1, path: /a}, type: nfs}\n' });
+    const r = await runCli(['spec', 'solo.yaml'], { cwd: solo });
+    expect(`${r.stderr}exit=${r.exitCode}\n`).toBe('solo.yaml:3:28: {fleet: nfs1}: a typed reference needs a fleet (fleet.yaml at the repository root)\nexit=1\n');
+  });
+
   it('a merge key', async () => {
     const dir = fleet({
       'fleet.yaml': FLEET,
