@@ -25,15 +25,20 @@ export function checkMerged(merged: MergedSpec, options: ValidateOptions = {}): 
 function relocate(d: Diagnostic, spec: LoadedSpec, merged: MergedSpec): Diagnostic {
   const offset = (spec.lineCounter.lineStarts[d.line - 1] ?? 0) + d.col - 1;
   const { path, key } = pathAt(spec, offset);
+  const at = originOf(merged, path, { key });
+  if (!at) return { ...d, line: 1, col: 1 };
+  return { ...d, ...at, message: at.file === merged.hostFile.file.display ? d.message : `${d.message} (included by host ${merged.host})` };
+}
+
+/** Where the value at `path` of a merged spec was said: the file and position of its nearest origin. */
+export function originOf(merged: MergedSpec, path: PathSegment[], options: { key?: boolean } = {}): { file: string; line: number; col: number } | undefined {
   for (let n = path.length; n >= 0; n--) {
     const origin = merged.origins.get(pathKey(path.slice(0, n)));
     if (!origin) continue;
-    const at = [...origin.said.at, ...path.slice(n)];
-    const { line, col } = positionOf(origin.said.file.loaded, at, { key });
-    const where = origin.said.file.display;
-    return { ...d, file: where, line, col, message: where === merged.hostFile.file.display ? d.message : `${d.message} (included by host ${merged.host})` };
+    const { line, col } = positionOf(origin.said.file.loaded, [...origin.said.at, ...path.slice(n)], options);
+    return { file: origin.said.file.display, line, col };
   }
-  return { ...d, line: 1, col: 1 };
+  return undefined;
 }
 
 /** The path of the deepest node at `offset`, and whether the offset is on a map key. */

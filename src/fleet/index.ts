@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { UserError, type Diagnostic } from '../errors.js';
 import type { ValidateOptions } from '../spec/check.js';
 import { checkMerged } from './check.js';
+import { crossHostChecks } from './checks/index.js';
 import { diagnosticIn, displayPath, findFleetRoot, realPath } from './files.js';
 import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
 import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
@@ -74,6 +75,8 @@ export function validateFleet(dir: string, options: ValidateOptions = {}): Fleet
     diagnostics.push(...checkMerged(m, options));
     merged.set(host.name, m);
   }
+  // Between hosts: only hosts whose own spec passed take part (a broken one already said why).
+  diagnostics.push(...crossHostChecks({ fleet: open.fleet, merged }, options));
   return { fleet: open.fleet, hosts: open.fleet.hosts.size, diagnostics: collapse(diagnostics), merged };
 }
 

@@ -1,0 +1,15 @@
+import type { Diagnostic } from '../../errors.js';
+import { nfsChecks } from './nfs.js';
+import { postgresChecks } from './postgres.js';
+import type { FleetView } from './view.js';
+
+export type { FleetView } from './view.js';
+
+/**
+ * The checks between hosts (DESIGN §8.3) on every host's merged spec. Unknown verdicts are
+ * warnings, errors under --strict; nothing here resolves DNS.
+ */
+export function crossHostChecks(view: FleetView, options: { strict?: boolean } = {}): Diagnostic[] {
+  const found = [...nfsChecks(view), ...postgresChecks(view)];
+  return options.strict ? found.map((d) => ({ ...d, severity: 'error' as const })) : found;
+}

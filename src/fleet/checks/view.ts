@@ -1,0 +1,58 @@
+import type { Diagnostic } from '../../errors.js';
+import type { PathSegment } from '../../spec/load.js';
+import { originOf } from '../check.js';
+import type { Fleet, FleetHost } from '../inventory.js';
+import type { MergedSpec } from '../merge.js';
+import { bareAddress, inNetwork } from './net.js';
+
+/** The fleet and every host's merged spec: what the checks between hosts read. */
+export interface FleetView {
+  fleet: Fleet;
+  merged: Map<string, MergedSpec>;
+}
+
+export type Found = { kind: 'host'; host: FleetHost } | { kind: 'external' } | { kind: 'none' };
+
+/** A server named in a spec (an address or a name) as the fleet knows it. */
+export function findServer(view: FleetView, server: string): Found {
+  const s = server.toLowerCase();
+  for (const h of view.fleet.hosts.values()) {
+    if (h.name.toLowerCase() === s || h.names.some((n) => n.toLowerCase() === s) || [...h.addresses, ...h.seenAs].some((a) => bareAddress(a) === server)) return { kind: 'host', host: h };
+  }
+  for (const e of view.fleet.external) {
+    if (e.addresses.some((a) => bareAddress(a) === server) || e.names.some((n) => n.toLowerCase() === s)) return { kind: 'external' };
+  }
+  return { kind: 'none' };
+}
+
+/** The client's addresses as the server sees them: those on the server's subnets, else seenAs, else all. */
+export function addressesSeenBy(client: FleetHost, server: FleetHost): string[] {
+  const subnets = server.addresses.filter((a) => a.includes('/'));
+  const own = client.addresses.map(bareAddress);
+  const near = own.filter((a) => subnets.some((n) => inNetwork(a, n)));
+  if (near.length) return near;
+  if (client.seenAs.length) return client.seenAs.map(bareAddress);
+  return own;
+}
+
+/** A fleet host whose name is closest to `what`, for "did you mean". */
+export function nearestHost(view: FleetView, what: string): string {
+  const names = [...view.fleet.hosts.keys()];
+  const ip = what.split('.').slice(0, 3).join('.');
+  const byNet = [...view.fleet.hosts.values()].find((h) => h.addresses.some((a) => bareAddress(a).startsWith(`${ip}.`)));
+  const byName = names.find((n) => n.startsWith(what.slice(0, 3)));
+  const near = byNet?.name ?? byName;
+  return near ? ` (the nearest fleet host is ${near})` : '';
+}
+
+/** A finding at a merged value of one host; its message names the other host's file and line. */
+export function finding(m: MergedSpec, path: PathSegment[], message: string, severity: Diagnostic['severity']): Diagnostic {
+  const at = originOf(m, path) ?? { file: m.hostFile.file.display, line: 1, col: 1 };
+  return { ...at, message: at.file === m.hostFile.file.display ? message : `${message} (included by host ${m.host})`, severity };
+}
+
+/** FILE:LINE:COL of a merged value, for the message of a finding made at the other host. */
+export function where(m: MergedSpec, path: PathSegment[]): string {
+  const at = originOf(m, path);
+  return at ? `${at.file}:${at.line}:${at.col}` : m.hostFile.file.display;
+}
