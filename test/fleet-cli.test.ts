@@ -120,6 +120,17 @@ describe('validate --fleet: errors at the include, FILE:LINE:COL, exit 1', () =>
     expect(`${r.stderr}exit=${r.exitCode}\n`).toBe('solo.yaml:3:28: {fleet: nfs1}: a typed reference needs a fleet (fleet.yaml at the repository root)\nexit=1\n');
   });
 
+  it('a duplicate made by a group reference names the other line; a host spec outside the repository', async () => {
+    const dir = fleet({
+      'fleet.yaml': 'hosts:\n  a: {address: 10.0.0.1, groups: [g]}\n  b: {address: 10.0.0.2, groups: [g]}\n  c: {address: 10.0.0.3, spec: ../x.yaml}\ngroups:\n  g: {}\n',
+      'hosts/a.yaml': 'host: a\npostgres:\n  instance: {version: 15, cluster: main}\n  role: primary\n  hba:\n    - {type: host, database: all, user: all, address: {fleet: group:g}, method: md5}\n    - {type: host, database: all, user: all, address: 10.0.0.2/32, method: md5}\n',
+      'hosts/b.yaml': 'host: b\n',
+    });
+    expect(await validate(dir)).toBe(
+      `hosts/a.yaml:7:7: postgres.hba: host all all 10.0.0.2/32 is declared twice (here and at hosts/a.yaml:6:7)\nfleet.yaml:4:32: hosts.c: its spec ${path.join(path.dirname(dir), 'x.yaml')} is outside the repository (${dir})\nexit=1\n`,
+    );
+  });
+
   it('a merge key', async () => {
     const dir = fleet({
       'fleet.yaml': FLEET,

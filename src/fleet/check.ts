@@ -27,7 +27,15 @@ function relocate(d: Diagnostic, spec: LoadedSpec, merged: MergedSpec): Diagnost
   const { path, key } = pathAt(spec, offset);
   const at = originOf(merged, path, { key });
   if (!at) return { ...d, line: 1, col: 1 };
-  return { ...d, ...at, message: at.file === merged.hostFile.file.display ? d.message : `${d.message} (included by host ${merged.host})` };
+  // "declared twice (here and at line N)": N is a line of the checker's text; say where it was written.
+  const message = d.message.replace(/\bat line (\d+)\b/, (whole, n: string) => {
+    const start = spec.lineCounter.lineStarts[Number(n) - 1];
+    if (start === undefined) return whole;
+    const indent = /^\s*/.exec(spec.text.slice(start))![0].length;
+    const other = originOf(merged, pathAt(spec, start + indent).path);
+    return other ? `at ${other.file}:${other.line}:${other.col}` : whole;
+  });
+  return { ...d, ...at, message: at.file === merged.hostFile.file.display ? message : `${message} (included by host ${merged.host})` };
 }
 
 /** Where the value at `path` of a merged spec was said: the file and position of its nearest origin. */

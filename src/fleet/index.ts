@@ -4,7 +4,7 @@ import { UserError, type Diagnostic } from '../errors.js';
 import type { ValidateOptions } from '../spec/check.js';
 import { checkMerged } from './check.js';
 import { crossHostChecks } from './checks/index.js';
-import { diagnosticIn, displayPath, findFleetRoot, realPath } from './files.js';
+import { diagnosticIn, displayPath, findFleetRoot, isInside, realPath } from './files.js';
 import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
 import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
 import { formatPosition } from './origins.js';
@@ -63,6 +63,10 @@ export function validateFleet(dir: string, options: ValidateOptions = {}): Fleet
   const diagnostics = [...open.diagnostics];
   const merged = new Map<string, MergedSpec>();
   for (const host of open.fleet.hosts.values()) {
+    if (!isInside(realPath(host.spec), realPath(fleetRoot))) {
+      diagnostics.push(diagnosticIn(host.said.file, [...host.said.at, 'spec'], `hosts.${host.name}: its spec ${displayPath(host.spec)} is outside the repository (${fleetRoot})`));
+      continue;
+    }
     if (!existsSync(host.spec)) {
       const named = (host.said.file.value as { hosts?: Record<string, { spec?: string }> }).hosts?.[host.name]?.spec !== undefined;
       const hint = named ? '' : ' (the default is hosts/<name>.yaml; say spec: to name another)';
