@@ -385,7 +385,8 @@ function assemble(merged: MergedSpec, entries: Entry[], dominates: (a: Source, b
   const hba = resolved.filter((r) => r.entries[0]!.rule.kind === 'entries' && (r.entries[0]!.rule as { hbaOrder?: boolean }).hbaOrder);
   hba.sort((a, b) => a.sort[0] - b.sort[0] || a.sort[1] - b.sort[1] || a.sort[2] - b.sort[2]);
   let h = 0;
-  const ordered = resolved.map((r) => (hba.includes(r) ? hba[h++]! : r));
+  const isHba = new Set(hba);
+  const ordered = resolved.map((r) => (isHba.has(r) ? hba[h++]! : r));
 
   const refs = new RefResolver(ctx, merged);
   for (const r of ordered) {

@@ -15,14 +15,24 @@ export type Found = { kind: 'host'; host: FleetHost } | { kind: 'external' } | {
 
 /** A server named in a spec (an address or a name) as the fleet knows it. */
 export function findServer(view: FleetView, server: string): Found {
-  const s = server.toLowerCase();
+  const idx = index(view);
+  return idx.get(server) ?? idx.get(server.toLowerCase()) ?? { kind: 'none' };
+}
+
+const indexes = new WeakMap<FleetView, Map<string, Found>>();
+
+/** Every name and address of the fleet, once per view: a mount is looked up in O(1), not per host. */
+function index(view: FleetView): Map<string, Found> {
+  let idx = indexes.get(view);
+  if (idx) return idx;
+  idx = new Map();
+  for (const e of view.fleet.external) for (const k of [...e.addresses.map(bareAddress), ...e.names.map((n) => n.toLowerCase())]) idx.set(k, { kind: 'external' });
   for (const h of view.fleet.hosts.values()) {
-    if (h.name.toLowerCase() === s || h.names.some((n) => n.toLowerCase() === s) || [...h.addresses, ...h.seenAs].some((a) => bareAddress(a) === server)) return { kind: 'host', host: h };
+    const found: Found = { kind: 'host', host: h };
+    for (const k of [h.name.toLowerCase(), ...h.names.map((n) => n.toLowerCase()), ...[...h.addresses, ...h.seenAs].map(bareAddress)]) idx.set(k, found);
   }
-  for (const e of view.fleet.external) {
-    if (e.addresses.some((a) => bareAddress(a) === server) || e.names.some((n) => n.toLowerCase() === s)) return { kind: 'external' };
-  }
-  return { kind: 'none' };
+  indexes.set(view, idx);
+  return idx;
 }
 
 /** The client's addresses as the server sees them: those on the server's subnets, else seenAs, else all. */
