@@ -131,6 +131,27 @@ describe('validate --fleet: errors at the include, FILE:LINE:COL, exit 1', () =>
     );
   });
 
+  it('hostile include paths: dot-dot inside, a leading dash, NUL, CR and LF stay one-line errors', async () => {
+    const dir = fleet({
+      'fleet.yaml': FLEET,
+      'roles/web.yaml': '{}\n',
+      'roles/ok.yaml': 'timezone: Etc/UTC\n',
+      'hosts/web1.yaml': 'host: web1\ninclude:\n  - roles/../roles/ok.yaml\n  - -rf.yaml\n  - "a\\0b.yaml"\n  - "a\\r\\nb.yaml"\n  - roles/../../x.yaml\n',
+      'hosts/nfs1.yaml': 'host: nfs1\n',
+    });
+    const real = (await import('node:fs')).realpathSync(dir);
+    expect(await validate(dir)).toBe(
+      [
+        'hosts/web1.yaml:4:5: include -rf.yaml: no such file',
+        'hosts/web1.yaml:5:5: include "a\\u0000b.yaml": no such file',
+        'hosts/web1.yaml:6:5: include "a\\r\\nb.yaml": no such file',
+        `hosts/web1.yaml:7:5: include roles/../../x.yaml: outside the repository (${real})`,
+        'exit=1',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('a merge key', async () => {
     const dir = fleet({
       'fleet.yaml': FLEET,

@@ -178,7 +178,10 @@ function includesOf(src: Source): { path: string; said: Said; base: string }[] {
 /** `./x` and `../x` are relative to the including file; anything else to the repository root. */
 function resolveInclude(inc: { path: string; said: Said; base: string }, ctx: MergeContext, out: Diagnostic[]): string | undefined {
   const p = inc.path;
-  const fail = (why: string) => void out.push(diagnosticIn(inc.said.file, inc.said.at, `include ${p}: ${why}`));
+  // A path with control characters is quoted: a diagnostic stays one line.
+  const shown = /[\u0000-\u001f\u007f]/.test(p) ? JSON.stringify(p) : p;
+  const fail = (why: string) => void out.push(diagnosticIn(inc.said.file, inc.said.at, `include ${shown}: ${why}`));
+  if (p.includes('\0')) return fail('no such file');
   if (/[*?[\]]/.test(p)) return fail('includes take no globs; name each fragment');
   if (path.isAbsolute(p)) return fail('an include is repository-relative, or relative to this file when it starts with ./ or ../');
   const resolved = path.resolve(p.startsWith('./') || p.startsWith('../') ? inc.base : ctx.root, p);
