@@ -240,6 +240,13 @@ describe('the example fleet', () => {
     expect(check.exitCode).toBe(0);
   });
 
+  it('spec writes shared lists out in full, never as YAML anchors', async () => {
+    const r = await runCli(['spec', 'nfs1'], { cwd: EX });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toMatch(/[&*]a\d/);
+    expect(r.stdout.match(/- host: 192\.168\.1\.\d+\n {8}options:\n {10}- rw\n/g)?.length).toBe(3);
+  });
+
   it('spec --format json carries origins and every source', async () => {
     const r = await runCli(['spec', 'hosts/db2.yaml', '--format', 'json'], { cwd: EX });
     const out = JSON.parse(r.stdout) as { spec: { postgres: { primary: { host: string } } }; origins: Record<string, string>; sources: { path: string }[] };

@@ -14,7 +14,8 @@ const yaml = () => require('yaml') as typeof import('yaml');
  */
 export function renderMergedYaml(merged: MergedSpec): string {
   const { Document, isMap, isSeq, isScalar } = yaml();
-  const doc = new Document(merged.value);
+  // Shared lists (a YAML alias, a group reference expanded) are written out, not as anchors.
+  const doc = new Document(merged.value, { aliasDuplicateObjects: false });
   const entryFile = (path: PathSegment[]): string | undefined => {
     for (let n = path.length; n >= 0; n--) {
       const o = merged.origins.get(pathKey(path.slice(0, n)));
