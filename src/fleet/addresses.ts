@@ -54,11 +54,5 @@ export const MERGE_KEYS = new Set(['include', 'exclude', 'defaults']);
 /** Keys of an entry that steer the merge and are not part of the merged entry. */
 export const ENTRY_MERGE_KEYS = new Set(['replace', 'order']);
 
-export function ruleFor(container: string[]): MergeRule {
-  let rule: MergeRule = { kind: 'nested', keys: MERGE_RULES };
-  for (const key of container) rule = rule.kind === 'nested' ? (rule.keys[key] ?? single) : single;
-  return rule;
-}
-
 /** The order of top-level keys in a merged spec: the host schema's. */
 export const KEY_ORDER = ['apiVersion', 'host', 'timezone', 'exports', 'nfsServer', 'mounts', 'units', 'postgres', 'migrations', 'lock', 'watchdog', 'ignoreDrift'];

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, LoadedSpec, readSpecFile, type PathSegment } from '../spec/load.js';
-import { UserError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 let yamlModule: typeof import('yaml') | undefined;
@@ -123,10 +122,4 @@ export function realPath(p: string): string {
 export function isInside(child: string, root: string): boolean {
   const rel = path.relative(root, child);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-export function requireFleetRoot(dir: string): string {
-  const { fleetRoot } = findFleetRoot(dir);
-  if (!fleetRoot) throw new UserError(`reconcile: no fleet.yaml in ${dir} or above it (up to the repository root)`);
-  return fleetRoot;
 }

@@ -5,6 +5,7 @@ import type { PathSegment } from '../spec/load.js';
 import { diagnosticIn, readYamlFile, type YamlFile } from './files.js';
 import { fleetSchemaDiagnostics } from './schema.js';
 import { formatPosition } from './origins.js';
+import { bareAddress, parseIp } from './checks/net.js';
 
 /** Where something was said: a file of the fleet and the YAML path in it. */
 export interface Said {
@@ -106,7 +107,7 @@ export function loadFleet(root: string): { fleet: Fleet; diagnostics: Diagnostic
       const host: FleetHost = {
         name,
         addresses,
-        canonical: addresses[0] ? bare(addresses[0]) : undefined,
+        canonical: addresses[0] ? bareAddress(addresses[0]) : undefined,
         names: h.names ?? [],
         seenAs: h.seenAs ?? [],
         groups: h.groups ?? [],
@@ -118,7 +119,7 @@ export function loadFleet(root: string): { fleet: Fleet; diagnostics: Diagnostic
       claim(`name:${name}`, `host ${name}`, said);
       addresses.forEach((a, i) => checkAddress(diagnostics, src, [...said.at, h.addresses ? 'addresses' : 'address', ...(h.addresses ? [i] : [])], a));
       const addrAt = (i: number): Said => ({ file: src, at: h.addresses ? [...said.at, 'addresses', i] : [...said.at, 'address'] });
-      addresses.forEach((a, i) => claim(`addr:${bare(a)}`, `the address of host ${name}`, addrAt(i)));
+      addresses.forEach((a, i) => claim(`addr:${bareAddress(a)}`, `the address of host ${name}`, addrAt(i)));
       host.names.forEach((n, i) => claim(`name:${n}`, `a name of host ${name}`, { file: src, at: [...said.at, 'names', i] }));
       host.groups.forEach((g, i) => {
         if (!fleet.groups.has(g)) diagnostics.push(diagnosticIn(src, [...said.at, 'groups', i], `hosts.${name}: group "${g}" is not declared under groups: in fleet.yaml (an empty map is enough: ${g}: {})`));
@@ -128,7 +129,7 @@ export function loadFleet(root: string): { fleet: Fleet; diagnostics: Diagnostic
       const said = { file: src, at: ['external', i] };
       const addresses = e.addresses ?? (e.address !== undefined ? [e.address] : []);
       addresses.forEach((a, j) => checkAddress(diagnostics, src, e.addresses ? ['external', i, 'addresses', j] : ['external', i, 'address'], a));
-      addresses.forEach((a, j) => claim(`addr:${bare(a)}`, `the address of external server ${e.what ?? i}`, { file: src, at: e.addresses ? ['external', i, 'addresses', j] : ['external', i, 'address'] }));
+      addresses.forEach((a, j) => claim(`addr:${bareAddress(a)}`, `the address of external server ${e.what ?? i}`, { file: src, at: e.addresses ? ['external', i, 'addresses', j] : ['external', i, 'address'] }));
       fleet.external.push({ addresses, names: e.names ?? [], what: e.what, said });
     });
   }
@@ -169,25 +170,12 @@ function expandInventory(root: string, pattern: string): string[] | string {
   return names.filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => path.join(absDir, n));
 }
 
-export function bare(address: string): string {
-  return address.replace(/\/\d+$/, '');
-}
-
 /** The schema checks the shape; the numbers are checked here. */
 function checkAddress(out: Diagnostic[], file: YamlFile, at: PathSegment[], address: string): void {
   const [ip, bits] = address.split('/');
-  const v4 = ip!.includes('.') && !ip!.includes(':');
-  const bad = v4 ? ip!.split('.').some((o) => Number(o) > 255) : !isIPv6(ip!);
-  const max = v4 ? 32 : 128;
-  if (bad) out.push(diagnosticIn(file, at, `"${address}" is not an IP address`));
-  else if (bits !== undefined && Number(bits) > max) out.push(diagnosticIn(file, at, `"${address}": /${bits} is longer than ${max} bits`));
-}
-
-function isIPv6(ip: string): boolean {
-  const parts = ip.split('::');
-  if (parts.length > 2) return false;
-  const groups = parts.flatMap((p) => (p ? p.split(':') : []));
-  return groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g)) && (parts.length === 2 ? groups.length < 8 : groups.length === 8);
+  const parsed = parseIp(ip!);
+  if (!parsed) out.push(diagnosticIn(file, at, `"${address}" is not an IP address`));
+  else if (bits !== undefined && Number(bits) > (parsed.v === 4 ? 32 : 128)) out.push(diagnosticIn(file, at, `"${address}": /${bits} is longer than ${parsed.v === 4 ? 32 : 128} bits`));
 }
 
 /** `after:` is a DAG (DESIGN §8.4 rule 7): a cycle is reported once, at its first host. */
