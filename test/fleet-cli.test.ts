@@ -240,6 +240,15 @@ describe('the example fleet', () => {
     expect(check.exitCode).toBe(0);
   });
 
+  it('validate SPEC of a fleet host checks its merged spec', async () => {
+    const r = await runCli(['validate', 'hosts/web2.yaml', 'hosts/db2.yaml'], { cwd: EX });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hosts/web2.yaml: valid\nhosts/db2.yaml: valid\n');
+    const dir = fleet({ 'fleet.yaml': FLEET, 'roles/web.yaml': 'timezone: Mars/Olympus\n', 'hosts/web1.yaml': 'host: web1\n' });
+    const bad = await runCli(['validate', 'hosts/web1.yaml'], { cwd: dir });
+    expect(`${bad.stderr}exit=${bad.exitCode}\n`).toBe('roles/web.yaml:1:11: timezone: "Mars/Olympus" is not a zone known to tzdata (see /usr/share/zoneinfo, e.g. Europe/Berlin) (included by host web1)\nexit=1\n');
+  });
+
   it('spec writes shared lists out in full, never as YAML anchors', async () => {
     const r = await runCli(['spec', 'nfs1'], { cwd: EX });
     expect(r.exitCode).toBe(0);

@@ -1,4 +1,6 @@
-import { formatDiagnostic, UserError } from '../errors.js';
+import * as path from 'node:path';
+import { formatDiagnostic, UserError, type Diagnostic } from '../errors.js';
+import { findFleetRoot } from '../fleet/files.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { parse } from './args.js';
 
@@ -6,7 +8,8 @@ export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--
        reconcile validate --fleet [DIR] [--root DIR] [--strict]
 
 Checks each spec: YAML syntax, the schema (schemas/host-spec.schema.json), semantic rules and the
-security lint. Findings are printed as FILE:LINE:COL: message.
+security lint. Findings are printed as FILE:LINE:COL: message. A spec inside a fleet (fleet.yaml
+between it and the repository root) is checked merged with its fragments.
   --root DIR   check host-dependent rules (tzdata) against DIR instead of /
   --strict     security lint findings are errors, not warnings
   --fleet      every host of the fleet around DIR (default: here): fleet.yaml, then each host's
@@ -22,12 +25,22 @@ export async function validateCommand(argv: string[]): Promise<number> {
   }
   let failed = false;
   for (const file of positionals) {
-    const { diagnostics } = await loadAndValidate(file, { root: values.root, strict: values.strict });
+    const options = { root: values.root, strict: values.strict };
+    // A host file of a fleet is checked as what it means: merged with its groups' and its own includes.
+    const { diagnostics } = findFleetRoot(path.dirname(path.resolve(file))).fleetRoot ? await validateFleetHost(file, options) : await loadAndValidate(file, options);
     for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (diagnostics.some((d) => d.severity === 'error')) failed = true;
     else if (!values.quiet) process.stdout.write(`${file}: valid\n`);
   }
   return failed ? 1 : 0;
+}
+
+async function validateFleetHost(file: string, options: { root?: string; strict?: boolean }): Promise<{ diagnostics: Diagnostic[] }> {
+  const { mergeSpecArgument } = await import('../fleet/index.js');
+  const { checkMerged } = await import('../fleet/check.js');
+  const { merged, diagnostics } = mergeSpecArgument(file);
+  if (!merged || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { diagnostics: [...diagnostics, ...checkMerged(merged, options)] };
 }
 
 /** `validate --fleet [DIR]`: apart from the per-file path above, which it leaves as it was. */
