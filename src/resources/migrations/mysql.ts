@@ -121,7 +121,7 @@ function mysqlSession(conn: Connection, database: string): Session {
   };
   return {
     setTimeouts,
-    readOnly: async () => ((await rows<{ r: number }>('SELECT @@global.read_only AS r'))[0]?.r ? 'read-only (@@read_only is on: a replica)' : null),
+    readOnly: async () => (Number((await rows<{ r: number | string }>('SELECT @@global.read_only AS r'))[0]?.r) ? 'read-only (@@read_only is on: a replica)' : null),
     readState: async (entry) => {
       const exists = await rows<{ n: number }>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [MYSQL_VERSION_TABLE]);
       if (!Number(exists[0]?.n)) return { applied: [], failed: [] };
