@@ -19,6 +19,7 @@ export function splitMysqlStatements(sql: string, firstLine = 1): { statements: 
   let startCol = 0;
   let words: string[] = [];
   let depth = 0; // BEGIN/CASE ... END nesting inside a stored program
+  let previous = ''; // the word before, in the current statement (END CASE closes, CASE after END opens nothing)
   const n = sql.length;
   const at = (i: number) => ({ line, col: i - lineStart + 1 });
   const code = (i: number) => {
@@ -83,6 +84,7 @@ export function splitMysqlStatements(sql: string, firstLine = 1): { statements: 
       if (start !== -1) statements.push({ text: sql.slice(start, i).trim(), line: startLine, col: startCol });
       start = -1;
       words = [];
+      previous = '';
       i++;
     } else if (/[A-Za-z_]/.test(c)) {
       code(i);
@@ -91,13 +93,18 @@ export function splitMysqlStatements(sql: string, firstLine = 1): { statements: 
       const word = sql.slice(i, j).toUpperCase();
       if (words.length < 8) words.push(word);
       if (isStoredProgram(words)) {
-        if (word === 'BEGIN' || word === 'CASE' || (word === 'ATOMIC' && words.length === 3)) depth++;
+        if ((word === 'BEGIN' || word === 'CASE') && previous !== 'END') depth++;
+        else if (word === 'ATOMIC' && words.length === 3) depth++;
         // END IF, END LOOP, END WHILE, END REPEAT close what never opened a level.
         else if (word === 'END' && depth > 0 && !['IF', 'LOOP', 'WHILE', 'REPEAT'].includes(nextWord(j) ?? '')) depth--;
       }
+      previous = word;
       i = j;
     } else {
-      if (!/\s/.test(c)) code(i);
+      if (!/\s/.test(c)) {
+        code(i);
+        previous = '';
+      }
       i++;
     }
   }
