@@ -365,6 +365,27 @@ describe('reconcile migrations against a real MariaDB', () => {
     expect(text.stdout).toContain(`${t.db}.users: people who log in`);
   });
 
+  it('loads the mysql2 driver only when a MySQL database is used (PostgreSQL or no migrations: never)', async () => {
+    t.write('001_a.sql', '-- migrate:up\nCREATE TABLE a (id int);\n');
+    const noMysql2 = { NODE_OPTIONS: `--import=${path.join(import.meta.dirname, 'helpers', 'no-mysql2.mjs')}`, RECONCILE_NO_CACHE: '1' };
+    const plan = (url: string, spec = t.spec) => runCli(['plan', spec, '--root', t.root], { env: { ...noMysql2, APP_DATABASE_URL: url } });
+    // The hook works: with a MySQL URL the driver is imported and refused.
+    const mysqlPlan = await plan(t.url);
+    expect(mysqlPlan.exitCode).toBe(1);
+    expect(mysqlPlan.stderr).toContain('the mysql2 driver was loaded');
+    // A PostgreSQL URL (nothing listens on port 1: the connection is refused) never imports it.
+    const pgPlan = await plan('postgres://u:p@127.0.0.1:1/app');
+    expect(pgPlan.exitCode).toBe(1);
+    expect(pgPlan.stderr).toContain('migrations[app]: cannot connect to u@127.0.0.1:1/app');
+    expect(pgPlan.stderr).not.toContain('mysql2');
+    const bare = path.join(t.dir, 'bare.yaml');
+    writeFileSync(bare, 'host: db1\ntimezone: UTC\n');
+    const none = await plan(t.url, bare);
+    expect(none.stderr).toBe('');
+    expect([0, 2]).toContain(none.exitCode);
+    outputs.push(mysqlPlan.stdout, mysqlPlan.stderr, pgPlan.stdout, pgPlan.stderr, none.stdout, none.stderr);
+  });
+
   it('refuses a database URL of an unknown scheme without showing it', async () => {
     t.write('001_a.sql', '-- migrate:up\nCREATE TABLE a (id int);\n');
     const r = await runCli(['plan', t.spec, '--root', t.root], { env: { APP_DATABASE_URL: `sqlserver://sa:${db.password}@127.0.0.1/app`, RECONCILE_NO_CACHE: '1' } });
