@@ -327,6 +327,35 @@ describe('reconcile migrations against a real MariaDB', () => {
     }
   });
 
+  it('a down section that fails halfway is recorded as failed too; retry runs it again', async () => {
+    t.write('001_a.sql', '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n');
+    t.write('002_b.sql', '-- migrate:up\nCREATE TABLE b1 (id int);\nCREATE TABLE b2 (id int);\n-- migrate:down\nDROP TABLE b2;\nDROP TABLE nope;\nDROP TABLE b1;\n');
+    expect((await t.cli(['apply', t.spec, '--yes'])).exitCode).toBe(0);
+    setSpec('    target: "001"\n');
+    const a = await t.cli(['apply', t.spec, '--yes', '--allow-destructive']);
+    expect(a.exitCode).toBe(1);
+    expect(a.stdout).toContain('migrations/app/002_b.sql: down section failed: ');
+    expect(a.stdout).toContain('statement at migrations/app/002_b.sql:6: DROP TABLE nope');
+    expect(a.stdout).toContain('    migrations/app/002_b.sql:5: DROP TABLE b2\n');
+    expect(tables()).toEqual(['a', 'b1']);
+    expect(rows('SELECT version, status, failed_op FROM reconcile_migrations ORDER BY version')).toEqual(['001\tapplied\tNULL', '002\tfailed\tdown']);
+    const refused = await t.cli(['plan', t.spec]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('migrations/app/002_b.sql: its down section failed ');
+    expect(refused.stderr).toContain('retry: "002" to run its down section again');
+
+    t.sql('CREATE TABLE b2 (id int)'); // undo what ran of it
+    t.write('002_b.sql', '-- migrate:up\nCREATE TABLE b1 (id int);\nCREATE TABLE b2 (id int);\n-- migrate:down\nDROP TABLE b2;\nDROP TABLE b1;\n');
+    setSpec('    target: "001"\n    retry: "002"\n');
+    const r = await t.cli(['apply', t.spec, '--yes', '--allow-destructive']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('reverted 002_b');
+    expect(tables()).toEqual(['a']);
+    expect(versions()).toEqual(['001']);
+    expect(rows('SELECT COUNT(*) FROM reconcile_migrations')).toEqual(['1']);
+  });
+
   it('db inspect lists tables and columns (types, lengths, keys, defaults, auto_increment, comments) in the PostgreSQL JSON shape', async () => {
     writeThree();
     expect((await t.cli(['apply', t.spec, '--yes'])).exitCode).toBe(0);
