@@ -161,6 +161,42 @@ describe('reconcile migrations against a real MariaDB', () => {
     expect(t.sql("SELECT COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'audit' AND COLUMN_NAME = 'what'")).toBe("'it''s; done'");
   });
 
+  it('runs what the server parses as one statement as one: stored programs, escapes, comments, several dbmate sections', async () => {
+    t.write(
+      '001_hostile.sql',
+      [
+        '-- migrate:up',
+        '# a MySQL comment; not a statement',
+        "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body varchar(100) NOT NULL DEFAULT 'it\\'s; fine', `semi;colon` int DEFAULT 0);",
+        'CREATE PROCEDURE add_note(IN n int)',
+        'BEGIN',
+        '  DECLARE i int DEFAULT 0;',
+        '  WHILE i < n DO',
+        "    IF i % 2 = 0 THEN INSERT INTO notes (body) VALUES (CONCAT('even; ', i)); ELSE INSERT INTO notes (body) VALUES ('odd'); END IF;",
+        '    SET i = i + 1;',
+        '  END WHILE;',
+        'END;',
+        'CREATE TRIGGER notes_upper BEFORE INSERT ON notes FOR EACH ROW BEGIN SET NEW.body = UPPER(NEW.body); END;',
+        '/*!40101 SET @reconcile_marker = 1 */;',
+        'CALL add_note(3);',
+        '-- migrate:down',
+        'DROP TABLE notes;',
+        '-- migrate:up',
+        "INSERT INTO notes (body) VALUES ('second -- section');",
+        '-- migrate:down',
+        'DROP PROCEDURE add_note;',
+        '',
+      ].join('\n'),
+    );
+    const a = await t.cli(['apply', t.spec, '--yes']);
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
+    expect(rows('SELECT body FROM notes ORDER BY id')).toEqual(['EVEN; 0', 'ODD', 'EVEN; 2', 'SECOND -- SECTION']);
+    expect(t.sql("SELECT COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'body'")).toBe("'it''s; fine'"); // the server stores it with the quote doubled
+    expect(versions()).toEqual(['001']);
+    expect((await t.cli(['plan', t.spec])).exitCode).toBe(0);
+  });
+
   it('a migration whose second statement fails: apply names it and what ran before; it is recorded as failed, and the next plan says what to do', async () => {
     t.write('001_a.sql', '-- migrate:up\nCREATE TABLE a (id int);\n');
     t.write('002_half.sql', "-- migrate:up\nCREATE TABLE partial (id int);\n\nINSERT INTO nope VALUES (1);\nCREATE TABLE never (id int);\n");
