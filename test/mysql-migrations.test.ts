@@ -379,6 +379,7 @@ describe('reconcile migrations against a real MariaDB', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('migrations/app/002_b.sql: its down section failed ');
     expect(refused.stderr).toContain('retry: "002" to run its down section again');
+    expect(refused.stderr).toContain("when you finished the down section by hand, remove its row (DELETE FROM reconcile_migrations WHERE entry = 'app' AND version = '002'), or");
 
     t.sql('CREATE TABLE b2 (id int)'); // undo what ran of it
     t.write('002_b.sql', '-- migrate:up\nCREATE TABLE b1 (id int);\nCREATE TABLE b2 (id int);\n-- migrate:down\nDROP TABLE b2;\nDROP TABLE b1;\n');

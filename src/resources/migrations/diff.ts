@@ -100,7 +100,7 @@ function failedProblem(entry: MigrationsSpec, row: FailedRow, file: string): str
     `  Fix the database by hand, then say so on migrations[${entry.name}]:`,
     row.op === 'up'
       ? `  stamp: "${row.version}" when the database now holds all of its up section (recorded as applied, not run), or`
-      : `  delete its row from the version table when you finished the down section by hand, or`,
+      : `  when you finished the down section by hand, remove its row (DELETE FROM reconcile_migrations WHERE entry = '${entry.name}' AND version = '${row.version}'), or`,
     `  retry: "${row.version}" to run its ${section} again (after undoing what ran of it, or when it is safe to run again).`,
   ].join('\n');
 }
