@@ -326,7 +326,7 @@ describe('reconcile migrations against a real PostgreSQL', () => {
 
     const text = await t.cli(['db', 'inspect', t.spec]);
     expect(text.exitCode).toBe(0);
-    expect(text.stdout.split('\n')[0]).toMatch(/^TABLE\s+COLUMN\s+TYPE\s+LENGTH\s+SCALE\s+PK\s+NULLABLE\s+DEFAULT\s+COMMENT$/);
+    expect(text.stdout.split('\n')[0]).toMatch(/^TABLE\s+COLUMN\s+TYPE\s+LENGTH\s+PRECISION\s+SCALE\s+KEY\s+NULLABLE\s+DEFAULT\s+AUTO_INCREMENT\s+COMMENT$/);
     expect(text.stdout).toMatch(/^public\.users\s+email\s+character varying\(200\)\s+200\s+no\s+unique, lower case$/m);
     expect(text.stdout).toContain('public.users: people who log in');
   });

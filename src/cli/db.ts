@@ -3,15 +3,17 @@ import { SpecError, UserError } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { redact } from '../spec/secrets.js';
 import type { MigrationsSpec, SecretRef } from '../spec/types.js';
-import { connect, describeDbError, describeUrl } from '../resources/migrations/db.js';
-import { inspectSchema, type TableInfo } from '../resources/migrations/inspect.js';
+import { describeDbError, describeUrl } from '../resources/migrations/db.js';
+import { dialectFor } from '../resources/migrations/dialect.js';
+import type { TableInfo } from '../resources/migrations/inspect.js';
 import { oneOf, parse } from './args.js';
 
 export const DB_HELP = `usage: reconcile db inspect SPEC [NAME] [--format text|json]
 
-Prints the tables and columns (name, type, length, scale, primary key, nullable, default,
-comment) of the database of the spec's migrations entry NAME (optional when there is only one),
-read from information_schema and pg_catalog: the schema a migration leaves, for a reviewer.
+Prints the tables and columns (name, type, length, precision and scale, key, nullable, default,
+auto-increment, comment) of the database of the spec's migrations entry NAME (optional when there
+is only one), PostgreSQL or MySQL/MariaDB alike, read from information_schema (and pg_catalog):
+the schema a migration leaves, for a reviewer.
   --format FORMAT  text (an aligned table, default) or json (formatVersion 1, stable)
 exit 0 · 1 error`;
 
@@ -34,21 +36,22 @@ export async function dbCommand(argv: string[]): Promise<number> {
   const entry = pickEntry(spec.value.migrations ?? [], name, specFile);
   const url = resolveRef(entry.database, `migrations[${entry.name}].database`);
 
-  let client;
+  const dialect = dialectFor(url, `migrations[${entry.name}].database`);
+  let session;
   try {
-    client = await connect(url);
+    session = await dialect.connect(url);
   } catch (e) {
+    if (e instanceof UserError) throw new UserError(`reconcile db inspect: migrations[${entry.name}]: ${e.message}`);
     throw new UserError(redact(`reconcile db inspect: cannot connect to ${describeUrl(url)}: ${describeDbError(e)}`));
   }
   let tables: TableInfo[];
   let database: string;
   try {
-    database = (await client.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
-    tables = await inspectSchema(client);
+    ({ database, tables } = await session.inspect());
   } catch (e) {
     throw new UserError(redact(`reconcile db inspect: ${describeUrl(url)}: ${describeDbError(e)}`));
   } finally {
-    await client.end().catch(() => {});
+    await session.close().catch(() => {});
   }
   const out = format === 'json' ? `${JSON.stringify({ formatVersion: INSPECT_FORMAT_VERSION, migrations: entry.name, database, tables }, null, 2)}\n` : renderText(tables);
   process.stdout.write(redact(out));
@@ -82,17 +85,19 @@ function resolveRef(ref: SecretRef, where: string): string {
 
 function renderText(tables: TableInfo[]): string {
   if (tables.length === 0) return 'no tables\n';
-  const header = ['TABLE', 'COLUMN', 'TYPE', 'LENGTH', 'SCALE', 'PK', 'NULLABLE', 'DEFAULT', 'COMMENT'];
+  const header = ['TABLE', 'COLUMN', 'TYPE', 'LENGTH', 'PRECISION', 'SCALE', 'KEY', 'NULLABLE', 'DEFAULT', 'AUTO_INCREMENT', 'COMMENT'];
   const rows = tables.flatMap((t) =>
     t.columns.map((c) => [
       `${t.schema}.${t.name}`,
       c.name,
       c.type,
       c.length === null ? '' : String(c.length),
+      c.precision === null ? '' : String(c.precision),
       c.scale === null ? '' : String(c.scale),
-      c.primaryKey ? 'yes' : '',
+      c.key ?? '',
       c.nullable ? 'yes' : 'no',
       c.default ?? '',
+      c.autoIncrement ? 'yes' : '',
       oneLine(c.comment ?? ''),
     ]),
   );

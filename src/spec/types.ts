@@ -70,4 +70,6 @@ export interface MigrationsSpec {
   target?: string;
   allowOutOfOrder?: boolean;
   stamp?: string;
+  /** Run again a migration recorded as failed (MySQL), after the database was fixed by hand. */
+  retry?: string;
 }

@@ -71,10 +71,12 @@ export async function connect(url: string, options: { timeoutMs?: number } = {})
   return client;
 }
 
-/** A database error as one line: message, SQLSTATE, and detail/hint when the server gave them. */
+/** A database error as one line: message, SQLSTATE (and MySQL's error name), and detail/hint when the server gave them. */
 export function describeDbError(e: unknown): string {
-  const err = e as { message?: string; code?: string; detail?: string; hint?: string };
-  const parts = [`${err.message ?? String(e)}${err.code && /^[0-9A-Z]{5}$/.test(err.code) ? ` (SQLSTATE ${err.code})` : ''}`];
+  const err = e as { message?: string; code?: string; sqlState?: string; sqlMessage?: string; detail?: string; hint?: string };
+  const state = err.sqlState ?? (err.code && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined);
+  const codes = [state && `SQLSTATE ${state}`, err.sqlState && err.code?.startsWith('ER_') && err.code].filter(Boolean).join(', ');
+  const parts = [`${err.sqlMessage ?? err.message ?? String(e)}${codes ? ` (${codes})` : ''}`];
   if (err.detail) parts.push(`detail: ${err.detail}`);
   if (err.hint) parts.push(`hint: ${err.hint}`);
   return parts.join('; ');

@@ -3,8 +3,9 @@ import { UserError } from '../../errors.js';
 import { redact, refKey } from '../../spec/secrets.js';
 import type { MigrationsSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
+import { NOT_TRANSACTIONAL } from './mysql.js';
 import { compareVersions, type Section } from './parse.js';
-import type { AppliedRow, EntryObserved, MigrateArgs, MigrationFile, MigrationOp, MigrationsObserved } from './types.js';
+import type { AppliedRow, EntryObserved, FailedRow, MigrateArgs, MigrationFile, MigrationOp, MigrationsObserved } from './types.js';
 
 export const MIGRATE_OP = 'migrations.migrate';
 
@@ -18,6 +19,11 @@ export class MigrationsError extends UserError {
 
 export function entryAddress(name: string): string {
   return `migrations[${name}]`;
+}
+
+/** Said on the plan, so the reviewer sees that a half-run migration runs again. */
+function retryNote(op: MigrationOp): string[] {
+  return op.retry ? [`retry: ${op.version} is recorded as failed; its ${op.op} section runs again from its first statement`] : [];
 }
 
 function fileLabel(f: Pick<MigrationFile, 'version' | 'name'>): string {
@@ -58,6 +64,8 @@ export function diffMigrations({ spec, observed }: DiffInput<MigrationsObserved>
     out.observedByAddress[address] = {
       files: o.files.map((f) => [f.version, f.checksum, f.down ? f.down.sql : null]),
       applied: o.db ? o.db.applied.map((r) => [r.version, r.checksum]) : null,
+      // Only when there are some: PostgreSQL's digest stays what it was.
+      ...(o.db?.failed?.length ? { failed: o.db.failed.map((r) => [r.version, r.op, r.failedAt]) } : {}),
     };
     // A standby host (the spec says so; observe did not connect): migrations run on the primary.
     if (spec.postgres?.role === 'standby' || !o.db) {
@@ -66,18 +74,54 @@ export function diffMigrations({ spec, observed }: DiffInput<MigrationsObserved>
     }
     // The database itself is a standby in recovery: it cannot be written.
     if (o.db.inRecovery) {
-      out.warnings!.push(`${address}: skipped: the database is in recovery (a read-only standby); point the entry at the primary`);
+      out.warnings!.push(
+        o.db.dialect === 'mysql'
+          ? `${address}: skipped: the database is read-only (@@read_only is on: a replica); point the entry at the primary`
+          : `${address}: skipped: the database is in recovery (a read-only standby); point the entry at the primary`,
+      );
       continue;
     }
-    out.changes.push(...planEntry(entry, o, o.db.applied, spec.host, observed.git?.commit ?? null));
+    const failed = o.db.failed ?? [];
+    if (entry.retry !== undefined && !failed.some((r) => compareVersions(r.version, entry.retry!) === 0)) {
+      out.warnings!.push(`${address}: retry: ${entry.retry} is not recorded as failed (any more): remove retry from the entry`);
+    }
+    out.changes.push(...planEntry(entry, o, o.db.applied, failed, spec.host, observed.git?.commit ?? null));
   }
   return out;
 }
 
-function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[], host: string, commit: string | null): Change[] {
+/** What the plan says of a migration that stopped halfway, and what the operator does about it. */
+function failedProblem(entry: MigrationsSpec, row: FailedRow, file: string): string {
+  const section = row.op === 'down' ? 'down section' : 'up section';
+  return [
+    `${file}: its ${section} failed ${row.failedAt} on ${row.failedBy} and is recorded as failed, not applied:`,
+    `  ${row.statement}: ${row.error}`,
+    `  not transactional on MySQL: ${row.ranBefore} statement${row.ranBefore === 1 ? '' : 's'} before it ran and stay applied.`,
+    `  Fix the database by hand, then say so on migrations[${entry.name}]:`,
+    row.op === 'up'
+      ? `  stamp: "${row.version}" when the database now holds all of its up section (recorded as applied, not run), or`
+      : `  when you finished the down section by hand, remove its row (DELETE FROM reconcile_migrations WHERE entry = '${entry.name}' AND version = '${row.version}'), or`,
+    `  retry: "${row.version}" to run its ${section} again (after undoing what ran of it, or when it is safe to run again).`,
+  ].join('\n');
+}
+
+function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: AppliedRow[], failed: FailedRow[], host: string, commit: string | null): Change[] {
   const address = entryAddress(entry.name);
   const files = new Map(o.files.map((f) => [BigInt(f.version), f]));
   const fileOf = (v: string) => files.get(BigInt(v));
+  const mysql = o.db?.dialect === 'mysql';
+
+  // A migration that stopped halfway blocks everything until the operator says what the database holds.
+  const retried = new Set<bigint>();
+  const blocked: string[] = [];
+  for (const row of failed) {
+    const file = fileOf(row.version)?.file ?? `${row.version}_${row.name}.sql (no such file in ${entry.dir} any more)`;
+    if (entry.retry !== undefined && compareVersions(entry.retry, row.version) === 0) retried.add(BigInt(row.version));
+    else if (!(row.op === 'up' && entry.stamp !== undefined && compareVersions(entry.stamp, row.version) >= 0)) blocked.push(failedProblem(entry, row, file));
+  }
+  if (blocked.length) throw new MigrationsError(`${address}: ${blocked.join('\n' + `${address}: `)}`);
+  // A failed down being retried is still (partly) applied: it goes down again.
+  const applied = [...appliedRows, ...failed.filter((r) => r.op === 'down' && retried.has(BigInt(r.version))).map((r): AppliedRow => ({ version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.failedAt, appliedBy: r.failedBy, specCommit: null, stamped: false }))].sort((a, b) => compareVersions(a.version, b.version));
   const isApplied = new Set(applied.map((r) => BigInt(r.version)));
 
   // Applied, but its file changed or is gone: what ran is no longer what the repository says.
@@ -124,10 +168,11 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[
     );
   }
 
+  const retry = (f: MigrationFile) => (retried.has(BigInt(f.version)) ? { retry: true } : {});
   const ops: MigrationOp[] = [
-    ...down.map((f): MigrationOp => ({ op: 'down', version: f.version, name: f.name, file: f.file, checksum: f.checksum, section: f.down! })),
+    ...down.map((f): MigrationOp => ({ op: 'down', version: f.version, name: f.name, file: f.file, checksum: f.checksum, section: f.down!, ...retry(f) })),
     ...stamped.map((f): MigrationOp => ({ op: 'stamp', version: f.version, name: f.name, file: f.file, checksum: f.checksum })),
-    ...up.map((f): MigrationOp => ({ op: 'up', version: f.version, name: f.name, file: f.file, checksum: f.checksum, section: f.up })),
+    ...up.map((f): MigrationOp => ({ op: 'up', version: f.version, name: f.name, file: f.file, checksum: f.checksum, section: f.up, ...retry(f) })),
   ];
   if (ops.length === 0) return [];
 
@@ -148,7 +193,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[
         summary: `revert ${op.file} (its down section) to reach target ${target}`,
         diff: sectionDiff(op.file, op.section!, 'down'),
         steps: [step],
-        notes: [runsHow(op.section!, 'down')],
+        notes: [...retryNote(op), mysql ? `${NOT_TRANSACTIONAL}; its statements run one by one, the version row is removed after the last` : runsHow(op.section!, 'down')],
       };
     }
     if (op.op === 'stamp') {
@@ -171,7 +216,10 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, applied: AppliedRow[
       summary: `apply ${op.file}`,
       diff: sectionDiff(op.file, op.section!, 'up'),
       steps: [step],
-      notes: [runsHow(op.section!, 'up')],
+      notes: [
+        ...retryNote(op),
+        mysql ? `${NOT_TRANSACTIONAL}; its statements run one by one, recorded after the last (a failure is recorded as failed and stops the next plan)` : runsHow(op.section!, 'up'),
+      ],
     };
   });
 }

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../../errors.js';
 import type { MigrationsSpec } from '../../spec/types.js';
-import { checksum, compareVersions, parseFileName, parseMigration } from './parse.js';
+import { splitMysqlStatements } from './mysql-split.js';
+import { checksum, compareVersions, parseFileName, parseMigration, splitStatements } from './parse.js';
 import type { MigrationFile } from './types.js';
 
 /** The entry's directory: `dir` is relative to the spec file, wherever reconcile runs. */
@@ -22,8 +23,11 @@ export interface DirRead {
 /**
  * Reads and parses every `*.sql` file of an entry's directory. Other files (a README) are
  * ignored; a `.sql` file not named `<version>_<slug>.sql`, or a version used twice, is a problem.
+ * `split` is the database's statement splitter when the database is known (plan, apply); without
+ * it (validate: the URL is a secret) a file is valid when PostgreSQL's or MySQL's rules split it,
+ * and the plan checks it again with the database's own.
  */
-export function readMigrationDir(specPath: string, entry: Pick<MigrationsSpec, 'dir'>): DirRead {
+export function readMigrationDir(specPath: string, entry: Pick<MigrationsSpec, 'dir'>, split?: typeof splitStatements): DirRead {
   const dir = migrationsDir(specPath, entry);
   const shown = path.join(path.dirname(specPath), entry.dir); // what the reader of the spec opens
   let names: string[];
@@ -49,7 +53,12 @@ export function readMigrationDir(specPath: string, entry: Pick<MigrationsSpec, '
       continue;
     }
     byVersion.set(id.version, fileName);
-    const { migration, problems } = parseMigration(readFileSync(path.join(dir, fileName), 'utf8'));
+    const text = readFileSync(path.join(dir, fileName), 'utf8');
+    let { migration, problems } = parseMigration(text, split);
+    if (!split && problems.length) {
+      const asMysql = parseMigration(text, splitMysqlStatements);
+      if (!asMysql.problems.length) ({ migration, problems } = asMysql);
+    }
     for (const p of problems) diagnostics.push({ file: at, line: p.line, col: p.col, severity: 'error', message: p.message });
     if (migration) {
       files.push({ ...id, file: path.posix.join(entry.dir, fileName), checksum: checksum(migration.up.sql), up: migration.up, down: migration.down });

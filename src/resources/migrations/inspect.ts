@@ -10,8 +10,15 @@ export interface ColumnInfo {
   precision: number | null;
   scale: number | null;
   primaryKey: boolean;
+  /**
+   * MySQL's COLUMN_KEY in words: primary (part of the primary key), unique (the one column of a
+   * unique index), index (the first column of another index); PostgreSQL's from pg_index alike.
+   */
+  key: 'primary' | 'unique' | 'index' | null;
   nullable: boolean;
   default: string | null;
+  /** MySQL auto_increment; PostgreSQL: an identity column or a serial (nextval) default. */
+  autoIncrement: boolean;
   comment: string | null;
 }
 
@@ -26,7 +33,7 @@ export interface TableInfo {
 /**
  * Tables and columns of every user schema: the standard view (information_schema.columns) for
  * lengths, scales, nullability and defaults, pg_catalog for the exact type, primary keys and
- * comments. Precision and scale are reported for numeric only: for integer and float types the
+ * comments, the key and auto-increment as MySQL reports them (see ColumnInfo). Precision and scale are reported for numeric only: for integer and float types the
  * standard view's binary precision says nothing the type name does not. Ordinal numbers are not
  * reported: a column dropped and added again is the same schema.
  */
@@ -41,6 +48,9 @@ export async function inspectSchema(client: Client): Promise<TableInfo[]> {
     precision: number | null;
     scale: number | null;
     pk: boolean;
+    uni: boolean;
+    idx: boolean;
+    auto: boolean;
     nullable: boolean;
     column_default: string | null;
     column_comment: string | null;
@@ -53,6 +63,9 @@ export async function inspectSchema(client: Client): Promise<TableInfo[]> {
            CASE WHEN c.data_type = 'numeric' THEN c.numeric_precision END AS precision,
            CASE WHEN c.data_type = 'numeric' THEN c.numeric_scale END AS scale,
            EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = cls.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS pk,
+           EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = cls.oid AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS uni,
+           EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = cls.oid AND i.indkey[0] = a.attnum) AS idx,
+           (a.attidentity <> '' OR coalesce(c.column_default, '') LIKE 'nextval(%') AS auto,
            c.is_nullable = 'YES' AS nullable,
            c.column_default,
            col_description(cls.oid, a.attnum) AS column_comment
@@ -77,8 +90,10 @@ export async function inspectSchema(client: Client): Promise<TableInfo[]> {
       precision: row.precision,
       scale: row.scale,
       primaryKey: row.pk,
+      key: row.pk ? 'primary' : row.uni ? 'unique' : row.idx ? 'index' : null,
       nullable: row.nullable,
       default: row.column_default,
+      autoIncrement: row.auto,
       comment: row.column_comment,
     });
   }

@@ -2,7 +2,8 @@ import { SpecError, UserError } from '../../errors.js';
 import { refKey } from '../../spec/secrets.js';
 import { gitInfo } from '../../plan/git.js';
 import type { ObserveContext } from '../types.js';
-import { connect, describeDbError, describeUrl, readApplied } from './db.js';
+import { describeDbError, describeUrl } from './db.js';
+import { dialectFor, type Session } from './dialect.js';
 import { readMigrationDir } from './files.js';
 import type { EntryObserved, MigrationsObserved } from './types.js';
 
@@ -26,7 +27,10 @@ export async function observeMigrations(ctx: ObserveContext): Promise<Migrations
   const observed: Record<string, EntryObserved> = {};
   await Promise.all(
     entries.map(async (entry) => {
-      const read = readMigrationDir(specPath, entry);
+      // The URL says which database it is, and so which SQL rules split its files.
+      const url = isStandby(ctx.spec) ? undefined : ctx.secrets?.get(refKey(entry.database));
+      const dialect = url === undefined ? undefined : dialectFor(url, `migrations[${entry.name}].database`);
+      const read = readMigrationDir(specPath, entry, dialect?.split);
       // validate checked the files, but they may have changed since (or the check was cached with the spec).
       if (read.unreadable) throw new UserError(`migrations[${entry.name}]: ${read.unreadable}`);
       if (read.diagnostics.length) throw new SpecError(read.diagnostics);
@@ -34,23 +38,26 @@ export async function observeMigrations(ctx: ObserveContext): Promise<Migrations
         observed[entry.name] = { files: read.files, db: null };
         return;
       }
-      const url = ctx.secrets?.get(refKey(entry.database));
-      if (url === undefined) throw new Error(`internal: the database reference of migrations[${entry.name}] was not resolved`);
-      let client;
+      if (url === undefined || dialect === undefined) throw new Error(`internal: the database reference of migrations[${entry.name}] was not resolved`);
+      let session: Session;
       try {
-        client = await connect(url, { timeoutMs: OBSERVE_TIMEOUT_MS });
+        session = await dialect.connect(url, { timeoutMs: OBSERVE_TIMEOUT_MS });
       } catch (e) {
-        throw new UserError(`migrations[${entry.name}]: cannot connect to ${describeUrl(url)}: ${describeDbError(e)}`);
+        throw new UserError(e instanceof UserError ? `migrations[${entry.name}]: ${e.message}` : `migrations[${entry.name}]: cannot connect to ${describeUrl(url)}: ${describeDbError(e)}`);
       }
       try {
-        await client.query(`SET statement_timeout = ${OBSERVE_TIMEOUT_MS}`);
-        const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-        const applied = await readApplied(client, entry.name);
-        observed[entry.name] = { files: read.files, db: { inRecovery: !!recovery.rows[0]?.r, applied } };
+        await session.setTimeouts(OBSERVE_TIMEOUT_MS);
+        const readOnly = await session.readOnly();
+        const { applied, failed } = await session.readState(entry.name);
+        observed[entry.name] = {
+          files: read.files,
+          // PostgreSQL's observation keeps its shape (plans and fixtures made before MySQL).
+          db: dialect.name === 'postgres' ? { inRecovery: readOnly !== null, applied } : { dialect: dialect.name, inRecovery: readOnly !== null, applied, failed },
+        };
       } catch (e) {
         throw new UserError(`migrations[${entry.name}]: cannot read the version table of ${describeUrl(url)}: ${describeDbError(e)}`);
       } finally {
-        await client.end().catch(() => {});
+        await session.close().catch(() => {});
       }
     }),
   );

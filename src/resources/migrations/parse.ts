@@ -74,8 +74,9 @@ const MARKER = /^--\s*migrate:(\S*)(.*)$/;
  * sections run in file order, down sections too (dbmate's Rollback walks them in file order). The empty file `dbmate new` writes (the two
  * markers and nothing else) is a migration that runs nothing. More lenient than dbmate in one
  * way, as before: a file of one up section may leave out the down section (it cannot be reverted).
+ * `split` is the database's statement splitter (PostgreSQL's by default; see dialect.ts).
  */
-export function parseMigration(text: string): { migration?: ParsedMigration; problems: Problem[] } {
+export function parseMigration(text: string, split: typeof splitStatements = splitStatements): { migration?: ParsedMigration; problems: Problem[] } {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const problems: Problem[] = [];
   type Open = { kind: 'up' | 'down'; markerLine: number; transaction: boolean; body: string[] };
@@ -132,9 +133,9 @@ export function parseMigration(text: string): { migration?: ParsedMigration; pro
     let statements = 0;
     const parts: Block[] = group.map((o) => {
       const b: Block = { sql: o.body.join('\n').replace(/\s+$/, ''), line: o.markerLine + 1, transaction: o.transaction };
-      const split = splitStatements(b.sql, b.line);
-      problems.push(...split.problems);
-      statements += split.statements.length;
+      const pieces = split(b.sql, b.line);
+      problems.push(...pieces.problems);
+      statements += pieces.statements.length;
       return b;
     });
     const first = parts[0]!;

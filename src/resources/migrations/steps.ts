@@ -1,39 +1,26 @@
 import { redact } from '../../spec/secrets.js';
+import { UserError } from '../../errors.js';
 import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
-import { ADD_FENCING_COLUMN, CREATE_VERSION_TABLE, LOCK_KEY, VERSION_TABLE, connect, describeDbError, describeUrl, readApplied, type Client } from './db.js';
+import { describeDbError, describeUrl } from './db.js';
+import { MigrationFailure, dialectFor, excerpt, type Dialect, type Session } from './dialect.js';
 import { MIGRATE_OP } from './diff.js';
-import { splitStatements, type Statement } from './parse.js';
+import type { Statement } from './parse.js';
 import type { MigrateArgs, MigrationOp } from './types.js';
 
 /** Below this much time left before the step's deadline, the next migration is not started. */
 const MIN_START_MS = 1_000;
 
-/** A statement that failed, with where it stands in its file. */
-class MigrationFailure extends Error {
-  constructor(
-    readonly op: MigrationOp,
-    readonly statement: Statement | null,
-    readonly error: unknown,
-    readonly partial: boolean,
-  ) {
-    super(describeDbError(error));
-  }
-}
-
 function label(op: MigrationOp): string {
   return `${op.version}_${op.name}`;
 }
 
-function excerpt(sql: string): string {
-  const one = sql.replace(/\s+/g, ' ').trim();
-  return one.length > 300 ? `${one.slice(0, 297)}...` : one;
-}
-
 /**
- * Runs an entry's migrations in plan order under pg_advisory_lock on the version table. After
- * taking the lock the version table is read again and what another run already did is skipped.
- * Each migration runs in its own transaction with its version row; the first failure rolls
- * that migration back and stops; the ones before it stay applied and are reported.
+ * Runs an entry's migrations in plan order under the database's migrations lock, held on one
+ * connection for the whole run. After taking the lock the version table is read again and what
+ * another run already did is skipped; a migration another run left failed is not touched unless
+ * the plan said retry or stamp. The first failure stops the run; the ones before it stay applied
+ * and are reported. How one migration runs (one transaction, or statement by statement) is the
+ * dialect's.
  */
 const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome> => {
   const args = step.args as unknown as MigrateArgs;
@@ -44,31 +31,33 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
   const deadline = Date.now() + ctx.timeoutMs;
   const left = () => deadline - Date.now();
 
-  let client: Client;
+  let dialect: Dialect;
+  let session: Session;
   try {
-    client = await connect(url, { timeoutMs: Math.min(10_000, ctx.timeoutMs) });
+    dialect = dialectFor(url, `migrations[${args.entry}]`);
+    session = await dialect.connect(url, { timeoutMs: Math.min(10_000, ctx.timeoutMs) });
   } catch (e) {
-    throw new StepError(`cannot connect to ${where}: ${describeDbError(e)}`);
+    throw new StepError(e instanceof UserError ? e.message : `cannot connect to ${where}: ${describeDbError(e)}`);
   }
   const done: string[] = [];
   const skipped: string[] = [];
   try {
-    await client.query(`SET lock_timeout = ${Math.max(1, left() - MIN_START_MS)}`);
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    } catch (e) {
-      if ((e as { code?: string }).code === '55P03') {
-        throw new StepError(`another run holds the migrations lock of ${where} (pg_advisory_lock on ${VERSION_TABLE}); gave up after ${Math.round(ctx.timeoutMs / 1000)} s (watchdog.stepTimeout)`);
-      }
-      throw e;
+    if (!(await session.lock(Math.max(1, left() - MIN_START_MS)))) {
+      throw new StepError(`another run holds the migrations lock of ${where} (${dialect.lockLabel}); gave up after ${Math.round(ctx.timeoutMs / 1000)} s (watchdog.stepTimeout)`);
     }
     try {
-      await client.query(CREATE_VERSION_TABLE);
-      await client.query(ADD_FENCING_COLUMN);
+      await session.ensureVersionTable();
       // Under the lock: what another host or run did while we waited counts.
-      const applied = new Map((await readApplied(client, args.entry)).map((r) => [BigInt(r.version), r]));
+      const state = await session.readState(args.entry);
+      const applied = new Map(state.applied.map((r) => [BigInt(r.version), r]));
+      const failed = new Map(state.failed.map((r) => [BigInt(r.version), r]));
       for (const op of args.ops) {
-        const row = applied.get(BigInt(op.version));
+        const bad = failed.get(BigInt(op.version));
+        if (bad && !op.retry && op.op !== 'stamp') {
+          throw new StepError(`${partialReport(done)}${op.file} is recorded as failed in ${dialect.versionTable} (its ${bad.op} section, ${bad.failedAt} by ${bad.failedBy}): plan again`);
+        }
+        // A failed down being retried reverts what is still applied of it.
+        const row = applied.get(BigInt(op.version)) ?? (op.retry && bad?.op === 'down' ? bad : undefined);
         // A down runs only against the migration that was planned: its applied checksum must match.
         if (op.op === 'down' && row && row.checksum !== op.checksum) {
           throw new StepError(`${partialReport(done)}${op.file} is applied with checksum ${row.checksum.slice(0, 12)}, not ${op.checksum.slice(0, 12)} as planned; its down section is not for what is in the database`);
@@ -83,64 +72,22 @@ const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome>
         if (left() < MIN_START_MS) {
           throw new StepError(`${partialReport(done)}the step deadline (watchdog.stepTimeout, ${ctx.timeoutMs} ms) was reached before ${op.file} started; not started: ${notRun(args.ops, op)}`);
         }
-        await runOp(client, op, args, left(), ctx.fencingToken ?? null);
+        await session.runOp(op, args, left(), ctx.fencingToken ?? null);
         done.push(`${op.op === 'down' ? 'reverted' : op.op === 'stamp' ? 'stamped' : 'applied'} ${label(op)}`);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+      await session.unlock().catch(() => {});
     }
   } catch (e) {
-    if (e instanceof MigrationFailure) throw new StepError(failureReport(e, done, args.ops));
+    if (e instanceof MigrationFailure) throw new StepError(failureReport(e, done, args.ops, dialect));
     if (e instanceof StepError) throw e;
     throw new StepError(`${partialReport(done)}${where}: ${describeDbError(e)}`);
   } finally {
-    await client.end().catch(() => {});
+    await session.close().catch(() => {});
   }
   if (done.length === 0) return { status: 'already', detail: `already done by another run: ${skipped.join(', ')}` };
   return { status: 'done', detail: `${done.join(', ')}${skipped.length ? `; already done by another run: ${skipped.join(', ')}` : ''}` };
 };
-
-async function runOp(client: Client, op: MigrationOp, args: MigrateArgs, leftMs: number, fencingToken: number | null): Promise<void> {
-  await client.query(`SET statement_timeout = ${Math.max(1, leftMs)}; SET lock_timeout = ${Math.max(1, leftMs)}`);
-  const record = op.op === 'down'
-    ? { text: `DELETE FROM ${VERSION_TABLE} WHERE entry = $1 AND version = $2`, values: [args.entry, op.version] }
-    : {
-        text: `INSERT INTO ${VERSION_TABLE} (entry, version, name, checksum, applied_by, spec_commit, stamped, fencing_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        values: [args.entry, op.version, op.name, op.checksum, args.host, args.commit, op.op === 'stamp', fencingToken],
-      };
-  // Each section as its marker says (a file of several dbmate sections mixes them); the version
-  // row goes with the last one, so a migration is recorded only once all of it ran.
-  const blocks = op.section ? op.section.blocks ?? [op.section] : [{ sql: '', line: 0, transaction: true }];
-  let kept = 0; // statements that stay applied if a later one fails
-  for (const [k, block] of blocks.entries()) {
-    const statements = splitStatements(block.sql, block.line).statements;
-    const inTransaction = block.transaction;
-    if (inTransaction) await client.query('BEGIN');
-    let ran = 0;
-    try {
-      for (const s of statements) {
-        try {
-          await client.query(s.text);
-        } catch (e) {
-          throw new MigrationFailure(op, s, e, kept + (inTransaction ? 0 : ran) > 0);
-        }
-        ran++;
-      }
-      if (k === blocks.length - 1) {
-        try {
-          await client.query(record);
-        } catch (e) {
-          throw new MigrationFailure(op, null, e, kept + (inTransaction ? 0 : ran) > 0);
-        }
-      }
-      if (inTransaction) await client.query('COMMIT');
-    } catch (e) {
-      if (inTransaction) await client.query('ROLLBACK').catch(() => {});
-      throw e instanceof MigrationFailure ? e : new MigrationFailure(op, null, e, kept > 0);
-    }
-    kept += ran;
-  }
-}
 
 function partialReport(done: string[]): string {
   return done.length ? `${done.join(', ')} (these stay); then ` : '';
@@ -150,8 +97,13 @@ function notRun(ops: MigrationOp[], from: MigrationOp): string {
   return ops.slice(ops.indexOf(from)).map(label).join(', ');
 }
 
-/** The statement's line, or the line and column the server pointed at (its `position` is 1-based in the statement). */
+/**
+ * The statement's line, or the line and column the server pointed at: PostgreSQL's `position`
+ * (1-based in the statement), MySQL's "... at line N" (of the statement).
+ */
 function errorLine(s: Statement, error: unknown): string {
+  const mysqlLine = /at line (\d+)$/.exec((error as { sqlMessage?: string }).sqlMessage ?? '');
+  if (mysqlLine) return String(s.line + Number(mysqlLine[1]) - 1);
   const pos = Number((error as { position?: string }).position);
   if (!Number.isInteger(pos) || pos < 1 || pos > s.text.length + 1) return String(s.line);
   const before = s.text.slice(0, pos - 1);
@@ -161,14 +113,31 @@ function errorLine(s: Statement, error: unknown): string {
   return `${line}:${col}`;
 }
 
-function failureReport(f: MigrationFailure, done: string[], ops: MigrationOp[]): string {
-  const { op, statement } = f;
+function failureReport(f: MigrationFailure, done: string[], ops: MigrationOp[], dialect: Dialect): string {
+  const { op, statement, details } = f;
   const which = op.op === 'down' ? 'down section' : 'migration';
   const lines = [
-    `${op.file}: ${which} failed${op.section?.transaction === false ? '' : ' and was rolled back'}: ${f.message}`,
-    statement ? `  statement at ${op.file}:${errorLine(statement, f.error)}: ${excerpt(statement.text)}` : `  while recording it in ${VERSION_TABLE}`,
+    `${op.file}: ${which} failed${details.rolledBack ? ' and was rolled back' : ''}: ${f.message}`,
+    statement ? `  statement at ${op.file}:${errorLine(statement, f.error)}: ${excerpt(statement.text)}` : `  while recording it in ${dialect.versionTable}`,
   ];
-  if (f.partial) lines.push(`  ${op.section?.blocks ? 'the sections before this one, and transaction:false statements,' : 'transaction:false: the statements before this one'} stay applied and it is not recorded; finish or undo them by hand`);
+  if (details.notTransactional) {
+    lines.push(`  ${details.notTransactional}`);
+    if (details.ranBefore.length) {
+      lines.push(`  ran before it and stay applied (${details.ranBefore.length}):`, ...details.ranBefore.map((s) => `    ${op.file}:${s.line}: ${excerpt(s.text)}`));
+    } else if (statement) {
+      lines.push('  it was the first statement: nothing of this migration ran, it stays pending');
+    }
+  } else if (details.ranBefore.length) {
+    lines.push(`  ${op.section?.blocks ? 'the sections before this one, and transaction:false statements,' : 'transaction:false: the statements before this one'} stay applied and it is not recorded; finish or undo them by hand`);
+  }
+  if (details.recorded === true) {
+    lines.push(
+      `  recorded as failed (not applied) in ${dialect.versionTable}: the next plan stops here until you fix the database by hand,`,
+      `  then set stamp: "${op.version}" on the entry (the database now holds all of its up section) or retry: "${op.version}" (run this section again)`,
+    );
+  } else if (typeof details.recorded === 'string') {
+    lines.push(`  could not record the failure in ${dialect.versionTable} (${details.recorded}): fix the database by hand before the next apply, which would run this migration again`);
+  }
   lines.push(done.length ? `  done before it (these stay): ${done.join(', ')}` : '  nothing was done before it');
   const rest = ops.slice(ops.indexOf(op) + 1).map(label);
   if (rest.length) lines.push(`  not run: ${rest.join(', ')}`);

@@ -25,14 +25,40 @@ export interface AppliedRow {
   stamped: boolean;
 }
 
+export type DialectName = 'postgres' | 'mysql';
+
+/**
+ * A migration that stopped halfway outside a transaction (MySQL commits DDL implicitly): the
+ * statements before the failing one stay applied. Never counted as applied; the plan stops on it
+ * until the operator fixes the database and says so (stamp or retry).
+ */
+export interface FailedRow {
+  version: string;
+  name: string;
+  checksum: string;
+  /** The section that failed. */
+  op: 'up' | 'down';
+  failedAt: string;
+  failedBy: string;
+  /** `FILE:LINE: statement` of the statement that failed, or what failed after the last one. */
+  statement: string;
+  error: string;
+  /** How many statements of the section ran before it (and stay applied). */
+  ranBefore: number;
+}
+
 export interface EntryObserved {
   files: MigrationFile[];
   /** null when the database was not read (a standby host). */
   db: {
-    /** The database is a hot standby (pg_is_in_recovery()): read-only. */
+    /** Absent: postgres (plans and fixtures made before MySQL was supported). */
+    dialect?: DialectName;
+    /** The database is a hot standby (pg_is_in_recovery(); MySQL: @@read_only): read-only. */
     inRecovery: boolean;
     /** Rows of this entry in the version table; [] when the table does not exist yet. */
     applied: AppliedRow[];
+    /** Failed migrations recorded in the version table (MySQL only); absent or [] when none. */
+    failed?: FailedRow[];
   } | null;
 }
 
@@ -53,6 +79,8 @@ export interface MigrationOp {
   checksum: string;
   /** The section that runs (up or down); absent for stamp. */
   section?: Section;
+  /** Runs again a migration recorded as failed (the entry's `retry`). */
+  retry?: boolean;
 }
 
 export interface MigrateArgs {

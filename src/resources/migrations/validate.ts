@@ -28,6 +28,9 @@ export function migrationFileDiagnostics(spec: LoadedSpec): Diagnostic[] {
     if (entry.target !== undefined && entry.target !== 'head' && !/^0+$/.test(entry.target) && !known(entry.target)) {
       out.push(diagnosticAt(spec, ['migrations', i, 'target'], `migrations[${entry.name}]: target ${entry.target} is not the version of a file in ${entry.dir} (use head, 0 for none, or a version)`));
     }
+    if (entry.retry !== undefined && !known(entry.retry)) {
+      out.push(diagnosticAt(spec, ['migrations', i, 'retry'], `migrations[${entry.name}]: retry ${entry.retry} is not the version of a file in ${entry.dir}`));
+    }
     if (entry.stamp !== undefined) {
       if (!known(entry.stamp)) {
         out.push(diagnosticAt(spec, ['migrations', i, 'stamp'], `migrations[${entry.name}]: stamp ${entry.stamp} is not the version of a file in ${entry.dir}`));
