@@ -1,5 +1,5 @@
 import type { Change, Plan } from '../plan/types.js';
-import { sha256 } from '../apply/ops.js';
+import { sha256 } from '../hash.js';
 import type { ApplyReport } from '../apply/apply.js';
 import { redact } from '../spec/secrets.js';
 import { PLAN_FORMAT_VERSION } from '../plan/types.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { genericOps } from '../../src/apply/ops.js';
 import { Host } from '../../src/host/host.js';
 import { readAccounts } from '../../src/host/accounts.js';
-import { orderSteps } from '../../src/plan/planner.js';
+import { orderSteps } from '../../src/plan/order.js';
 import type { Change } from '../../src/plan/types.js';
 import type { HostSpec } from '../../src/spec/types.js';
 import { createMountsKind, type MountSpec } from '../../src/resources/mounts/index.js';

@@ -1,6 +1,6 @@
 import type { Change, Risk, Step } from '../../plan/types.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import type { ExportSpec } from '../../spec/types.js';

@@ -1,7 +1,7 @@
 import type { ResourceKind, DiffInput, DiffOutput, ObserveContext } from '../types.js';
 import type { Change, Step } from '../../plan/types.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 
 export const NFS_DEFAULTS_FILE = '/etc/default/nfs-kernel-server';
 const ADDRESS = 'nfsServer';

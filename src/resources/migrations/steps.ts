@@ -1,9 +1,9 @@
 import { redact } from '../../spec/secrets.js';
-import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
+import { StepError, typedRunners, type StepContext, type StepOutcome } from '../../plan/steps.js';
 import { ADD_FENCING_COLUMN, CREATE_VERSION_TABLE, LOCK_KEY, VERSION_TABLE, connect, describeDbError, describeUrl, readApplied, type Client } from './db.js';
 import { MIGRATE_OP } from './diff.js';
 import { splitStatements, type Statement } from './parse.js';
-import type { MigrateArgs, MigrationOp } from './types.js';
+import type { MigrateArgs, MigrationOp, MigrationsStepArgs } from './types.js';
 
 /** Below this much time left before the step's deadline, the next migration is not started. */
 const MIN_START_MS = 1_000;
@@ -35,8 +35,7 @@ function excerpt(sql: string): string {
  * Each migration runs in its own transaction with its version row; the first failure rolls
  * that migration back and stops; the ones before it stay applied and are reported.
  */
-const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome> => {
-  const args = step.args as unknown as MigrateArgs;
+const migrate = async (args: MigrateArgs, ctx: StepContext): Promise<StepOutcome> => {
   const url = ctx.secrets.get(args.database);
   if (url === undefined) throw new StepError(`internal: the database reference of migrations[${args.entry}] was not resolved`);
   const where = describeUrl(url);
@@ -175,4 +174,4 @@ function failureReport(f: MigrationFailure, done: string[], ops: MigrationOp[]):
   return redact(lines.join('\n'));
 }
 
-export const migrationsOps: Record<string, StepRunner> = { [MIGRATE_OP]: migrate };
+export const migrationsOps = typedRunners<MigrationsStepArgs>({ [MIGRATE_OP]: migrate });

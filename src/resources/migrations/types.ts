@@ -55,7 +55,7 @@ export interface MigrationOp {
   section?: Section;
 }
 
-export interface MigrateArgs {
+export type MigrateArgs = {
   /** The spec entry's name: its rows in the version table are keyed by it. */
   entry: string;
   /** refKey() of the database URL: resolved from StepContext.secrets, never carried here. */
@@ -64,4 +64,7 @@ export interface MigrateArgs {
   host: string;
   commit: string | null;
   ops: MigrationOp[];
-}
+};
+
+/** The args of the kind's one step type, by op (see src/plan/steps.ts). */
+export type MigrationsStepArgs = { 'migrations.migrate': MigrateArgs };

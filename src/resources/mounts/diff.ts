@@ -15,10 +15,10 @@ import {
 } from './options.js';
 import { refKey } from '../../spec/secrets.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
-import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
+import { DAEMON_RELOAD_ID, daemonReload } from '../../plan/steps.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
@@ -396,8 +396,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       // Order within the change: credentials, unmount, fstab, mount point, mount or remount.
       const firstMountish = steps.findIndex((s) => s.id === `mounts.dir:${p.path}` || s.op === 'mounts.remount');
       const at = firstMountish < 0 ? steps.length : firstMountish;
-      steps = [...steps.slice(0, at), { ...fstabStep }, ...steps.slice(at)];
-      if (observed.systemd) steps.push(daemonReloadStep());
+      steps = [...steps.slice(0, at), fstabStep, ...steps.slice(at)];
+      if (observed.systemd) steps.push(daemonReload());
     }
     changes.push({
       address: p.address,

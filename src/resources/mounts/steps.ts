@@ -9,7 +9,7 @@ import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
 import { FSTAB, type PasswordSource } from './diff.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
 /** Deadline for the staleness re-check right before a step touches a mount. */

@@ -1,4 +1,4 @@
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
 import { describeFailure } from '../../host/exec.js';

@@ -1,6 +1,6 @@
 import type { Change, Step } from '../../plan/types.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { DiffInput, DiffOutput, ObserveContext, ResourceKind } from '../types.js';
 import type { Host } from '../../host/host.js';

@@ -1,11 +1,11 @@
 import type { Action, Change, Risk, Step } from '../../plan/types.js';
 import { maxRisk } from '../../plan/types.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { UnitSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
-import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
+import { DAEMON_RELOAD_ID, daemonReload } from '../../plan/steps.js';
 import { addressOf, basename, dropinDir, dropinPath, isTemplate, nameOfAddress, templateOf, unitPath } from './paths.js';
 import { enablementLinks, linksToRemove, sameUnitFile, type Fragment } from './links.js';
 import { hasInstall } from './unitfile.js';
@@ -192,7 +192,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   const fragment = fragmentOf(name, observed);
   const needReload = filesChanged || (m?.needDaemonReload ?? false);
   if (needReload) {
-    p.add(daemonReloadStep(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload', risk: 'reload' });
+    p.add(daemonReload(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload', risk: 'reload' });
   }
   const managerAfter = [DAEMON_RELOAD_ID, ...p.steps.filter((s) => s.id.startsWith('file:')).map((s) => s.id)];
 
@@ -341,7 +341,7 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
     p.add({ id: `rmdir:${dropinDir(name)}`, op: 'dir.removeIfEmpty', title: `remove ${dropinDir(name)} if empty`, after: removedIds, args: { path: dropinDir(name) } });
   }
   if (removedIds.length) {
-    p.add(daemonReloadStep());
+    p.add(daemonReload());
     // Drop-ins gone from a unit that stays: it runs on what is left.
     if (!unitGoes && m && isRunning(m)) p.add(systemctlStep(name, 'try-restart', [DAEMON_RELOAD_ID, ...removedIds]), { text: 'restart (its drop-ins changed)', risk: 'restart' });
   }
