@@ -21,15 +21,16 @@ const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 function run(argv, { expect } = {}) {
   const rssFile = path.join(WORK, 'rss');
-  const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
   const t0 = performance.now();
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 });
   const ms = performance.now() - t0;
   if (expect !== undefined && r.status !== expect) {
     throw new Error(`${argv.join(' ')}: exit ${r.status}, expected ${expect}\n${r.stderr.slice(0, 2000)}`);
   }
-  const rssKb = GNU_TIME ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
-  return { ms, rssKb, stdout: r.stdout };
+  const [rssKb, user, sys] = GNU_TIME ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN, NaN];
+  // CPU time beside wall time: on a shared machine the wall clock measures the neighbours too.
+  return { ms, rssKb, cpuMs: (user + sys) * 1000, stdout: r.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -111,13 +112,13 @@ function scale(what, n) {
   const root = path.join(dir, 'root');
   const text = run(['node', BIN, 'plan', spec, '--root', root, '--quiet'], { expect: 2 });
   const json = run(['node', BIN, 'plan', spec, '--root', root, '--format', 'json'], { expect: 2 });
-  return { what, n, textMs: text.ms, jsonMs: json.ms, rssMb: Math.max(text.rssKb, json.rssKb) / 1024, jsonMb: Buffer.byteLength(json.stdout) / 2 ** 20 };
+  return { what, n, textMs: text.ms, textCpu: text.cpuMs, jsonMs: json.ms, jsonCpu: json.cpuMs, rssMb: Math.max(text.rssKb, json.rssKb) / 1024, jsonMb: Buffer.byteLength(json.stdout) / 2 ** 20 };
 }
 
 mkdirSync(WORK, { recursive: true });
 if (SCALE) {
   console.log(`\nreconcile, node ${process.version}: fresh plans on an empty root, one kind each\n`);
-  console.log('| kind | N | plan (text) ms | plan --format json ms | JSON MiB | peak RSS MiB |');
+  console.log('| kind | N | plan (text) ms wall / CPU | plan --format json ms wall / CPU | JSON MiB | peak RSS MiB |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [what, full] of [['units', 2_000], ['mounts', 20_000], ['exports', 20_000]]) {
     for (const n of [Math.round((full * SCALE) / 4), Math.round(full * SCALE)]) {
@@ -128,7 +129,7 @@ if (SCALE) {
         console.log(`| ${what} | ${n} | failed: ${String(e.message).split('\n').find((l) => /Error|error/.test(l)) ?? e.message.split('\n')[0]} | | | |`);
         continue;
       }
-      console.log(`| ${r.what} | ${r.n} | ${r.textMs.toFixed(0)} | ${r.jsonMs.toFixed(0)} | ${r.jsonMb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`);
+      console.log(`| ${r.what} | ${r.n} | ${r.textMs.toFixed(0)} / ${r.textCpu.toFixed(0)} | ${r.jsonMs.toFixed(0)} / ${r.jsonCpu.toFixed(0)} | ${r.jsonMb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`);
     }
   }
   process.exit(0);
