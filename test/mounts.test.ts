@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Host } from '../src/host/host.js';
-import { probeMounts } from '../src/diagnostics/probe.js';
+import { probeMounts } from '../src/host/probe.js';
 import type { MountSpec } from '../src/resources/mounts/index.js';
 import { apply, findmnt, mountId, plan, umountAll } from './helpers/mounts.js';
 

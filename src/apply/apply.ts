@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
-import { planSpec, type PlanOptions } from '../plan/planner.js';
+import { planSpec, type PlanOptions } from './planner.js';
 import { orderSteps } from '../plan/order.js';
 import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';

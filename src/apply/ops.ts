@@ -1,4 +1,4 @@
-import { describeFailure } from '../host/exec.js';
+import { describeFailure } from '../diagnostics/hang.js';
 import { sha256 } from '../hash.js';
 import { StepError, typedRunners, type GenericStepArgs } from '../plan/steps.js';
 

@@ -7,7 +7,7 @@ import { renderApplyJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
-import { setActivity, watchSelf } from '../diagnostics/watchdog.js';
+import { setActivity, watchSelf } from '../host/watchdog.js';
 
 /** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
 const MAX_EVENT_LOOP_STALL_MS = 60_000;

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { planSpec } from '../plan/planner.js';
+import { planSpec } from '../apply/planner.js';
 import { styleFor } from '../render/style.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';

@@ -21,10 +21,3 @@ export async function readAccounts(host: Host): Promise<Accounts> {
   const [passwd, group] = await Promise.all([host.readText('/etc/passwd'), host.readText('/etc/group')]);
   return { users: parseIdFile(passwd ?? ''), groups: parseIdFile(group ?? '') };
 }
-
-/** A name or a numeric id to a number; undefined when unknown. */
-export function resolveId(ids: Map<string, number>, nameOrId: string | number): number | undefined {
-  if (typeof nameOrId === 'number') return nameOrId;
-  if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
-  return ids.get(nameOrId);
-}

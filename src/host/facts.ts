@@ -1,6 +1,6 @@
 import { Host, type FileStat } from './host.js';
 import type { ExecOptions, ExecResult } from './exec.js';
-import type { ProbeResult } from '../diagnostics/probe.js';
+import type { ProbeResult } from './probe.js';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';

@@ -35,13 +35,6 @@ export interface FstabFields {
   pass?: number;
 }
 
-export class FstabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FstabError';
-  }
-}
-
 export function decodeField(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }

@@ -168,10 +168,6 @@ export function liveOptionDrift(desired: string[], live: Pick<LiveMount, 'mountO
   return { missing, clear };
 }
 
-export function hasOption(options: string[], name: string): boolean {
-  return options.some((o) => splitOpt(o)[0] === name);
-}
-
 export function isBind(options: string[]): boolean {
   return options.includes('bind') || options.includes('rbind');
 }

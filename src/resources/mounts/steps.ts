@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import { describeFailure } from '../../host/exec.js';
+import { describeFailure } from '../../diagnostics/hang.js';
 import type { Host } from '../../host/host.js';
-import { probeMounts } from '../../diagnostics/probe.js';
+import { probeMounts } from '../../host/probe.js';
 import { StepError, type StepContext, type StepRunner } from '../types.js';
 import { entryFor, parseFstab } from './fstab.js';
 import { hostMounts } from './mountinfo.js';

@@ -1,5 +1,5 @@
 import type { SecretRef } from '../../spec/types.js';
-import type { ProbeResult } from '../../diagnostics/probe.js';
+import type { ProbeResult } from '../../host/probe.js';
 
 export type MountState = 'mounted' | 'unmounted' | 'present' | 'absent';
 

@@ -6,14 +6,12 @@ import { SpecError, UserError, formatDiagnostic } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { readState, ownedOfKind, createdOfKind, type State } from '../apply/state.js';
+import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
-import { gitInfo } from './git.js';
-import { acknowledgeDrift } from '../drift/acknowledge.js';
-import { PLAN_FORMAT_VERSION, type Change, type Plan } from './types.js';
-import { orderSteps } from './order.js';
-
-export { orderSteps };
+import { gitInfo } from '../plan/git.js';
+import { acknowledgeDrift } from '../plan/acknowledge.js';
+import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
+import { orderSteps } from '../plan/order.js';
 import { VERSION } from '../version.js';
 
 export interface PlanOptions {
