@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, UserError, formatDiagnostic } from '../errors.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, createdOfKind, type State } from './state.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SpecError, UserError } from '../errors.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import { redact } from '../spec/secrets.js';
 import type { MigrationsSpec, SecretRef } from '../spec/types.js';
 import { connect, describeDbError, describeUrl } from '../resources/migrations/db.js';

@@ -41,7 +41,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   ]);
   const last = state.lastApply;
   if (values.spec) {
-    const { loadAndValidate } = await import('../spec/validate.js');
+    const { loadAndValidate } = await import('../resources/validate.js');
     const { spec, diagnostics } = await loadAndValidate(values.spec, { root: host.root });
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SpecError(errors);

@@ -1,5 +1,5 @@
 import { formatDiagnostic } from '../errors.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import { parse } from './args.js';
 
 export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--strict]
