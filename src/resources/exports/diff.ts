@@ -1,6 +1,8 @@
 import type { Change, Risk, Step } from '../../plan/types.js';
 import { fileDiff, lineEditDiffs } from '../../plan/filediff.js';
 import { dirEnsure, dirRemoveIfEmpty, exec, fileWrite } from '../../plan/steps.js';
+import { ANY_MOUNT } from '../mounts/ids.js';
+import { EXPORTFS_ID, EXPORTS_FILE, EXPORTS_WRITE_ID } from './ids.js';
 import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { DiffInput, DiffOutput } from '../types.js';
@@ -8,9 +10,8 @@ import type { ExportSpec } from '../../spec/types.js';
 import { effectiveOptions, familyOf, parseExports, renderEntry, type ExportEntry, type ExportsLine } from './parse.js';
 import type { ExportsObserved } from './observe.js';
 
-export const EXPORTS_FILE = '/etc/exports';
-const WRITE_ID = `file:${EXPORTS_FILE}`;
-const EXPORTFS_ID = 'exec:exportfs -ra';
+export { EXPORTS_FILE };
+const WRITE_ID = EXPORTS_WRITE_ID;
 
 /** The order of localeCompare, without building a collator per comparison (20,000 exports). */
 const byAddress = new Intl.Collator();
@@ -226,7 +227,7 @@ function directorySteps(e: ExportSpec, observed: ExportsObserved, address: strin
   if (matches) return [];
   const what = [mode !== undefined ? `mode ${d.mode}` : '', d.owner !== undefined ? `owner ${d.owner}` : '', d.group !== undefined ? `group ${d.group}` : ''].filter(Boolean).join(', ');
   // After any mount: the directory to own and chmod may be a mount point (mount a disk, export it).
-  return [dirEnsure({ path: e.path, mode, uid, gid }, { id: `exports.dir:${e.path}`, after: ['mounts.mount:*', 'mounts.remount:*'], title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}` })];
+  return [dirEnsure({ path: e.path, mode, uid, gid }, { id: `exports.dir:${e.path}`, after: ANY_MOUNT, title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}` })];
 }
 
 /**

@@ -18,7 +18,8 @@ import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../hash.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
-import { DAEMON_RELOAD_ID, daemonReload } from '../../plan/steps.js';
+import { DAEMON_RELOAD_ID, daemonReload, dirEnsure, fileWrite } from '../../plan/steps.js';
+import { mountStepId, remountStepId } from './ids.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
@@ -222,7 +223,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       if (!ok) {
         p.credId = `mounts.credentials:${credPath}`;
         p.steps.push(
-          { id: `dir:${CREDENTIALS_DIR}`, op: 'dir.ensure', title: `create ${CREDENTIALS_DIR}`, args: { path: CREDENTIALS_DIR, mode: 0o700, uid: 0, gid: 0 } },
+          dirEnsure({ path: CREDENTIALS_DIR, mode: 0o700, uid: 0, gid: 0 }),
           {
             id: p.credId,
             op: 'mounts.credentials',
@@ -249,9 +250,9 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     // On a systemd host, mount after systemd has re-read fstab, or its old mount units fight ours.
     const reload = observed.systemd ? [DAEMON_RELOAD_ID] : [];
     const mountStep = (after: string[]): Step[] => [
-      { id: `mounts.dir:${m.path}`, op: 'dir.ensure', title: `create mount point ${m.path}`, args: { path: m.path } },
+      dirEnsure({ path: m.path }, { id: `mounts.dir:${m.path}`, title: `create mount point ${m.path}` }),
       {
-        id: `mounts.mount:${m.path}`,
+        id: mountStepId(m.path),
         op: 'mounts.mount',
         title: `mount ${m.source} on ${m.path}`,
         after: [...after, `mounts.dir:${m.path}`, ...(p.credId ? [p.credId] : []), ...reload],
@@ -287,7 +288,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
         } else {
           const remountOpts = remountOptions(desired, drift.clear);
           p.steps.push({
-            id: `mounts.remount:${m.path}`,
+            id: remountStepId(m.path),
             op: 'mounts.remount',
             title: `remount ${m.path} with ${changed.join(',')}`,
             after: [FSTAB_STEP_ID, ...(p.credId ? [p.credId] : []), ...reload],
@@ -376,13 +377,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       ...plans.map((p) => p.umountId).filter((x): x is string => !!x),
       ...plans.map((p) => p.credId).filter((x): x is string => !!x),
     ];
-    fstabStep = {
-      id: FSTAB_STEP_ID,
-      op: 'file.write',
-      title: `write ${FSTAB}`,
-      ...(after.length ? { after } : {}),
-      args: { path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) },
-    };
+    fstabStep = fileWrite({ path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
   }
 
   const changes: Change[] = [];
