@@ -138,3 +138,11 @@ export function plaintextSecretsInCommand(text: string): string[] {
   });
   return [...new Set(found)];
 }
+
+/**
+ * A `password=` (or `pass=`) mount option written by hand into fstab is no reference of ours, so
+ * `redact` cannot know it: masked wherever fstab text leaves the process (diffs, facts snapshots).
+ */
+export function maskOptionPasswords(text: string): string {
+  return text.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
+}

@@ -5,6 +5,7 @@ import { ANY_MOUNT } from '../mounts/ids.js';
 import { EXPORTFS_ID, EXPORTS_FILE, EXPORTS_WRITE_ID } from './ids.js';
 import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
+import { idOf } from '../../host/accounts.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import type { ExportSpec } from '../../spec/types.js';
 import { effectiveOptions, familyOf, parseExports, renderEntry, type ExportEntry, type ExportsLine } from './parse.js';
@@ -213,9 +214,8 @@ function directorySteps(e: ExportSpec, observed: ExportsObserved, address: strin
   const stat = observed.dirs[e.path] ?? null;
   const d = e.directory ?? {};
   const resolve = (table: Record<string, number>, what: 'user' | 'group', v: string | number | undefined) => {
-    if (v === undefined || typeof v === 'number') return v;
-    if (/^\d+$/.test(v)) return Number(v);
-    const id = table[v];
+    if (v === undefined) return v;
+    const id = idOf(table, v);
     if (id === undefined) throw new UserError(`${address}: ${what} "${v}" does not exist on the host (/etc/${what === 'user' ? 'passwd' : 'group'})`);
     return id;
   };

@@ -13,7 +13,7 @@ import {
   splitOpt,
   type Ids,
 } from './options.js';
-import { refKey } from '../../spec/secrets.js';
+import { maskOptionPasswords, refKey } from '../../spec/secrets.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../hash.js';
 import { fileDiff } from '../../plan/filediff.js';
@@ -39,10 +39,6 @@ export const FSTAB = '/etc/fstab';
 export const FSTAB_STEP_ID = `file:${FSTAB}`;
 
 const PASSWORD_KEYS = new Set(['password', 'pass']);
-
-export function redact(line: string): string {
-  return line.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
-}
 
 export { credentialsContent } from './credentials.js';
 
@@ -211,7 +207,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     if (p.fstabEdit !== undefined) {
       p.fstabBefore = F;
       p.diffs.push(
-        patch(FSTAB, F ? redact(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? redact(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
+        patch(FSTAB, F ? maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? maskOptionPasswords(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
       );
     }
 
@@ -329,7 +325,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.fstabEdit = null;
       p.fstabBefore = F;
       p.parts.push('remove fstab entry');
-      p.diffs.push(patch(FSTAB, redact(fstab.lines[F.line - 1]!.raw) + '\n', ''));
+      p.diffs.push(patch(FSTAB, maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n', ''));
     }
     removeCredentials(p);
     if (L) {
