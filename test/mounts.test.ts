@@ -178,7 +178,7 @@ suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
       const p = await plan(host, specs, [], { 'env:TEST_CIFS_PASSWORD': 'hunter2' });
       expect(JSON.stringify(p.changes)).not.toMatch(/hunter2|password=old/);
       expect(p.changes.find((c) => c.address === 'mounts[/mnt/107f]')!.diff).toContain('password=***');
-      const ran = await apply(host, p.changes);
+      const ran = await apply(host, p.changes, { 'env:TEST_CIFS_PASSWORD': 'hunter2' });
       expect(ran.filter((r) => r.error)).toEqual([]);
       const calls = readFileSync(log, 'utf8').split('---\n').filter(Boolean).map((c) => c.trim().split('\n'));
       expect(calls).toEqual([

@@ -138,12 +138,10 @@ async function resolvePassword(source: PasswordSource, host: Host, ctx: StepCont
     const v = e?.options.map(splitOpt).find(([k]) => k === 'password' || k === 'pass')?.[1];
     return v ?? null;
   }
-  const fromCore = (ctx as StepContext & { secrets?: ReadonlyMap<string, string> }).secrets?.get(source.ref);
-  if (fromCore !== undefined) return fromCore;
-  const [kind, name] = [source.ref.slice(0, source.ref.indexOf(':')), source.ref.slice(source.ref.indexOf(':') + 1)];
-  if (kind === 'env') return process.env[name] ?? null;
-  if (kind === 'file') return (await fsp.readFile(name, 'utf8')).replace(/\r?\n$/, '');
-  throw new StepError(`${mountPath}: unknown secret reference ${source.ref}`);
+  // Resolved with the spec's other references (src/spec/secrets.ts), never read again here.
+  const value = ctx.secrets.get(source.ref);
+  if (value === undefined) throw new StepError(`${mountPath}: internal: the secret reference ${source.ref} was not resolved`);
+  return value;
 }
 
 const credentials: StepRunner = async (step, ctx) => {
