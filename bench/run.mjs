@@ -2,6 +2,9 @@
 // npm run bench [-- N...]: plan and converged-plan times and peak memory of `reconcile` on
 // generated host specs (timezone, N fstab entries, N/2 units, N/10 exports), beside the shell baseline of
 // ../shared/peer-bench (one `cmp` per file) run on the same converged root in the same run.
+// npm run bench -- --scale [FACTOR]: plan time and peak memory of one kind at a time at large
+// sizes (2,000 units, 20,000 fstab entries, 20,000 exports, and a quarter of each), so growth
+// with the size is visible: linear when the full size takes about four times the quarter.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,21 +13,24 @@ const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin', 'reconcile');
 const PEER = path.resolve(REPO, '..', 'shared', 'peer-bench');
 const WORK = path.join(REPO, 'bench', 'work');
-const SIZES = process.argv.slice(2).map(Number).filter((n) => n >= 10);
+const ARGS = process.argv.slice(2);
+const SCALE = ARGS.includes('--scale') ? Number(ARGS[ARGS.indexOf('--scale') + 1]) || 1 : 0;
+const SIZES = ARGS.filter((a) => /^\d+$/.test(a) && ARGS[ARGS.indexOf(a) - 1] !== '--scale').map(Number).filter((n) => n >= 10);
 const RUNS = 7;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 function run(argv, { expect } = {}) {
   const rssFile = path.join(WORK, 'rss');
-  const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
   const t0 = performance.now();
   const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 });
   const ms = performance.now() - t0;
   if (expect !== undefined && r.status !== expect) {
     throw new Error(`${argv.join(' ')}: exit ${r.status}, expected ${expect}\n${r.stderr.slice(0, 2000)}`);
   }
-  const rssKb = GNU_TIME ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
-  return { ms, rssKb, stdout: r.stdout };
+  const [rssKb, user, sys] = GNU_TIME ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN, NaN];
+  // CPU time beside wall time: on a shared machine the wall clock measures the neighbours too.
+  return { ms, rssKb, cpuMs: (user + sys) * 1000, stdout: r.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -84,7 +90,50 @@ function bench(n) {
   };
 }
 
+/** One kind at a large size on an empty root: the fresh plan (text and JSON), its time and peak RSS. */
+function scale(what, n) {
+  const dir = path.join(WORK, `scale-${what}-${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'root', 'etc'), { recursive: true });
+  writeFileSync(path.join(dir, 'root', 'etc/fstab'), '# /etc/fstab\nUUID=00000000-0000-4000-8000-000000000001 / ext4 errors=remount-ro 0 1\n');
+  const lines = [`host: bench`];
+  if (what === 'units') {
+    lines.push('units:');
+    for (let i = 1; i <= n; i++) lines.push(`  - name: w${i}.service`, `    content: "[Unit]\\nDescription=worker ${i}\\n\\n[Service]\\nExecStart=/usr/bin/sleep infinity\\n\\n[Install]\\nWantedBy=multi-user.target\\n"`, '    enabled: true');
+  } else if (what === 'mounts') {
+    lines.push('mounts:');
+    for (let i = 1; i <= n; i++) lines.push(`  - {path: /mnt/s${i}, source: "10.0.0.1:/data/s${i}", type: nfs, options: [nfsvers=3, nolock]}`);
+  } else {
+    lines.push('exports:');
+    for (let i = 1; i <= n; i++) lines.push(`  - {path: /srv/x/v${i}, clients: [{host: 10.0.0.0/24, options: [rw, sync, no_subtree_check]}]}`);
+  }
+  const spec = path.join(dir, 'host.yaml');
+  writeFileSync(spec, lines.join('\n') + '\n');
+  const root = path.join(dir, 'root');
+  const text = run(['node', BIN, 'plan', spec, '--root', root, '--quiet'], { expect: 2 });
+  const json = run(['node', BIN, 'plan', spec, '--root', root, '--format', 'json'], { expect: 2 });
+  return { what, n, textMs: text.ms, textCpu: text.cpuMs, jsonMs: json.ms, jsonCpu: json.cpuMs, rssMb: Math.max(text.rssKb, json.rssKb) / 1024, jsonMb: Buffer.byteLength(json.stdout) / 2 ** 20 };
+}
+
 mkdirSync(WORK, { recursive: true });
+if (SCALE) {
+  console.log(`\nreconcile, node ${process.version}: fresh plans on an empty root, one kind each\n`);
+  console.log('| kind | N | plan (text) ms wall / CPU | plan --format json ms wall / CPU | JSON MiB | peak RSS MiB |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [what, full] of [['units', 2_000], ['mounts', 20_000], ['exports', 20_000]]) {
+    for (const n of [Math.round((full * SCALE) / 4), Math.round(full * SCALE)]) {
+      let r;
+      try {
+        r = scale(what, n);
+      } catch (e) {
+        console.log(`| ${what} | ${n} | failed: ${String(e.message).split('\n').find((l) => /Error|error/.test(l)) ?? e.message.split('\n')[0]} | | | |`);
+        continue;
+      }
+      console.log(`| ${r.what} | ${r.n} | ${r.textMs.toFixed(0)} / ${r.textCpu.toFixed(0)} | ${r.jsonMs.toFixed(0)} / ${r.jsonCpu.toFixed(0)} | ${r.jsonMb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`);
+    }
+  }
+  process.exit(0);
+}
 const nodeStart = median(Array.from({ length: RUNS }, () => run(['node', '-e', '0']).ms));
 const rows = (SIZES.length ? SIZES : [10, 100, 500]).map(bench);
 const f = (x) => (x === null ? '-' : x.toFixed(0));

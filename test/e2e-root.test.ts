@@ -3,7 +3,7 @@
  * plan again, saved plans, ownership. Asserts on the files' bytes and on exit codes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { REPO, runCli } from './helpers/cli.js';
@@ -81,7 +81,7 @@ describe('reconcile against a temporary root', () => {
     const p = await runCli(['plan', t.spec, '--root', t.root, '--out', planFile, '--quiet']);
     expect(p.exitCode).toBe(2);
     const saved = JSON.parse(readFileSync(planFile, 'utf8'));
-    expect(saved.formatVersion).toBe(1);
+    expect(saved.formatVersion).toBe(2);
     expect(Object.keys(saved.digests)).toContain('exports[/data/share]');
 
     appendFileSync(path.join(t.root, 'etc/exports'), '/srv/late 10.1.1.1(ro)\n');
@@ -96,6 +96,50 @@ describe('reconcile against a temporary root', () => {
     const ok = await runCli(['apply', planFile]);
     expect(ok.exitCode).toBe(0);
     expect(file('etc/exports')).toContain('/srv/late 10.1.1.1(ro)\n');
+  });
+
+  it('stores a step shared by many changes once in the plan file, and applies the file', async () => {
+    const planFile = path.join(t.dir, 'plan.json');
+    expect((await runCli(['plan', t.spec, '--root', t.root, '--out', planFile, '--quiet'])).exitCode).toBe(2);
+    const saved = JSON.parse(readFileSync(planFile, 'utf8'));
+    const ids = saved.steps.map((s: { id: string }) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Both exports changes write the one /etc/exports: one step, referenced by both.
+    expect(ids.filter((id: string) => id === 'file:/etc/exports')).toHaveLength(1);
+    const users = saved.changes.filter((c: { steps: string[] }) => c.steps.includes('file:/etc/exports')).map((c: { address: string }) => c.address);
+    expect(users).toEqual(['exports[/data/share]', 'exports[/srv/backup]']);
+    for (const c of saved.changes) for (const id of c.steps) expect(ids).toContain(id);
+    // Steps in the order apply runs them: the write before the exportfs that reads it.
+    expect(ids.indexOf('file:/etc/exports')).toBeLessThan(ids.indexOf('exec:exportfs -ra'));
+    expect(readFileSync(planFile, 'utf8')).not.toContain('"content"');
+
+    const bad = { ...saved, changes: [{ ...saved.changes[0], steps: ['file:/nowhere'] }] };
+    writeFileSync(planFile, JSON.stringify(bad));
+    const refused = await runCli(['apply', planFile]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('names step "file:/nowhere", which it does not hold');
+
+    writeFileSync(planFile, JSON.stringify(saved));
+    expect((await runCli(['apply', planFile])).exitCode).toBe(0);
+    expect(file('etc/exports')).toBe(EXPECTED_EXPORTS);
+  });
+
+  it('apply --format json prints no file bytes, also when the host did not converge', async () => {
+    // A hand-written fstab password; a step that fails (a directory where /etc/localtime goes)
+    // so that the file writes after it are still pending in the report.
+    writeFileSync(path.join(t.root, 'etc/fstab'), '# fstab\n//nas/share /mnt/nas cifs username=bob,password=hunter2 0 0\n');
+    rmSync(path.join(t.root, 'etc/localtime'), { force: true });
+    mkdirSync(path.join(t.root, 'etc/localtime/x'), { recursive: true });
+    const spec = path.join(t.dir, 'mount.yaml');
+    writeFileSync(spec, 'host: nfs1\ntimezone: Asia/Shanghai\nmounts:\n  - {path: /mnt/x, source: tmpfs, type: tmpfs, options: [size=1m]}\n');
+    const r = await runCli(['apply', spec, '--root', t.root, '--yes', '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.remaining.map((c: { address: string }) => c.address)).toContain('mounts[/mnt/x]');
+    expect(r.stdout).not.toContain('hunter2');
+    expect(r.stdout).not.toContain('"content"');
+    expect(r.stdout).not.toContain('"steps"');
   });
 
   it('refuses a saved plan when the spec changed since', async () => {
@@ -124,7 +168,7 @@ describe('reconcile against a temporary root', () => {
     const j = await runCli(['plan', t.spec, '--root', t.root, '--format', 'json']);
     expect(j.exitCode).toBe(2);
     const plan = JSON.parse(j.stdout);
-    expect(plan.formatVersion).toBe(1);
+    expect(plan.formatVersion).toBe(2);
     expect(plan.changes.map((c: { address: string }) => c.address)).toEqual(['timezone', 'exports[/data/share]', 'exports[/srv/backup]', 'nfsServer']);
     expect(plan.changes[1]).toMatchObject({ kind: 'exports', action: 'update', risk: 'reload' });
 

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
-import { planSpec } from '../src/plan/planner.js';
+import { planSpec } from '../src/apply/planner.js';
 import { RecordingHost, ReplayingHost } from '../src/host/facts.js';
 
 let t: ReturnType<typeof tempRoot>;

@@ -137,7 +137,8 @@ describe('reconcile migrations against a real PostgreSQL', () => {
     expect(md.stdout).toContain('```diff\n--- /dev/null\n+++ b/migrations/app/20240103000000_create_orders.sql (migrate:up)\n@@ -0,0 +2,5 @@\n+CREATE TABLE orders (');
 
     const json = await t.cli(['plan', t.spec, '--format', 'json']);
-    expect(JSON.parse(json.stdout).changes[0].steps[0].args.database).toBe('env:APP_DATABASE_URL');
+    const saved = JSON.parse(json.stdout);
+    expect(saved.steps.find((s: { id: string }) => s.id === saved.changes[0].steps[0]).args.database).toBe('env:APP_DATABASE_URL');
 
     const a = await t.cli(['apply', t.spec, '--yes']);
     expect(a.stderr).toBe('');

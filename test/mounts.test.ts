@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Host } from '../src/host/host.js';
-import { probeMounts } from '../src/diagnostics/probe.js';
+import { probeMounts } from '../src/host/probe.js';
 import type { MountSpec } from '../src/resources/mounts/index.js';
 import { apply, findmnt, mountId, plan, umountAll } from './helpers/mounts.js';
 
@@ -178,7 +178,7 @@ suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
       const p = await plan(host, specs, [], { 'env:TEST_CIFS_PASSWORD': 'hunter2' });
       expect(JSON.stringify(p.changes)).not.toMatch(/hunter2|password=old/);
       expect(p.changes.find((c) => c.address === 'mounts[/mnt/107f]')!.diff).toContain('password=***');
-      const ran = await apply(host, p.changes);
+      const ran = await apply(host, p.changes, { 'env:TEST_CIFS_PASSWORD': 'hunter2' });
       expect(ran.filter((r) => r.error)).toEqual([]);
       const calls = readFileSync(log, 'utf8').split('---\n').filter(Boolean).map((c) => c.trim().split('\n'));
       expect(calls).toEqual([

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
-import { planSpec, orderSteps, type PlanOptions } from '../plan/planner.js';
-import type { Change, Plan, Step } from '../plan/types.js';
+import { planSpec, type PlanOptions } from './planner.js';
+import { orderSteps } from '../plan/order.js';
+import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';
-import { redact } from '../spec/secrets.js';
-import { publicChange } from '../render/json.js';
+import { refuseStale } from '../plan/stale.js';
 import { loadKinds } from '../resources/registry.js';
 import { StepError, type StepContext, type StepRunner } from '../resources/types.js';
 import { parseDuration } from '../duration.js';
@@ -14,30 +14,7 @@ import { writeState, type OwnedEntry, type State } from './state.js';
 import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle } from '../locks/types.js';
 
-export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';
-
-export interface StepResult {
-  id: string;
-  title: string;
-  /** The changes this step serves. */
-  addresses: string[];
-  status: StepStatus;
-  detail?: string;
-  error?: string;
-  durationMs: number;
-}
-
-export interface ApplyReport {
-  plan: Plan;
-  results: StepResult[];
-  /** Changes the re-observation after apply still finds; empty when the host converged. */
-  remaining: Change[];
-  ok: boolean;
-  /** Why apply stopped early (a failed step, a lost lock, a signal). */
-  stoppedBecause?: string;
-  journal?: string;
-  lockToken?: number;
-}
+export type { ApplyReport, StepResult, StepStatus } from '../plan/types.js';
 
 export interface ApplyOptions extends PlanOptions {
   allowDestructive?: boolean;
@@ -113,8 +90,10 @@ async function runPlan(
   state = await recordIntents(host, state, plan);
   try {
     host.backup = journal.backup;
+    const servedBy = new Map<string, string[]>();
+    for (const c of plan.changes) for (const s of c.steps) (servedBy.get(s.id) ?? servedBy.set(s.id, []).get(s.id)!).push(c.address);
     for (const [index, step] of steps.entries()) {
-      const addresses = plan.changes.filter((c) => c.steps.some((s) => s.id === step.id)).map((c) => c.address);
+      const addresses = servedBy.get(step.id) ?? [];
       if (!stoppedBecause) stoppedBecause = await reasonToStop(options.signal, locks);
       if (stoppedBecause) {
         results.push({ id: step.id, title: step.title, addresses, status: 'not run', durationMs: 0 });
@@ -244,26 +223,4 @@ async function recordOwnership(host: Host, state: State, plan: Plan, results: St
   }
   if (JSON.stringify(owned) === JSON.stringify(state.owned)) return;
   await writeState(host, { formatVersion: 2, owned, lastApply: { at: new Date().toISOString(), spec: plan.spec } });
-}
-
-/** Names every resource whose observed state is not what the saved plan was computed from. */
-function refuseStale(saved: Plan, fresh: Plan): void {
-  if (saved.spec.sha256 !== fresh.spec.sha256) {
-    throw new UserError(`the saved plan is stale: ${fresh.spec.path} changed since the plan was made; plan again`);
-  }
-  if (saved.root !== fresh.root) throw new UserError(`the saved plan was made for root ${saved.root}, not ${fresh.root}`);
-  const addresses = new Set([...Object.keys(saved.digests), ...Object.keys(fresh.digests)]);
-  const changed = [...addresses].filter((a) => saved.digests[a] !== fresh.digests[a]).sort();
-  if (changed.length) {
-    throw new UserError(`the saved plan is stale: the host changed since it was made, at ${changed.join(', ')}; plan again`);
-  }
-  // What runs must be what was reviewed: a secret, a user id or this tool can change the plan
-  // without the host or the spec changing. Compared in the redacted form the plan file holds.
-  const byAddress = (changes: Change[]) => new Map(changes.map((c) => [c.address, redact(JSON.stringify(publicChange(c)))]));
-  const was = byAddress(saved.changes);
-  const now = byAddress(fresh.changes);
-  const differ = [...new Set([...was.keys(), ...now.keys()])].filter((a) => was.get(a) !== now.get(a)).sort();
-  if (differ.length) {
-    throw new UserError(`the saved plan is stale: planning again now gives other changes for ${differ.join(', ')}; review a new plan`);
-  }
 }

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { applySpec } from '../apply/apply.js';
-import { PLAN_FORMAT_VERSION, type Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
+import { readPlanFile } from '../plan/file.js';
 import { renderApplyText, renderPlanText } from '../render/text.js';
 import { renderApplyJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
-import { setActivity, watchSelf } from '../diagnostics/watchdog.js';
+import { setActivity, watchSelf } from '../host/watchdog.js';
 
 /** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
 const MAX_EVENT_LOOP_STALL_MS = 60_000;
@@ -81,27 +81,4 @@ async function confirm(plan: Plan, interactive: boolean, style: ReturnType<typeo
   } finally {
     rl.close();
   }
-}
-
-/** A saved plan is JSON with our formatVersion; anything else is taken as a spec. */
-function readPlanFile(file: string): Plan | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined; // the spec loader reports a missing file with its own message
-  }
-  if (!text.trimStart().startsWith('{')) return undefined;
-  let plan: Plan;
-  try {
-    plan = JSON.parse(text) as Plan;
-  } catch (e) {
-    throw new UserError(`${file}: not a valid plan file (${(e as Error).message})`);
-  }
-  const valid =
-    typeof plan === 'object' && plan !== null && typeof plan.formatVersion === 'number' && typeof plan.spec?.path === 'string' && typeof plan.spec.sha256 === 'string' &&
-    typeof plan.root === 'string' && typeof plan.digests === 'object' && plan.digests !== null && !Array.isArray(plan.digests) && Array.isArray(plan.changes);
-  if (!valid) throw new UserError(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})`);
-  if (plan.formatVersion !== PLAN_FORMAT_VERSION) throw new UserError(`${file}: plan format version ${plan.formatVersion} is not supported (this reconcile reads ${PLAN_FORMAT_VERSION})`);
-  return plan;
 }

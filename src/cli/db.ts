@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { SpecError, UserError } from '../errors.js';
-import { loadAndValidate } from '../spec/validate.js';
-import { redact } from '../spec/secrets.js';
+import { loadAndValidate } from '../resources/validate.js';
+import { readSecretRef, redact } from '../spec/secrets.js';
 import type { MigrationsSpec, SecretRef } from '../spec/types.js';
 import { describeDbError, describeUrl } from '../resources/migrations/db.js';
 import { dialectFor } from '../resources/migrations/dialect.js';
@@ -71,16 +70,9 @@ function pickEntry(entries: MigrationsSpec[], name: string | undefined, specFile
 
 /** Only this entry's reference: inspect must not need every secret of the host's spec. */
 function resolveRef(ref: SecretRef, where: string): string {
-  if ('env' in ref) {
-    const v = process.env[ref.env];
-    if (!v) throw new UserError(`${where}: environment variable ${ref.env} is not set`);
-    return v;
-  }
-  try {
-    return readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
-  } catch (e) {
-    throw new UserError(`${where}: cannot read ${ref.file} (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
+  const read = readSecretRef(ref);
+  if ('error' in read) throw new UserError(`${where}: ${'file' in ref ? `${ref.file}: ` : ''}${read.error}`);
+  return read.value;
 }
 
 function renderText(tables: TableInfo[]): string {

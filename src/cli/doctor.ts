@@ -41,12 +41,12 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   ]);
   const last = state.lastApply;
   if (values.spec) {
-    const { loadAndValidate } = await import('../spec/validate.js');
+    const { loadAndValidate } = await import('../resources/validate.js');
     const { spec, diagnostics } = await loadAndValidate(values.spec, { root: host.root });
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new SpecError(errors);
     const { zoneOfLink } = await import('../resources/timezone/index.js');
-    const { replicationSection } = await import('../diagnostics/replication.js');
+    const { replicationSection } = await import('../resources/postgres/replication.js');
     // PostgreSQL is asked on the machine itself: its data directory is not under --root.
     const [link, replication] = await Promise.all([host.readlink('/etc/localtime'), replicationSection(new Host('/'), spec.value)]);
     report.time = { want: spec.value.timezone ?? null, have: zoneOfLink(link) };

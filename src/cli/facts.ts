@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { planSpec } from '../plan/planner.js';
+import { planSpec } from '../apply/planner.js';
 import { RecordingHost } from '../host/facts.js';
 import { UserError } from '../errors.js';
 import { parse } from './args.js';

@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { planSpec } from '../plan/planner.js';
+import { planSpec } from '../apply/planner.js';
 import { styleFor } from '../render/style.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../host/atomic.js';
+import { savePlan } from '../plan/file.js';
 
 export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
 
@@ -53,11 +53,4 @@ async function replayingHost(file: string) {
     throw new UserError(`${file}: cannot read facts snapshot (${e.code ?? e.message})`);
   });
   return new ReplayingHost(parseFacts(text, file), file);
-}
-
-async function savePlan(file: string, plan: import('../plan/types.js').Plan): Promise<void> {
-  const { renderPlanJson } = await import('../render/json.js');
-  await writeFileAtomic(file, renderPlanJson(plan), { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`${file}: cannot write the plan (${e.code ?? e.message})`);
-  });
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Host } from '../host/host.js';
-import { planSpec } from '../plan/planner.js';
+import { planSpec } from '../apply/planner.js';
 import { applySpec } from '../apply/apply.js';
 import { cacheDirOf, checkFastForward, checkoutRef, locateSpec, readPullState, repoId, withoutCredentials, writePullState } from '../pull/pull.js';
 import { createLocalHostLock } from '../locks/local.js';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { formatDiagnostic, UserError, type Diagnostic } from '../errors.js';
 import { findFleetRoot } from '../fleet/files.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import { parse } from './args.js';
 
 export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--strict]

@@ -3,7 +3,7 @@
  * Counters are sampled twice; everything between the samples is pure arithmetic on deltas.
  */
 import { promises as fsp } from 'node:fs';
-import { commandLine, listPids, mapLimit, parseIo, parseStat, readCmdline, type ProcIo } from './proc.js';
+import { commandLine, listPids, mapLimit, parseIo, parseStat, readCmdline, type ProcIo } from '../host/proc.js';
 
 /** One line of /proc/diskstats (Documentation/admin-guide/iostats.rst). Sectors are 512 bytes. */
 export interface DiskStat {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveFindings, doctorExitCode, mountsToProbe, parseFailedUnitsJson, parseFailedUnitsPlain, renderDoctorJson, renderDoctorText, type DoctorReport, type FindingInput } from './doctor.js';
-import { parseMountInfo } from './mounts.js';
+import { parseMountInfo } from '../host/mounts.js';
 import type { DeviceIo, ProcessIo } from './diskio.js';
 
 const dev = (name: string, v: Partial<DeviceIo> = {}): DeviceIo => ({

@@ -5,10 +5,10 @@
 import { hostname } from 'node:os';
 import { exec } from '../host/exec.js';
 import { sampleIo, type DeviceIo, type ProcessIo } from './diskio.js';
-import { mayHang, mountOf, nfsVersionOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
-import { probeMounts } from './probe.js';
-import { commandLine, readAllStats, readProcs, type ProcStat } from './proc.js';
-import { classifyWchan, type WaitKind } from './watchdog.js';
+import { mayHang, nfsVersionOf, readMountInfo, serverOf, type MountInfo } from '../host/mounts.js';
+import { probeMounts } from '../host/probe.js';
+import { commandLine, readAllStats, readProcs, type ProcStat } from '../host/proc.js';
+import { classifyWchan, type WaitKind } from './hang.js';
 
 export type Severity = 'ok' | 'warn' | 'crit';
 
@@ -358,29 +358,6 @@ async function gatherUnits(): Promise<UnitsSection> {
     }),
   );
   return { status: 'checked', systemState, failed };
-}
-
-/**
- * The stale mounts among those holding `hostPaths` (real paths): what apply checks before it
- * touches files under mounts, so it can refuse instead of hanging. Paths are mapped to mounts
- * from the mount table, never by a stat.
- */
-export async function staleMountsFor(hostPaths: readonly string[], deadlineMs: number): Promise<StaleMount[]> {
-  const mounts = await readMountInfo();
-  const involved = new Map<string, MountInfo>();
-  for (const p of hostPaths) {
-    const m = mountOf(p, mounts);
-    if (m !== null && !NOT_PROBED.has(m.fstype)) involved.set(m.mountPoint, m);
-  }
-  const results = await probeMounts([...involved.keys()], deadlineMs);
-  const stale: StaleMount[] = [];
-  for (const m of involved.values()) {
-    const r = results.get(m.mountPoint) ?? { ok: false, ms: deadlineMs, error: 'not probed' };
-    if (r.ok) continue;
-    if (!(r.error === undefined || /no answer/.test(r.error) || mayHang(m))) continue;
-    stale.push({ mountPoint: m.mountPoint, fstype: m.fstype, source: m.source, ok: false, ms: r.ms, ...(r.error ? { error: r.error } : {}), server: serverOf(m), version: nfsVersionOf(m) });
-  }
-  return stale;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {

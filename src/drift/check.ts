@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { planSpec, type PlanOptions } from '../plan/planner.js';
+import { planSpec, type PlanOptions } from '../apply/planner.js';
 import { KIND_NAMES } from '../resources/registry.js';
 import { failedReport, reportFromPlan, type DriftReport } from './report.js';
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Diagnostic } from '../errors.js';
 import { LoadedSpec, positionOf, type PathSegment } from '../spec/load.js';
-import { checkLoaded, type ValidateOptions } from '../spec/check.js';
+import { checkLoaded, type ValidateOptions } from '../resources/check.js';
 import { migrationFileDiagnostics } from '../resources/migrations/validate.js';
 import { pathKey, type MergedSpec } from './merge.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, type Diagnostic } from '../errors.js';
-import type { ValidateOptions } from '../spec/check.js';
+import type { ValidateOptions } from '../resources/check.js';
 import { checkMerged } from './check.js';
 import { crossHostChecks } from './checks/index.js';
 import { diagnosticIn, displayPath, findFleetRoot, isInside, realPath } from './files.js';

@@ -22,9 +22,12 @@ export async function readAccounts(host: Host): Promise<Accounts> {
   return { users: parseIdFile(passwd ?? ''), groups: parseIdFile(group ?? '') };
 }
 
-/** A name or a numeric id to a number; undefined when unknown. */
-export function resolveId(ids: Map<string, number>, nameOrId: string | number): number | undefined {
+/**
+ * A user or group as a spec gives it (a name, or a numeric id as number or digits) to its number;
+ * undefined for a name the table does not hold (own entries only: `constructor` is no user).
+ */
+export function idOf(ids: Readonly<Record<string, number>>, nameOrId: string | number): number | undefined {
   if (typeof nameOrId === 'number') return nameOrId;
   if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
-  return ids.get(nameOrId);
+  return Object.hasOwn(ids, nameOrId) ? ids[nameOrId] : undefined;
 }

@@ -1,4 +1,4 @@
-import { runWithWatchdog, renderWatchdogReport, type WatchdogResult } from '../diagnostics/watchdog.js';
+import { runWithWatchdog, type WatchdogResult } from './watchdog.js';
 
 /**
  * The one exec layer: argv arrays only (never a shell), a watchdog deadline on every command,
@@ -34,15 +34,4 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
     cwd: options.cwd,
     describe: options.describe,
   });
-}
-
-/** How a failed command is shown to a human: the argv, why it failed, the end of its stderr. */
-export function describeFailure(r: ExecResult): string {
-  const cmd = r.argv.join(' ');
-  if (r.failedToStart) return `${cmd}: could not start (${r.stderr.trim()})`;
-  if (r.timedOut && r.hang) return renderWatchdogReport(r);
-  if (r.timedOut) return `${cmd}: no answer within its deadline after ${r.durationMs} ms, killed`;
-  const why = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
-  const tail = r.stderr.trim().split('\n').slice(-10).join('\n');
-  return `${cmd}: ${why}${tail ? `\n${tail}` : ''}`;
 }

@@ -10,8 +10,8 @@ const readFileCb = promisify(readFile);
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
 import { syncDir, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
-import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from '../diagnostics/mounts.js';
-import { probeMounts, type ProbeResult } from '../diagnostics/probe.js';
+import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
+import { probeMounts, type ProbeResult } from './probe.js';
 import { hostname as osHostname } from 'node:os';
 
 export interface FileStat {

@@ -1,8 +1,9 @@
 /**
  * The Plan is versioned data. Renderers, plan files and `apply` read only this shape.
- * Bump PLAN_FORMAT_VERSION on any incompatible change of the JSON form.
+ * Bump PLAN_FORMAT_VERSION on any incompatible change of the JSON form (src/plan/public.ts).
+ * 2: steps stored once, in run order, and referenced by id from the changes.
  */
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 /** A closed set, like Terraform's plans.Action. */
 export type Action = 'create' | 'update' | 'delete' | 'replace' | 'run';
@@ -18,7 +19,7 @@ export function maxRisk(risks: Iterable<Risk>): Risk {
 }
 
 /**
- * One idempotent action. `op` names a runner (generic ones in src/apply/ops.ts, kind-specific
+ * One idempotent action. `op` names a runner (generic ones built in src/plan/steps.ts, run by src/apply/ops.ts; kind-specific
  * ones in src/resources/<kind>/steps.ts). Steps with the same `id` are the same action and are
  * run once (that is how one daemon-reload or one `exportfs -ra` serves many changes).
  */
@@ -79,4 +80,30 @@ export interface Plan {
   warnings: string[];
   /** Read-write locks on shared resources (by name) that apply takes with lock.redis. */
   locks?: { name: string; mode: 'read' | 'write' }[];
+}
+
+export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';
+
+/** What one step of an apply did (results per step, not an exception halfway). */
+export interface StepResult {
+  id: string;
+  title: string;
+  /** The changes this step serves. */
+  addresses: string[];
+  status: StepStatus;
+  detail?: string;
+  error?: string;
+  durationMs: number;
+}
+
+export interface ApplyReport {
+  plan: Plan;
+  results: StepResult[];
+  /** Changes the re-observation after apply still finds; empty when the host converged. */
+  remaining: Change[];
+  ok: boolean;
+  /** Why apply stopped early (a failed step, a lost lock, a signal). */
+  stoppedBecause?: string;
+  journal?: string;
+  lockToken?: number;
 }

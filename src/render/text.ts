@@ -1,5 +1,5 @@
 import type { Plan, Risk } from '../plan/types.js';
-import type { ApplyReport } from '../apply/apply.js';
+import type { ApplyReport } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
 import type { Style } from './style.js';
 

@@ -1,6 +1,7 @@
 import type { Host } from '../host/host.js';
 import type { Accounts } from '../host/accounts.js';
-import type { Change, Step } from '../plan/types.js';
+import type { Change } from '../plan/types.js';
+import type { StepRunner } from '../plan/steps.js';
 import type { HostSpec } from '../spec/types.js';
 
 /**
@@ -69,28 +70,4 @@ export interface ResourceLock {
   mode: 'read' | 'write';
 }
 
-export interface StepContext {
-  host: Host;
-  /** Deadline for this step, from watchdog.stepTimeout or the kind's default. */
-  timeoutMs: number;
-  /** Resolved secret references, as in DiffInput: steps that need a secret read it here, never from the plan. */
-  secrets: ReadonlyMap<string, string>;
-  /** The fencing token of the host lock this apply holds; recorded where a step leaves a mark (the migrations version row). */
-  fencingToken?: number;
-}
-
-export interface StepOutcome {
-  /** done: it acted · already: the host already matched (re-checked at apply time) · skipped: live-only step under --root */
-  status: 'done' | 'already' | 'skipped';
-  detail?: string;
-}
-
-export type StepRunner = (step: Step, ctx: StepContext) => Promise<StepOutcome>;
-
-/** Thrown by a step runner to fail the step with a message for humans (no stack trace shown). */
-export class StepError extends Error {
-  constructor(message: string, readonly detail?: string) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
+export { StepError, type StepContext, type StepOutcome, type StepRunner } from '../plan/steps.js';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { exec } from '../host/exec.js';
 import { UserError, formatDiagnostic } from '../errors.js';
 import { parseSpec } from '../spec/load.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import type { HostSpec } from '../spec/types.js';
 import { maxRisk, RISKS, type Risk } from '../plan/types.js';
 import { reviewSpecs, type ReviewedChange } from './risk.js';

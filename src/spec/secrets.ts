@@ -52,26 +52,36 @@ export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = proces
   for (const { ref, path } of findSecretRefs(spec.value)) {
     const key = refKey(ref);
     if (secrets.has(key)) continue;
-    let value: string | undefined;
-    if ('env' in ref) {
-      secretEnvNames.add(ref.env);
-      value = env[ref.env];
-      if (value === undefined || value === '') {
-        diagnostics.push(diagnosticAt(spec, path, `secret reference {env: ${ref.env}}: environment variable ${ref.env} is not set`));
-        continue;
-      }
-    } else {
-      try {
-        value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
-      } catch (e) {
-        diagnostics.push(diagnosticAt(spec, path, `secret reference {file: ${ref.file}}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`));
-        continue;
-      }
+    const read = readSecretRef(ref, env);
+    if ('error' in read) {
+      diagnostics.push(diagnosticAt(spec, path, `secret reference ${'env' in ref ? `{env: ${ref.env}}` : `{file: ${ref.file}}`}: ${read.error}`));
+      continue;
     }
-    secrets.set(key, value);
-    registerSecret(value);
+    secrets.set(key, read.value);
   }
   return { secrets, diagnostics };
+}
+
+/**
+ * One reference's value, or why there is none: the one place a reference is read. The value is
+ * registered with the redactor, and an env variable named by a reference is kept from children.
+ */
+export function readSecretRef(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): { value: string } | { error: string } {
+  let value: string;
+  if ('env' in ref) {
+    secretEnvNames.add(ref.env);
+    const v = env[ref.env];
+    if (v === undefined || v === '') return { error: `environment variable ${ref.env} is not set` };
+    value = v;
+  } else {
+    try {
+      value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      return { error: `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})` };
+    }
+  }
+  registerSecret(value);
+  return { value };
 }
 
 const knownSecrets = new Set<string>();
@@ -137,4 +147,12 @@ export function plaintextSecretsInCommand(text: string): string[] {
     if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(w)) found.push('a URL with a password');
   });
   return [...new Set(found)];
+}
+
+/**
+ * A `password=` (or `pass=`) mount option written by hand into fstab is no reference of ours, so
+ * `redact` cannot know it: masked wherever fstab text leaves the process (diffs, facts snapshots).
+ */
+export function maskOptionPasswords(text: string): string {
+  return text.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
 }

@@ -1,4 +1,3 @@
-import type { MountSpec } from '../resources/mounts/types.js';
 
 /** The host spec (v1) after validation against schemas/host-spec.schema.json. */
 export type SecretRef = { env: string } | { file: string };
@@ -72,4 +71,28 @@ export interface MigrationsSpec {
   stamp?: string;
   /** Run again a migration recorded as failed (MySQL), after the database was fixed by hand. */
   retry?: string;
+}
+
+export type MountState = 'mounted' | 'unmounted' | 'present' | 'absent';
+
+/** CIFS credentials: written to a root-only file; fstab only ever names the file. */
+export interface MountCredentials {
+  username: string;
+  password: SecretRef;
+  domain?: string;
+}
+
+/** One entry of the spec's `mounts:` list. */
+export interface MountSpec {
+  path: string;
+  source: string;
+  type: string;
+  options?: string[];
+  /** Default `mounted`. */
+  state?: MountState;
+  dump?: number;
+  pass?: number;
+  credentials?: MountCredentials;
+  /** Unmount with `umount -l` when busy or hung instead of failing. */
+  lazyUnmount?: boolean;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { genericOps } from '../../src/apply/ops.js';
 import { Host } from '../../src/host/host.js';
 import { readAccounts } from '../../src/host/accounts.js';
-import { orderSteps } from '../../src/plan/planner.js';
+import { orderSteps } from '../../src/plan/order.js';
 import type { Change } from '../../src/plan/types.js';
 import type { HostSpec } from '../../src/spec/types.js';
 import { createMountsKind, type MountSpec } from '../../src/resources/mounts/index.js';
@@ -27,14 +27,15 @@ export interface Ran {
 }
 
 /** Runs the changes' steps as the applier does (its own ordering), stopping at the first failure. */
-export async function apply(host: Host, changes: Change[]): Promise<Ran[]> {
+/** `secrets` as the applier passes them: resolved references by refKey (steps never read a reference themselves). */
+export async function apply(host: Host, changes: Change[], secrets: Record<string, string> = {}): Promise<Ran[]> {
   const order = orderSteps(changes);
   const ran: Ran[] = [];
   for (const s of order) {
     const runner = ops[s.op];
     if (!runner) throw new Error(`no runner for ${s.op}`);
     try {
-      ran.push({ id: s.id, outcome: await runner(s, { host, timeoutMs: 20_000, secrets: new Map() }) });
+      ran.push({ id: s.id, outcome: await runner(s, { host, timeoutMs: 20_000, secrets: new Map(Object.entries(secrets)) }) });
     } catch (e) {
       ran.push({ id: s.id, error: e as Error });
       break;

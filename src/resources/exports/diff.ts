@@ -1,15 +1,21 @@
 import type { Change, Risk, Step } from '../../plan/types.js';
-import { fileDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { fileDiff, lineEditDiffs } from '../../plan/filediff.js';
+import { dirEnsure, dirRemoveIfEmpty, exec, fileWrite } from '../../plan/steps.js';
+import { ANY_MOUNT } from '../mounts/ids.js';
+import { EXPORTFS_ID, EXPORTS_FILE, EXPORTS_WRITE_ID } from './ids.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
+import { idOf } from '../../host/accounts.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import type { ExportSpec } from '../../spec/types.js';
 import { effectiveOptions, familyOf, parseExports, renderEntry, type ExportEntry, type ExportsLine } from './parse.js';
 import type { ExportsObserved } from './observe.js';
 
-export const EXPORTS_FILE = '/etc/exports';
-const WRITE_ID = `file:${EXPORTS_FILE}`;
-const EXPORTFS_ID = 'exec:exportfs -ra';
+export { EXPORTS_FILE };
+const WRITE_ID = EXPORTS_WRITE_ID;
+
+/** The order of localeCompare, without building a collator per comparison (20,000 exports). */
+const byAddress = new Intl.Collator();
 
 export const addressOf = (path: string) => `exports[${path}]`;
 export const addressPath = (address: string) => address.slice('exports['.length, -1);
@@ -50,8 +56,10 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
   const inSpec = new Set(desired.map((e) => e.path));
   const removedOwned = owned.map(addressPath).filter((p) => !inSpec.has(p));
 
-  const linesOf = (path: string) => lines.filter((l) => l.entry?.path === path);
-  const plans: { address: string; path: string; action: Change['action']; risk: Risk; summary: string; edit?: (ls: ExportsLine[]) => ExportsLine[]; dirSteps: Step[]; notes: string[]; liveOnly?: boolean }[] = [];
+  const byPath = new Map<string, ExportsLine[]>();
+  for (const l of lines) if (l.entry) (byPath.get(l.entry.path) ?? byPath.set(l.entry.path, []).get(l.entry.path)!).push(l);
+  const linesOf = (path: string) => byPath.get(path) ?? [];
+  const plans: { address: string; path: string; action: Change['action']; risk: Risk; summary: string; edit?: Edit; dirSteps: Step[]; notes: string[]; liveOnly?: boolean }[] = [];
 
   for (const e of desired) {
     const address = addressOf(e.path);
@@ -59,7 +67,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     const currentEntries = current.map((l) => l.entry!);
     if (e.state === 'absent') {
       if (current.length) {
-        plans.push({ address, path: e.path, action: 'delete', risk: 'disruptive', summary: `remove the export of ${e.path} (clients lose access)`, edit: (ls) => ls.filter((l) => !current.includes(l)), dirSteps: [], notes: [] });
+        plans.push({ address, path: e.path, action: 'delete', risk: 'disruptive', summary: `remove the export of ${e.path} (clients lose access)`, edit: { remove: current }, dirSteps: [], notes: [] });
       }
       continue;
     }
@@ -72,13 +80,13 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
       plans.push({
         address, path: e.path, action: 'create', risk: 'reload',
         summary: `export ${e.path} to ${want.clients.map((c) => c.host).join(', ')}`,
-        edit: (ls) => appendLine(ls, renderEntry(want)), dirSteps, notes,
+        edit: { remove: [], text: renderEntry(want) }, dirSteps, notes,
       });
     } else if (!sameEntry(currentEntries, want)) {
       plans.push({
         address, path: e.path, action: 'update', risk: 'reload',
         summary: `change the clients or options of ${e.path}`,
-        edit: (ls) => replaceLines(ls, current, renderEntry(want)), dirSteps, notes,
+        edit: { remove: current, text: renderEntry(want) }, dirSteps, notes,
       });
     } else if (dirSteps.length) {
       plans.push({ address, path: e.path, action: 'update', risk: 'none', summary: `fix the owner or mode of ${e.path}`, dirSteps, notes });
@@ -97,29 +105,28 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     plans.push({
       address: addressOf(path), path, action: 'delete', risk: 'disruptive',
       summary: `remove the export of ${path}, no longer in the spec (clients lose access; ${rmdir ? 'the directory is removed only if empty' : 'the directory was there before reconcile and stays'})`,
-      edit: (ls) => ls.filter((l) => !current.includes(l)),
-      dirSteps: rmdir ? [{ id: `rmdir:${path}`, op: 'dir.removeIfEmpty', title: `remove ${path} if empty`, after: [EXPORTFS_ID, WRITE_ID], args: { path } }] : [],
+      edit: { remove: current },
+      dirSteps: rmdir ? [dirRemoveIfEmpty({ path }, { after: [EXPORTFS_ID, WRITE_ID] })] : [],
       notes: [],
     });
   }
 
   // One final file for all changes; each change shows only its own edit.
-  let finalLines = lines;
-  for (const p of plans) if (p.edit) finalLines = p.edit(finalLines);
-  const finalText = finalLines.map((l) => l.raw).join('');
+  const edits = plans.flatMap((p) => (p.edit ? [p.edit] : []));
+  const finalText = applyEdits(lines, edits);
   const dirIds = plans.flatMap((p) => p.dirSteps.filter((s) => s.op === 'dir.ensure').map((s) => s.id)).sort();
-  const writeStep: Step = {
-    id: WRITE_ID, op: 'file.write', title: `write ${EXPORTS_FILE}`, after: dirIds,
-    args: { path: EXPORTS_FILE, content: finalText, before: observed.file === null ? null : sha256(observed.file), ...(observed.file === null ? { mode: 0o644 } : {}) },
-  };
-  const exportfsStep: Step = { id: EXPORTFS_ID, op: 'exec', title: 'exportfs -ra', live: true, after: [WRITE_ID], args: { argv: ['exportfs', '-ra'] } };
+  const writeStep = fileWrite(
+    { path: EXPORTS_FILE, content: finalText, before: observed.file === null ? null : sha256(observed.file), ...(observed.file === null ? { mode: 0o644 } : {}) },
+    { after: dirIds },
+  );
+  const exportfsStep = exec(['exportfs', '-ra'], { id: EXPORTFS_ID, live: true, after: [WRITE_ID] });
+  const ownDiff = editDiffs(lines, observed.file);
 
   const changes: Change[] = plans.map((p) => {
     const steps = [...p.dirSteps.filter((s) => s.op === 'dir.ensure')];
     let diff = '';
     if (p.edit) {
-      const own = p.edit(lines).map((l) => l.raw).join('');
-      diff = fileDiff(EXPORTS_FILE, observed.file, own === '' && observed.file === null ? null : own);
+      diff = ownDiff(p.edit);
       steps.push(writeStep, exportfsStep);
     } else if (p.liveOnly) {
       steps.push(exportfsStep);
@@ -130,50 +137,85 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
 
   const fileSha = observed.file === null ? null : sha256(observed.file);
   const observedByAddress: Record<string, unknown> = {};
+  const rewrites = new Set(changes.filter((c) => c.diff).map((c) => c.address));
+  const liveByPath = new Map<string, NonNullable<ExportsObserved['live']>>();
+  for (const l of observed.live ?? []) (liveByPath.get(l.path) ?? liveByPath.set(l.path, []).get(l.path)!).push(l);
   for (const path of [...inSpec, ...removedOwned]) {
     const address = addressOf(path);
-    const changed = changes.some((c) => c.address === address && c.diff);
+    const changed = rewrites.has(address);
     observedByAddress[address] = {
       lines: linesOf(path).map((l) => l.raw),
       dir: observed.dirs[path] ?? null,
-      live: observed.live?.filter((l) => l.path === path) ?? null,
+      live: observed.live ? liveByPath.get(path) ?? [] : null,
       // A change that rewrites the file was computed from all of it.
       ...(changed ? { file: fileSha } : {}),
     };
   }
   return {
-    changes: changes.sort((a, b) => a.address.localeCompare(b.address)),
+    changes: changes.sort((a, b) => byAddress.compare(a.address, b.address)),
     observedByAddress,
     managed: desired.filter((e) => e.state !== 'absent').map((e) => addressOf(e.path)),
     creates,
   };
 }
 
-function appendLine(ls: ExportsLine[], text: string): ExportsLine[] {
-  const out = [...ls];
-  const last = out.at(-1);
-  if (last && !last.raw.endsWith('\n')) out[out.length - 1] = { ...last, raw: `${last.raw}\n` };
-  out.push({ raw: `${text}\n`, line: 0 });
-  return out;
+/** One change's edit of /etc/exports: its lines removed, and its entry's line (in place of the first, or appended). */
+interface Edit {
+  remove: ExportsLine[];
+  text?: string;
 }
 
-/** The first of an export's lines is rewritten in place; its duplicates are dropped. */
-function replaceLines(ls: ExportsLine[], current: ExportsLine[], text: string): ExportsLine[] {
-  const out: ExportsLine[] = [];
-  for (const l of ls) {
-    if (l === current[0]) out.push({ raw: `${text}${l.raw.endsWith('\n') ? '\n' : ''}`, line: l.line });
-    else if (!current.includes(l)) out.push(l);
+/** Every edit at once, in one pass: the first of an export's lines is rewritten in place, its duplicates dropped. */
+function applyEdits(lines: ExportsLine[], edits: Edit[]): string {
+  const removed = new Set<ExportsLine>();
+  const replaced = new Map<ExportsLine, string>();
+  const appended: string[] = [];
+  for (const e of edits) {
+    for (const l of e.remove) removed.add(l);
+    if (e.text === undefined) continue;
+    if (e.remove.length) replaced.set(e.remove[0]!, e.text);
+    else appended.push(e.text);
   }
-  return out;
+  const out: string[] = [];
+  for (const l of lines) {
+    const text = replaced.get(l);
+    if (text !== undefined) out.push(`${text}${l.raw.endsWith('\n') ? '\n' : ''}`);
+    else if (!removed.has(l)) out.push(l.raw);
+  }
+  if (appended.length && out.length && !out.at(-1)!.endsWith('\n')) out[out.length - 1] += '\n';
+  for (const text of appended) out.push(`${text}\n`);
+  return out.join('');
+}
+
+/** The diff each change shows: the file as it is, with only that change's edit. */
+function editDiffs(lines: ExportsLine[], file: string | null): (edit: Edit) => string {
+  const raw = lines.map((l) => l.raw);
+  const index = new Map(lines.map((l, i) => [l, i]));
+  const local = lineEditDiffs(EXPORTS_FILE, raw);
+  return (edit) => {
+    if (file === null) {
+      const own = applyEdits(lines, [edit]);
+      return fileDiff(EXPORTS_FILE, null, own === '' ? null : own);
+    }
+    const at = edit.remove.map((l) => index.get(l)!);
+    const contiguous = at.every((i, k) => i === at[0]! + k);
+    // Rare (an export's duplicate lines apart from each other): the whole file.
+    if (!contiguous) return fileDiff(EXPORTS_FILE, file, applyEdits(lines, [edit]));
+    const insert = edit.text === undefined ? [] : [`${edit.text}${edit.remove.length && !edit.remove[0]!.raw.endsWith('\n') ? '' : '\n'}`];
+    if (edit.remove.length) return local(at[0]!, edit.remove.length, insert);
+    // Appended: the last line gains the newline it lacked, if it did.
+    const last = raw.at(-1);
+    if (last !== undefined && !last.endsWith('\n')) return local(raw.length - 1, 1, [`${last}\n`, ...insert]);
+    return local(raw.length, 0, insert);
+  };
 }
 
 function directorySteps(e: ExportSpec, observed: ExportsObserved, address: string): Step[] {
   const stat = observed.dirs[e.path] ?? null;
   const d = e.directory ?? {};
   const resolve = (table: Record<string, number>, what: 'user' | 'group', v: string | number | undefined) => {
-    if (v === undefined || typeof v === 'number') return v;
-    if (/^\d+$/.test(v)) return Number(v);
-    const id = table[v];
+    if (v === undefined) return v;
+    const id = idOf(table, v);
     if (id === undefined) throw new UserError(`${address}: ${what} "${v}" does not exist on the host (/etc/${what === 'user' ? 'passwd' : 'group'})`);
     return id;
   };
@@ -185,7 +227,7 @@ function directorySteps(e: ExportSpec, observed: ExportsObserved, address: strin
   if (matches) return [];
   const what = [mode !== undefined ? `mode ${d.mode}` : '', d.owner !== undefined ? `owner ${d.owner}` : '', d.group !== undefined ? `group ${d.group}` : ''].filter(Boolean).join(', ');
   // After any mount: the directory to own and chmod may be a mount point (mount a disk, export it).
-  return [{ id: `exports.dir:${e.path}`, op: 'dir.ensure', after: ['mounts.mount:*', 'mounts.remount:*'], title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}`, args: { path: e.path, mode, uid, gid } }];
+  return [dirEnsure({ path: e.path, mode, uid, gid }, { id: `exports.dir:${e.path}`, after: ANY_MOUNT, title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}` })];
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { ResourceKind, DiffInput, DiffOutput, ObserveContext } from '../types.js';
-import type { Change, Step } from '../../plan/types.js';
+import type { Change } from '../../plan/types.js';
+import { exec, fileRemove, fileWrite } from '../../plan/steps.js';
+import { EXPORTFS_ID } from './ids.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 
 export const NFS_DEFAULTS_FILE = '/etc/default/nfs-kernel-server';
 const ADDRESS = 'nfsServer';
@@ -73,8 +75,8 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
   const before = observed.file;
   const after = port === undefined ? unpinMountdPort(before ?? '') : pinMountdPort(before ?? '', port);
   const changes: Change[] = [];
-  const restart: Step = { id: 'exec:restart nfs-kernel-server', op: 'exec', title: 'systemctl restart nfs-kernel-server', live: true, after: [`file:${NFS_DEFAULTS_FILE}`, 'exec:exportfs -ra', `owe:${OWED_MARKER}`], args: { argv: ['systemctl', 'restart', 'nfs-kernel-server'] } };
-  const settle: Step = { id: `settle:${OWED_MARKER}`, op: 'file.remove', title: 'forget the owed NFS server restart', live: true, after: [restart.id], args: { path: OWED_MARKER, before: null } };
+  const restart = exec(['systemctl', 'restart', 'nfs-kernel-server'], { id: 'exec:restart nfs-kernel-server', live: true, after: [`file:${NFS_DEFAULTS_FILE}`, EXPORTFS_ID, `owe:${OWED_MARKER}`] });
+  const settle = fileRemove({ path: OWED_MARKER, before: null }, { id: `settle:${OWED_MARKER}`, title: 'forget the owed NFS server restart', live: true, after: [restart.id] });
   if (after !== before && !(unpin && before === null)) {
     changes.push({
       address: ADDRESS,
@@ -84,8 +86,8 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
       summary: unpin ? 'unpin the rpc.mountd port (no longer in the spec) and restart the NFS server' : `pin rpc.mountd to port ${port} and restart the NFS server`,
       diff: fileDiff(NFS_DEFAULTS_FILE, before, after),
       steps: [
-        { id: `owe:${OWED_MARKER}`, op: 'file.write', title: 'note the NFS server restart this change owes', live: true, args: { path: OWED_MARKER, content: 'owed\n', before: null, mode: 0o600 } },
-        { id: `file:${NFS_DEFAULTS_FILE}`, op: 'file.write', title: `write ${NFS_DEFAULTS_FILE}`, after: [`owe:${OWED_MARKER}`], args: { path: NFS_DEFAULTS_FILE, content: after, before: before === null ? null : sha256(before) } },
+        fileWrite({ path: OWED_MARKER, content: 'owed\n', before: null, mode: 0o600 }, { id: `owe:${OWED_MARKER}`, title: 'note the NFS server restart this change owes', live: true }),
+        fileWrite({ path: NFS_DEFAULTS_FILE, content: after, before: before === null ? null : sha256(before) }, { after: [`owe:${OWED_MARKER}`] }),
         restart,
         settle,
       ],

@@ -4,6 +4,7 @@ import { describeChar } from '../chars.js';
  * exports(5), losslessly: the file is a list of logical lines that keep their exact bytes
  * (continuations, comments, spacing); only entries reconcile manages are ever re-rendered.
  */
+import { decodeOctalEscapes } from '../../host/mounts.js';
 export interface ExportClient {
   /** A host, network, wildcard, @netgroup, `*`; '' for the anonymous form `(opts)`. */
   host: string;
@@ -233,7 +234,7 @@ export function parseExportfsV(text: string): LiveExport[] {
       pending = undefined;
       if (!path) continue;
       const host = m[2] === '<world>' ? '*' : m[2]!;
-      out.push({ path: decodeOctal(path), host, options: splitOptions(m[3]!) });
+      out.push({ path: decodeOctalEscapes(path), host, options: splitOptions(m[3]!) });
     } else {
       pending = line.trim();
     }
@@ -241,6 +242,3 @@ export function parseExportfsV(text: string): LiveExport[] {
   return out;
 }
 
-function decodeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}

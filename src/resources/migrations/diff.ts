@@ -1,13 +1,15 @@
-import type { Change, Step } from '../../plan/types.js';
+import type { Change } from '../../plan/types.js';
 import { UserError } from '../../errors.js';
 import { redact, refKey } from '../../spec/secrets.js';
 import type { MigrationsSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import { NOT_TRANSACTIONAL } from './mysql.js';
 import { compareVersions, type Section } from './parse.js';
-import type { AppliedRow, EntryObserved, FailedRow, MigrateArgs, MigrationFile, MigrationOp, MigrationsObserved } from './types.js';
+import type { AppliedRow, EntryObserved, FailedRow, MigrateArgs, MigrationFile, MigrationOp, MigrationsObserved, MigrationsStepArgs } from './types.js';
+import { stepMaker } from '../../plan/steps.js';
 
-export const MIGRATE_OP = 'migrations.migrate';
+export const MIGRATE_OP = 'migrations.migrate' satisfies keyof MigrationsStepArgs;
+const migrationsStep = stepMaker<MigrationsStepArgs>();
 
 /** A migrations state the user must resolve (a changed or vanished applied migration, ...). */
 export class MigrationsError extends UserError {
@@ -179,7 +181,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: Applied
   // One step runs them all under one advisory lock: a second run waits, then finds nothing to do.
   const args: MigrateArgs = { entry: entry.name, database: refKey(entry.database), host, commit, ops };
   const counts = [down.length && `${down.length} down`, stamped.length && `${stamped.length} stamped`, up.length && `${up.length} up`].filter(Boolean).join(', ');
-  const step: Step = { id: `migrations:${entry.name}`, op: MIGRATE_OP, title: `migrate ${entry.name} to ${target === versions.at(-1) ? `head (${target})` : target}: ${counts}`, args: args as unknown as Record<string, unknown> };
+  const step = migrationsStep(MIGRATE_OP, args, { id: `migrations:${entry.name}`, title: `migrate ${entry.name} to ${target === versions.at(-1) ? `head (${target})` : target}: ${counts}` });
 
   return ops.map((op): Change => {
     const f = fileOf(op.version)!;

@@ -1,11 +1,11 @@
 import { redact } from '../../spec/secrets.js';
 import { UserError } from '../../errors.js';
-import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
+import { StepError, typedRunners, type StepContext, type StepOutcome } from '../../plan/steps.js';
 import { describeDbError, describeUrl } from './db.js';
 import { MigrationFailure, dialectFor, excerpt, type Dialect, type Session } from './dialect.js';
 import { MIGRATE_OP } from './diff.js';
 import type { Statement } from './parse.js';
-import type { MigrateArgs, MigrationOp } from './types.js';
+import type { MigrateArgs, MigrationOp, MigrationsStepArgs } from './types.js';
 
 /** Below this much time left before the step's deadline, the next migration is not started. */
 const MIN_START_MS = 1_000;
@@ -22,8 +22,7 @@ function label(op: MigrationOp): string {
  * and are reported. How one migration runs (one transaction, or statement by statement) is the
  * dialect's.
  */
-const migrate: StepRunner = async (step, ctx: StepContext): Promise<StepOutcome> => {
-  const args = step.args as unknown as MigrateArgs;
+const migrate = async (args: MigrateArgs, ctx: StepContext): Promise<StepOutcome> => {
   const url = ctx.secrets.get(args.database);
   if (url === undefined) throw new StepError(`internal: the database reference of migrations[${args.entry}] was not resolved`);
   const where = describeUrl(url);
@@ -144,4 +143,4 @@ function failureReport(f: MigrationFailure, done: string[], ops: MigrationOp[], 
   return redact(lines.join('\n'));
 }
 
-export const migrationsOps: Record<string, StepRunner> = { [MIGRATE_OP]: migrate };
+export const migrationsOps = typedRunners<MigrationsStepArgs>({ [MIGRATE_OP]: migrate });

@@ -83,7 +83,7 @@ export interface MigrationOp {
   retry?: boolean;
 }
 
-export interface MigrateArgs {
+export type MigrateArgs = {
   /** The spec entry's name: its rows in the version table are keyed by it. */
   entry: string;
   /** refKey() of the database URL: resolved from StepContext.secrets, never carried here. */
@@ -92,4 +92,7 @@ export interface MigrateArgs {
   host: string;
   commit: string | null;
   ops: MigrationOp[];
-}
+};
+
+/** The args of the kind's one step type, by op (see src/plan/steps.ts). */
+export type MigrationsStepArgs = { 'migrations.migrate': MigrateArgs };

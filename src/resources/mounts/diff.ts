@@ -13,12 +13,13 @@ import {
   splitOpt,
   type Ids,
 } from './options.js';
-import { refKey } from '../../spec/secrets.js';
+import { maskOptionPasswords, refKey } from '../../spec/secrets.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { UserError } from '../../errors.js';
-import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
+import { DAEMON_RELOAD_ID, daemonReload, dirEnsure, fileWrite } from '../../plan/steps.js';
+import { mountStepId, remountStepId } from './ids.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
@@ -38,10 +39,6 @@ export const FSTAB = '/etc/fstab';
 export const FSTAB_STEP_ID = `file:${FSTAB}`;
 
 const PASSWORD_KEYS = new Set(['password', 'pass']);
-
-export function redact(line: string): string {
-  return line.replace(/(^|[,\s])(password|pass)=[^,\s]*/g, '$1$2=***');
-}
 
 export { credentialsContent } from './credentials.js';
 
@@ -86,6 +83,72 @@ function staleNote(live: LiveMount, probe: { ms: number; error?: string }): stri
   const server = /^(\/\/)?([^:/]+)[:/]/.exec(live.source)?.[2];
   const what = [server && `server ${server}`, vers && `${live.fsType} vers=${vers}`].filter(Boolean).join(', ');
   return `${live.path} is stale: ${probe.error ?? 'no answer'} (after ${probe.ms} ms${what ? `; ${what}` : ''}); steps touching it are refused at apply`;
+}
+
+interface ResolvedCredentials {
+  /** The credentials file wanted: its bytes, what a diff shows, where the password comes from. */
+  cred?: { content: string; shown: string; source: PasswordSource; username: string; domain?: string };
+  /** The mount's options, naming the credentials file when there is one. */
+  options: string[];
+  note?: string;
+}
+
+/**
+ * The credential resolver: where a CIFS mount's password comes from, per case (spec × fstab line):
+ *   credentials in the spec                      -> our file, from the secret reference
+ *   none in the spec, password= in the fstab line -> our file, the password moved out of fstab
+ *   none, the line names our file and it exists   -> keep naming it (moved by an earlier apply)
+ *   none of these, or state absent               -> no credentials file
+ */
+function resolveCredentials(
+  m: MountSpec,
+  state: string,
+  F: FstabEntry | undefined,
+  options: string[],
+  ctx: { secrets: ReadonlyMap<string, string>; address: string; credPath: string; haveFile: boolean },
+): ResolvedCredentials {
+  const naming = (opts: string[]) => [...opts.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${ctx.credPath}`];
+  if (state === 'absent') return { options };
+  if (m.credentials) {
+    const key = refKey(m.credentials.password);
+    const secret = ctx.secrets.get(key);
+    if (secret === undefined) throw new MountsError(`${ctx.address}: secret ${key} is not resolved`);
+    const problem = credentialsValueProblem('password', secret);
+    if (problem) throw new MountsError(`${ctx.address}: the password from ${key} ${problem}`);
+    const c = { username: m.credentials.username, domain: m.credentials.domain };
+    return { cred: { content: credentialsContent({ ...c, password: secret }), shown: credentialsContent({ ...c, password: '***' }), source: { ref: key }, ...c }, options: naming(options) };
+  }
+  const password = F ? optValue(F.options, ['password', 'pass']) : undefined;
+  if (F && password !== undefined) {
+    const c = { username: optValue(F.options, ['username', 'user']) ?? '', domain: optValue(F.options, ['domain', 'dom', 'workgroup']) };
+    return {
+      cred: { content: credentialsContent({ ...c, password }), shown: credentialsContent({ ...c, password: '***' }), source: { fromFstab: m.path }, ...c },
+      options: naming(options),
+      note: `the password in ${FSTAB} moves to ${ctx.credPath} (0600, root only)`,
+    };
+  }
+  if (F && optValue(F.options, ['credentials', 'cred']) === ctx.credPath && ctx.haveFile) return { options: naming(options) };
+  return { options };
+}
+
+/**
+ * The fstab case table, per mount point (state wanted × the fstab line):
+ *   absent, a line           -> remove the line
+ *   absent, no line          -> nothing
+ *   not absent, no line      -> add the line
+ *   not absent, other line   -> rewrite the line (options compared as sets, names as ids)
+ *   not absent, same line    -> nothing
+ */
+function fstabChange(state: string, F: FstabEntry | undefined, fields: FstabFields, ids: Ids): { edit: FstabFields | null; part: string } | null {
+  if (state === 'absent') return F ? { edit: null, part: 'remove fstab entry' } : null;
+  if (!F) return { edit: fields, part: 'add fstab entry' };
+  const same =
+    unquoteTag(F.source) === unquoteTag(fields.source) &&
+    F.type === fields.type &&
+    sameFstabOptions(resolveIds(F.options, ids).options, fields.options) &&
+    (F.dump ?? 0) === (fields.dump ?? 0) &&
+    (F.pass ?? 0) === (fields.pass ?? 0);
+  return same ? null : { edit: fields, part: 'update fstab entry' };
 }
 
 /**
@@ -150,30 +213,10 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     if (resolved.unknown.length) {
       throw new MountsError(`${address}: ${resolved.unknown.join(', ')}: no such user or group in /etc/passwd or /etc/group of the host`);
     }
-    let options = resolved.options;
 
-    // Credentials: from the spec's secret, or migrated out of a password= already in fstab.
     const credPath = credentialsPath(m.path);
-    let cred: { content: string; shown: string; source: PasswordSource; username: string; domain?: string } | undefined;
-    if (m.credentials && state !== 'absent') {
-      const key = refKey(m.credentials.password);
-      const secret = secrets.get(key);
-      if (secret === undefined) throw new MountsError(`${address}: secret ${key} is not resolved`);
-      const problem = credentialsValueProblem('password', secret);
-      if (problem) throw new MountsError(`${address}: the password from ${key} ${problem}`);
-      const c = { username: m.credentials.username, domain: m.credentials.domain };
-      cred = { content: credentialsContent({ ...c, password: secret }), shown: credentialsContent({ ...c, password: '***' }), source: { ref: key }, ...c };
-    } else if (F && state !== 'absent' && optValue(F.options, ['password', 'pass']) !== undefined) {
-      const c = { username: optValue(F.options, ['username', 'user']) ?? '', domain: optValue(F.options, ['domain', 'dom', 'workgroup']) };
-      const password = optValue(F.options, ['password', 'pass'])!;
-      cred = { content: credentialsContent({ ...c, password }), shown: credentialsContent({ ...c, password: '***' }), source: { fromFstab: m.path }, ...c };
-      p.notes.push(`the password in ${FSTAB} moves to ${credPath} (0600, root only)`);
-    }
-    if (cred) options = [...options.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${credPath}`];
-    else if (F && state !== 'absent' && optValue(F.options, ['credentials', 'cred']) === credPath && observed.credentials?.[credPath]) {
-      // Migrated by an earlier apply: the password lives in our credentials file now; keep naming it.
-      options = [...options.filter((o) => splitOpt(o)[0] !== 'credentials'), `credentials=${credPath}`];
-    }
+    const { cred, options, note } = resolveCredentials(m, state, F, resolved.options, { secrets, address, credPath, haveFile: !!observed.credentials?.[credPath] });
+    if (note) p.notes.push(note);
 
     const desired: DesiredMount = { path: m.path, source: m.source, type: m.type, options };
     const fields: FstabFields = {
@@ -185,32 +228,16 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       pass: m.pass ?? (F ? F.pass : 0),
     };
 
-    // fstab
-    if (state === 'absent') {
-      if (F) {
-        p.fstabEdit = null;
-        p.parts.push('remove fstab entry');
-      }
-    } else if (!F) {
-      p.fstabEdit = fields;
-      p.parts.push('add fstab entry');
-      creates[address] = ['fstab line'];
-    } else {
-      const same =
-        unquoteTag(F.source) === unquoteTag(fields.source) &&
-        F.type === fields.type &&
-        sameFstabOptions(resolveIds(F.options, ids).options, fields.options) &&
-        (F.dump ?? 0) === (fields.dump ?? 0) &&
-        (F.pass ?? 0) === (fields.pass ?? 0);
-      if (!same) {
-        p.fstabEdit = fields;
-        p.parts.push('update fstab entry');
-      }
+    const fstabCase = fstabChange(state, F, fields, ids);
+    if (fstabCase) {
+      p.fstabEdit = fstabCase.edit;
+      p.parts.push(fstabCase.part);
+      if (fstabCase.edit !== null && !F) creates[address] = ['fstab line'];
     }
     if (p.fstabEdit !== undefined) {
       p.fstabBefore = F;
       p.diffs.push(
-        patch(FSTAB, F ? redact(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? redact(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
+        patch(FSTAB, F ? maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? maskOptionPasswords(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
       );
     }
 
@@ -222,7 +249,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       if (!ok) {
         p.credId = `mounts.credentials:${credPath}`;
         p.steps.push(
-          { id: `dir:${CREDENTIALS_DIR}`, op: 'dir.ensure', title: `create ${CREDENTIALS_DIR}`, args: { path: CREDENTIALS_DIR, mode: 0o700, uid: 0, gid: 0 } },
+          dirEnsure({ path: CREDENTIALS_DIR, mode: 0o700, uid: 0, gid: 0 }),
           {
             id: p.credId,
             op: 'mounts.credentials',
@@ -238,7 +265,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
 
     if (state === 'absent') removeCredentials(p);
 
-    // live state
+    // The live case table (state wanted × what the kernel has mounted there), below.
     const probe = probeOf(m.path);
     if (L && probe && !probe.ok) {
       const note = staleNote(L, probe);
@@ -249,9 +276,9 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     // On a systemd host, mount after systemd has re-read fstab, or its old mount units fight ours.
     const reload = observed.systemd ? [DAEMON_RELOAD_ID] : [];
     const mountStep = (after: string[]): Step[] => [
-      { id: `mounts.dir:${m.path}`, op: 'dir.ensure', title: `create mount point ${m.path}`, args: { path: m.path } },
+      dirEnsure({ path: m.path }, { id: `mounts.dir:${m.path}`, title: `create mount point ${m.path}` }),
       {
-        id: `mounts.mount:${m.path}`,
+        id: mountStepId(m.path),
         op: 'mounts.mount',
         title: `mount ${m.source} on ${m.path}`,
         after: [...after, `mounts.dir:${m.path}`, ...(p.credId ? [p.credId] : []), ...reload],
@@ -272,6 +299,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.action = 'replace';
       p.risk = 'disruptive';
     } else if (state === 'mounted' && L) {
+      // Want mounted, the same source and type are mounted: remount for options that differ.
       const drift = liveOptionDrift(options, L);
       const changed = [...drift.missing, ...drift.clear];
       if (changed.length) {
@@ -287,7 +315,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
         } else {
           const remountOpts = remountOptions(desired, drift.clear);
           p.steps.push({
-            id: `mounts.remount:${m.path}`,
+            id: remountStepId(m.path),
             op: 'mounts.remount',
             title: `remount ${m.path} with ${changed.join(',')}`,
             after: [FSTAB_STEP_ID, ...(p.credId ? [p.credId] : []), ...reload],
@@ -304,6 +332,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.parts.push(`unmount ${liveName(L)}`);
       p.risk = 'disruptive';
     }
+    // Want present (fstab only), or mounted as wanted, or not mounted and not wanted: nothing live.
     if (state === 'absent') p.action = 'delete';
     else if (!F && p.action !== 'replace') p.action = 'create';
     return p;
@@ -328,7 +357,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.fstabEdit = null;
       p.fstabBefore = F;
       p.parts.push('remove fstab entry');
-      p.diffs.push(patch(FSTAB, redact(fstab.lines[F.line - 1]!.raw) + '\n', ''));
+      p.diffs.push(patch(FSTAB, maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n', ''));
     }
     removeCredentials(p);
     if (L) {
@@ -376,13 +405,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       ...plans.map((p) => p.umountId).filter((x): x is string => !!x),
       ...plans.map((p) => p.credId).filter((x): x is string => !!x),
     ];
-    fstabStep = {
-      id: FSTAB_STEP_ID,
-      op: 'file.write',
-      title: `write ${FSTAB}`,
-      ...(after.length ? { after } : {}),
-      args: { path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) },
-    };
+    fstabStep = fileWrite({ path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
   }
 
   const changes: Change[] = [];
@@ -396,8 +419,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       // Order within the change: credentials, unmount, fstab, mount point, mount or remount.
       const firstMountish = steps.findIndex((s) => s.id === `mounts.dir:${p.path}` || s.op === 'mounts.remount');
       const at = firstMountish < 0 ? steps.length : firstMountish;
-      steps = [...steps.slice(0, at), { ...fstabStep }, ...steps.slice(at)];
-      if (observed.systemd) steps.push(daemonReloadStep());
+      steps = [...steps.slice(0, at), fstabStep, ...steps.slice(at)];
+      if (observed.systemd) steps.push(daemonReload());
     }
     changes.push({
       address: p.address,

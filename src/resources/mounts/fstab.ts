@@ -3,6 +3,7 @@ import { describeChar } from '../chars.js';
 /**
  * Lossless fstab(5): every line is kept as written; only lines the caller replaces are rendered.
  */
+import { decodeOctalEscapes } from '../../host/mounts.js';
 
 export interface FstabEntry {
   /** 1-based line number. */
@@ -35,16 +36,7 @@ export interface FstabFields {
   pass?: number;
 }
 
-export class FstabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FstabError';
-  }
-}
-
-export function decodeField(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
+export const decodeField = decodeOctalEscapes;
 
 export function encodeField(s: string): string {
   // Backslash first, or the escapes we add would be escaped again (the "\040 twice" bug). `#`

@@ -1,5 +1,5 @@
 import type { LiveMount } from './types.js';
-import { parseMountInfo } from '../../diagnostics/mounts.js';
+import { parseMountInfo } from '../../host/mounts.js';
 
 /** /proc/self/mountinfo (proc(5)) in the kind's shape; mount points are the machine's real paths. */
 export function parseMountinfo(text: string): LiveMount[] {

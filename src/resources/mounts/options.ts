@@ -1,5 +1,6 @@
 import type { DesiredMount, LiveMount, SourceFacts } from './types.js';
 import { describeChar } from '../chars.js';
+import { idOf } from '../../host/accounts.js';
 
 /**
  * Option normalisation. fstab entries compare as sets (order and `defaults` do not matter);
@@ -25,7 +26,7 @@ export function resolveIds(options: string[], ids: Ids): { options: string[]; un
     if (v === undefined || /^\d+$/.test(v)) return o;
     const table = k === 'uid' || k === 'cruid' ? ids.users : k === 'gid' ? ids.groups : undefined;
     if (!table) return o;
-    const n = table[v];
+    const n = idOf(table, v);
     if (n === undefined) {
       unknown.push(o);
       return o;
@@ -166,10 +167,6 @@ export function liveOptionDrift(desired: string[], live: Pick<LiveMount, 'mountO
     if (liveOpts.has(neg) && !effective.includes(neg)) clear.push(pos);
   }
   return { missing, clear };
-}
-
-export function hasOption(options: string[], name: string): boolean {
-  return options.some((o) => splitOpt(o)[0] === name);
 }
 
 export function isBind(options: string[]): boolean {

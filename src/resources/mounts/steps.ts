@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import { describeFailure } from '../../host/exec.js';
+import { describeFailure } from '../../diagnostics/hang.js';
 import type { Host } from '../../host/host.js';
-import { probeMounts } from '../../diagnostics/probe.js';
+import { probeMounts } from '../../host/probe.js';
 import { StepError, type StepContext, type StepRunner } from '../types.js';
 import { entryFor, parseFstab } from './fstab.js';
 import { hostMounts } from './mountinfo.js';
@@ -9,7 +9,7 @@ import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
 import { FSTAB, type PasswordSource } from './diff.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
 /** Deadline for the staleness re-check right before a step touches a mount. */
@@ -138,12 +138,10 @@ async function resolvePassword(source: PasswordSource, host: Host, ctx: StepCont
     const v = e?.options.map(splitOpt).find(([k]) => k === 'password' || k === 'pass')?.[1];
     return v ?? null;
   }
-  const fromCore = (ctx as StepContext & { secrets?: ReadonlyMap<string, string> }).secrets?.get(source.ref);
-  if (fromCore !== undefined) return fromCore;
-  const [kind, name] = [source.ref.slice(0, source.ref.indexOf(':')), source.ref.slice(source.ref.indexOf(':') + 1)];
-  if (kind === 'env') return process.env[name] ?? null;
-  if (kind === 'file') return (await fsp.readFile(name, 'utf8')).replace(/\r?\n$/, '');
-  throw new StepError(`${mountPath}: unknown secret reference ${source.ref}`);
+  // Resolved with the spec's other references (src/spec/secrets.ts), never read again here.
+  const value = ctx.secrets.get(source.ref);
+  if (value === undefined) throw new StepError(`${mountPath}: internal: the secret reference ${source.ref} was not resolved`);
+  return value;
 }
 
 const credentials: StepRunner = async (step, ctx) => {

@@ -1,29 +1,7 @@
-import type { SecretRef } from '../../spec/types.js';
-import type { ProbeResult } from '../../diagnostics/probe.js';
+import type { ProbeResult } from '../../host/probe.js';
 
-export type MountState = 'mounted' | 'unmounted' | 'present' | 'absent';
-
-/** CIFS credentials: written to a root-only file; fstab only ever names the file. */
-export interface MountCredentials {
-  username: string;
-  password: SecretRef;
-  domain?: string;
-}
-
-/** One entry of the spec's `mounts:` list. */
-export interface MountSpec {
-  path: string;
-  source: string;
-  type: string;
-  options?: string[];
-  /** Default `mounted`. */
-  state?: MountState;
-  dump?: number;
-  pass?: number;
-  credentials?: MountCredentials;
-  /** Unmount with `umount -l` when busy or hung instead of failing. */
-  lazyUnmount?: boolean;
-}
+// The spec's side of mounts is part of the spec's types; the kind reads it from there.
+export type { MountCredentials, MountSpec, MountState } from '../../spec/types.js';
 
 /** One line of /proc/self/mountinfo, mount point mapped to a host path. */
 export interface LiveMount {

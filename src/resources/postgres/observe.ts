@@ -89,7 +89,7 @@ export function parseBatch(json: string): PgServer {
   return { ...raw, conninfo };
 }
 
-export { sha256 } from '../../apply/ops.js';
+export { sha256 } from '../../hash.js';
 
 export function parseVersionOutput(text: string): number | null {
   const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);

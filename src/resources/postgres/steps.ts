@@ -1,7 +1,7 @@
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
-import { describeFailure } from '../../host/exec.js';
+import { describeFailure } from '../../diagnostics/hang.js';
 import { StepError, type StepContext, type StepOutcome, type StepRunner } from '../types.js';
 import type { Step } from '../../plan/types.js';
 import { asOsUser, classifyConnError, logTail, psqlLocal, psqlRemote, type Instance } from './instance.js';

@@ -1,6 +1,7 @@
 import type { Change, Step } from '../../plan/types.js';
+import { exec, fileWrite, symlink } from '../../plan/steps.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { DiffInput, DiffOutput, ObserveContext, ResourceKind } from '../types.js';
 import type { Host } from '../../host/host.js';
@@ -87,16 +88,16 @@ export function diffTimezone({ spec, observed }: DiffInput<TimezoneObserved>): D
   const steps: Step[] = [];
   const diffs: string[] = [];
   if (!linkOk) {
-    steps.push({ id: `file:${LOCALTIME}`, op: 'file.symlink', title: `link ${LOCALTIME} -> ${target}`, args: { path: LOCALTIME, target, before: observed.link } });
+    steps.push(symlink({ path: LOCALTIME, target, before: observed.link }));
     diffs.push(linkDiff(LOCALTIME, observed.link ?? (observed.localtimeIsFile ? '(a copied zone file)' : null), target));
   }
   if (!fileOk) {
     const content = `${want}\n`;
-    steps.push({ id: `file:${TIMEZONE_FILE}`, op: 'file.write', title: `write ${TIMEZONE_FILE}`, args: { path: TIMEZONE_FILE, content, before: observed.timezoneFile === null ? null : sha256(observed.timezoneFile), ...(observed.timezoneFile === null ? { mode: 0o644 } : {}) } });
+    steps.push(fileWrite({ path: TIMEZONE_FILE, content, before: observed.timezoneFile === null ? null : sha256(observed.timezoneFile), ...(observed.timezoneFile === null ? { mode: 0o644 } : {}) }));
     diffs.push(fileDiff(TIMEZONE_FILE, observed.timezoneFile, content));
   }
   if (steps.length || !liveOk) {
-    steps.push({ id: 'exec:timedatectl set-timezone', op: 'exec', title: `timedatectl set-timezone ${want}`, live: true, after: steps.map((s) => s.id), args: { argv: ['timedatectl', 'set-timezone', '--', want] } });
+    steps.push(exec(['timedatectl', 'set-timezone', '--', want], { id: 'exec:timedatectl set-timezone', title: `timedatectl set-timezone ${want}`, live: true, after: steps.map((s) => s.id) }));
   }
   const changes: Change[] = [];
   if (steps.length) {

@@ -1,11 +1,11 @@
 import type { Action, Change, Risk, Step } from '../../plan/types.js';
 import { maxRisk } from '../../plan/types.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
-import { sha256 } from '../../apply/ops.js';
+import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
 import type { UnitSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
-import { DAEMON_RELOAD_ID, daemonReloadStep } from '../systemd.js';
+import { DAEMON_RELOAD_ID, daemonReload, dirRemoveIfEmpty, fileRemove, fileWrite, symlink } from '../../plan/steps.js';
 import { addressOf, basename, dropinDir, dropinPath, isTemplate, nameOfAddress, templateOf, unitPath } from './paths.js';
 import { enablementLinks, linksToRemove, sameUnitFile, type Fragment } from './links.js';
 import { hasInstall } from './unitfile.js';
@@ -149,11 +149,11 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const path = unitPath(name);
     desiredFiles.push(path);
     if (f.unitLink !== null) {
-      p.add({ id: `file:unlink:${path}`, op: 'file.remove', title: `remove the link ${path} -> ${f.unitLink}`, after: [rid], args: { path, before: null } }, undefined, linkDiff(path, f.unitLink, null));
+      p.add(fileRemove({ path, before: null }, { id: `file:unlink:${path}`, title: `remove the link ${path} -> ${f.unitLink}`, after: [rid] }), undefined, linkDiff(path, f.unitLink, null));
     }
     if (f.unit !== u.content) {
       p.add(
-        { id: `file:${path}`, op: 'file.write', title: `write ${path}`, after: [rid, ...p.ids('file:unlink:')], args: { path, content: u.content, before: f.unit === null ? null : sha256(f.unit), ...(f.unit === null ? { mode: 0o644 } : {}) } },
+        fileWrite({ path, content: u.content, before: f.unit === null ? null : sha256(f.unit), ...(f.unit === null ? { mode: 0o644 } : {}) }, { after: [rid, ...p.ids('file:unlink:')] }),
         { text: f.unit === null ? 'write the unit file' : 'change the unit file', risk: 'none' },
         fileDiff(path, f.unit, u.content),
       );
@@ -163,7 +163,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   if (u.content === undefined && recordedFiles.has(unitPath(name)) && f.unit !== null) {
     // The spec stopped giving the content: reconcile's file goes, the packaged unit (if any) shows through.
     const path = unitPath(name);
-    p.add({ id: `file:${path}`, op: 'file.remove', title: `remove ${path}`, after: [rid], args: { path, before: sha256(f.unit) } }, { text: 'remove the unit file (no content in the spec)', risk: 'restart' }, fileDiff(path, f.unit, null));
+    p.add(fileRemove({ path, before: sha256(f.unit) }, { after: [rid] }), { text: 'remove the unit file (no content in the spec)', risk: 'restart' }, fileDiff(path, f.unit, null));
   }
   const specDropins = u.dropins ?? {};
   for (const [file, content] of Object.entries(specDropins)) {
@@ -172,7 +172,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const was = f.dropins[file] ?? null;
     if (was === content) continue;
     p.add(
-      { id: `file:${path}`, op: 'file.write', title: `write ${path}`, after: [rid], args: { path, content, before: was === null ? null : sha256(was), ...(was === null ? { mode: 0o644 } : {}) } },
+      fileWrite({ path, content, before: was === null ? null : sha256(was), ...(was === null ? { mode: 0o644 } : {}) }, { after: [rid] }),
       { text: `${was === null ? 'add' : 'change'} drop-in ${file}`, risk: 'none' },
       fileDiff(path, was, content),
     );
@@ -182,7 +182,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const path = dropinPath(name, file);
     if (!u.exclusiveDropins && !recordedFiles.has(path)) continue; // a foreign drop-in: not ours to remove
     p.add(
-      { id: `file:${path}`, op: 'file.remove', title: `remove ${path}`, after: [rid], args: { path, before: sha256(content) } },
+      fileRemove({ path, before: sha256(content) }, { after: [rid] }),
       { text: `remove drop-in ${file}${recordedFiles.has(path) ? '' : ' (not in the spec, exclusiveDropins)'}`, risk: 'none' },
       fileDiff(path, content, null),
     );
@@ -192,7 +192,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   const fragment = fragmentOf(name, observed);
   const needReload = filesChanged || (m?.needDaemonReload ?? false);
   if (needReload) {
-    p.add(daemonReloadStep(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload', risk: 'reload' });
+    p.add(daemonReload(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload', risk: 'reload' });
   }
   const managerAfter = [DAEMON_RELOAD_ID, ...p.steps.filter((s) => s.id.startsWith('file:')).map((s) => s.id)];
 
@@ -202,12 +202,12 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     if (live && m ? !isMasked(m) : f.unitLink !== '/dev/null') {
       const path = unitPath(name);
       if (live) p.add(systemctlStep(name, 'mask', managerAfter), { text: 'mask', risk: 'disruptive' });
-      else p.add({ id: `file:${path}`, op: 'file.symlink', title: `mask ${name} (${path} -> /dev/null)`, args: { path, target: '/dev/null', before: f.unitLink } }, { text: 'mask', risk: 'disruptive' }, linkDiff(path, f.unitLink, '/dev/null'));
+      else p.add(symlink({ path, target: '/dev/null', before: f.unitLink }, { title: `mask ${name} (${path} -> /dev/null)` }), { text: 'mask', risk: 'disruptive' }, linkDiff(path, f.unitLink, '/dev/null'));
     }
   } else if (u.masked === false && (live && m ? isMasked(m) : f.unitLink === '/dev/null')) {
     const path = unitPath(name);
     if (live) p.add(systemctlStep(name, 'unmask', managerAfter), { text: 'unmask', risk: 'none' });
-    else if (u.content === undefined) p.add({ id: `file:${path}`, op: 'file.remove', title: `unmask ${name} (remove ${path} -> /dev/null)`, args: { path, before: null } }, { text: 'unmask', risk: 'none' }, linkDiff(path, '/dev/null', null));
+    else if (u.content === undefined) p.add(fileRemove({ path, before: null }, { title: `unmask ${name} (remove ${path} -> /dev/null)` }), { text: 'unmask', risk: 'none' }, linkDiff(path, '/dev/null', null));
   }
 
   // Enablement.
@@ -223,7 +223,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
       else if (missing.length || stale.length) p.add(systemctlStep(name, 'reenable', managerAfter), { text: 'reenable ([Install] changed)', risk: 'reload' });
     } else {
       for (const [link, target] of missing) {
-        p.add({ id: `file:${link}`, op: 'file.symlink', title: `link ${link} -> ${target}`, args: { path: link, target, before: observed.links[link] ?? null } }, undefined, linkDiff(link, observed.links[link] ?? null, target));
+        p.add(symlink({ path: link, target, before: observed.links[link] ?? null }), undefined, linkDiff(link, observed.links[link] ?? null, target));
       }
       for (const link of stale) p.add(removeLinkStep(link, []), undefined, linkDiff(link, observed.links[link]!, null));
       if (missing.length || stale.length) p.parts.push({ text: 'enable', risk: 'none' });
@@ -294,7 +294,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
 }
 
 function removeLinkStep(link: string, after: string[]): Step {
-  return { id: `file:${link}`, op: 'file.remove', title: `remove the link ${link}`, after, args: { path: link, before: null } };
+  return fileRemove({ path: link, before: null }, { title: `remove the link ${link}`, after });
 }
 
 /**
@@ -334,14 +334,14 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
   const before = [...stopIds, ...p.ids('units:disable:')];
   for (const r of removeFiles) {
     const title = r.link ? `remove the link ${r.path} -> ${r.link}` : `remove ${r.path}`;
-    p.add({ id: `file:${r.path}`, op: 'file.remove', title, after: before, args: { path: r.path, before: r.before } }, { text: r.path === path ? 'remove the unit file' : `remove drop-in ${basename(r.path)}`, risk: 'disruptive' }, r.link ? linkDiff(r.path, r.link, null) : fileDiff(r.path, r.was, null));
+    p.add(fileRemove({ path: r.path, before: r.before }, { title, after: before }), { text: r.path === path ? 'remove the unit file' : `remove drop-in ${basename(r.path)}`, risk: 'disruptive' }, r.link ? linkDiff(r.path, r.link, null) : fileDiff(r.path, r.was, null));
   }
   const removedIds = p.ids('file:');
   if (removeFiles.some((r) => r.path !== path)) {
-    p.add({ id: `rmdir:${dropinDir(name)}`, op: 'dir.removeIfEmpty', title: `remove ${dropinDir(name)} if empty`, after: removedIds, args: { path: dropinDir(name) } });
+    p.add(dirRemoveIfEmpty({ path: dropinDir(name) }, { after: removedIds }));
   }
   if (removedIds.length) {
-    p.add(daemonReloadStep());
+    p.add(daemonReload());
     // Drop-ins gone from a unit that stays: it runs on what is left.
     if (!unitGoes && m && isRunning(m)) p.add(systemctlStep(name, 'try-restart', [DAEMON_RELOAD_ID, ...removedIds]), { text: 'restart (its drop-ins changed)', risk: 'restart' });
   }

@@ -1,4 +1,4 @@
-import { describeFailure } from '../../host/exec.js';
+import { describeFailure } from '../../diagnostics/hang.js';
 import type { Host } from '../../host/host.js';
 import { StepError, type StepRunner } from '../types.js';
 import type { SystemctlVerb } from './diff.js';

@@ -112,7 +112,7 @@ export function splitVerifyOutput(output: string, dir: string, names: string[]):
 }
 
 /**
- * Semantic checks of `units:` (called from src/spec/validate.ts): names once each, settings that
+ * Semantic checks of `units:` (called from src/resources/check.ts): names once each, settings that
  * contradict each other, Exec*= programs that systemd refuses (relative paths), and `systemd-analyze verify` of
  * every unit whose content the spec gives. Findings point at the `content` key (or the drop-in's
  * key) and name the unit file's own line.

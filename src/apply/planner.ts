@@ -3,14 +3,15 @@ import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, UserError, formatDiagnostic } from '../errors.js';
-import { loadAndValidate } from '../spec/validate.js';
+import { loadAndValidate } from '../resources/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { readState, ownedOfKind, createdOfKind, type State } from '../apply/state.js';
+import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
-import { gitInfo } from './git.js';
-import { acknowledgeDrift } from '../drift/acknowledge.js';
-import { PLAN_FORMAT_VERSION, type Change, type Plan, type Step } from './types.js';
+import { gitInfo } from '../plan/git.js';
+import { acknowledgeDrift } from '../plan/acknowledge.js';
+import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
+import { orderSteps } from '../plan/order.js';
 import { VERSION } from '../version.js';
 
 export interface PlanOptions {
@@ -108,43 +109,4 @@ function checkHostname(spec: LoadedSpec, host: Host): void {
   const want = spec.value.host;
   if (want === mine || want.split('.')[0] === mine.split('.')[0]) return;
   throw new UserError(`${spec.path}: this spec is for host "${want}" but this machine is "${mine}" (give --root DIR to plan against another root)`);
-}
-
-/**
- * The plan's steps once each, in an order that honours every `after` (stable otherwise). Steps
- * shared by several changes (one write of /etc/exports, one daemon-reload) must be identical.
- */
-export function orderSteps(changes: Change[]): Step[] {
-  const steps = new Map<string, Step>();
-  const json = new Map<string, string>();
-  for (const s of changes.flatMap((c) => c.steps)) {
-    const text = JSON.stringify(s);
-    const seen = json.get(s.id);
-    if (seen !== undefined && seen !== text) throw new Error(`internal: two different steps share the id ${s.id}`);
-    if (seen === undefined) {
-      json.set(s.id, text);
-      steps.set(s.id, s);
-    }
-  }
-  const ordered: Step[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (s: Step) => {
-    const st = state.get(s.id);
-    if (st === 'done') return;
-    if (st === 'visiting') throw new Error(`internal: steps depend on each other in a cycle at ${s.id}`);
-    state.set(s.id, 'visiting');
-    for (const dep of s.after ?? []) {
-      if (dep.endsWith('*')) {
-        const prefix = dep.slice(0, -1);
-        for (const d of steps.values()) if (d.id !== s.id && d.id.startsWith(prefix)) visit(d);
-      } else {
-        const d = steps.get(dep);
-        if (d) visit(d);
-      }
-    }
-    state.set(s.id, 'done');
-    ordered.push(s);
-  };
-  for (const s of steps.values()) visit(s);
-  return ordered;
 }

@@ -184,11 +184,6 @@ export async function readCmdline(pid: number): Promise<string[]> {
   return t === null ? [] : parseCmdline(t);
 }
 
-export async function readIo(pid: number): Promise<ProcIo | null> {
-  const t = await readOrNull(`${PROC}/${pid}/io`);
-  return t === null ? null : parseIo(t);
-}
-
 export async function readProc(pid: number): Promise<ProcInfo | null> {
   const stat = await readStat(pid);
   if (stat === null) return null;
@@ -219,12 +214,6 @@ export async function readAllStats(): Promise<ProcStat[]> {
 export async function readProcs(pids: readonly number[]): Promise<ProcInfo[]> {
   const procs = await mapLimit(pids, 32, readProc);
   return procs.filter((p): p is ProcInfo => p !== null);
-}
-
-/** Processes in uninterruptible sleep right now, with where in the kernel they wait. */
-export async function dStateProcesses(): Promise<ProcInfo[]> {
-  const stats = await readAllStats();
-  return readProcs(stats.filter((s) => s.state === 'D').map((s) => s.pid));
 }
 
 /** Members of a process group plus any descendant of `leader` that left the group. */

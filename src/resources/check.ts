@@ -1,19 +1,19 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { diagnosticAt, parseSpec, type LoadedSpec, type PathSegment } from './load.js';
-import { describePath, schemaDiagnostics } from './schema.js';
-import { plaintextSecretsInCommand } from './secrets.js';
-import { isKnownExportOption, familyOf } from '../resources/exports/parse.js';
-import { unitDiagnostics } from '../resources/units/verify.js';
-import { exportClientProblem, exportOptionProblem, exportPathProblem } from '../resources/exports/parse.js';
-import { fstabFieldProblem } from '../resources/mounts/fstab.js';
-import { mountOptionProblem } from '../resources/mounts/options.js';
-import { credentialsValueProblem } from '../resources/mounts/credentials.js';
-import { hbaFieldProblem, type HbaField } from '../resources/postgres/hba.js';
-import { conninfoHostProblem, conninfoValueProblem } from '../resources/postgres/conninfo.js';
-import { confValueProblem } from '../resources/postgres/settings.js';
-import { unitFileNameProblem } from '../resources/units/paths.js';
+import { diagnosticAt, parseSpec, type LoadedSpec, type PathSegment } from '../spec/load.js';
+import { describePath, schemaDiagnostics } from '../spec/schema.js';
+import { plaintextSecretsInCommand } from '../spec/secrets.js';
+import { isKnownExportOption, familyOf } from './exports/parse.js';
+import { unitDiagnostics } from './units/verify.js';
+import { exportClientProblem, exportOptionProblem, exportPathProblem } from './exports/parse.js';
+import { fstabFieldProblem } from './mounts/fstab.js';
+import { mountOptionProblem } from './mounts/options.js';
+import { credentialsValueProblem } from './mounts/credentials.js';
+import { hbaFieldProblem, type HbaField } from './postgres/hba.js';
+import { conninfoHostProblem, conninfoValueProblem } from './postgres/conninfo.js';
+import { confValueProblem } from './postgres/settings.js';
+import { unitFileNameProblem } from './units/paths.js';
 
 export const SUPPORTED_API_VERSION = 'reconcile/v1';
 
@@ -26,7 +26,7 @@ export interface ValidateOptions {
 
 /**
  * The full check of a spec's text: YAML, schema, semantic rules, security lint. Loaded only when
- * the spec cache misses (src/spec/validate.ts), since it pulls in the YAML parser, the schema
+ * the spec cache misses (src/resources/validate.ts), since it pulls in the YAML parser, the schema
  * validator and every kind's rules.
  */
 export function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {

@@ -1,4 +1,4 @@
-import type { Change } from '../plan/types.js';
+import type { Change } from './types.js';
 
 export interface IgnoreDriftEntry {
   address: string;

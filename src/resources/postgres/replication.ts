@@ -1,7 +1,7 @@
-import type { Host } from '../host/host.js';
-import type { HostSpec } from '../spec/types.js';
-import { DEFAULT_BIN_ROOT, psqlLocal, resolveInstance } from '../resources/postgres/instance.js';
-import { parsePortFromConf } from '../resources/postgres/observe.js';
+import type { Host } from '../../host/host.js';
+import type { HostSpec } from '../../spec/types.js';
+import { DEFAULT_BIN_ROOT, psqlLocal, resolveInstance } from './instance.js';
+import { parsePortFromConf } from './observe.js';
 
 export interface ReplicationSection {
   /** not configured (no postgres in the spec) · primary · standby · unreachable */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderSteps } from './planner.js';
+import { orderSteps } from './order.js';
 import type { Change, Step } from './types.js';
 
 const step = (id: string, after?: string[]): Step => ({ id, op: 'exec', title: id, after, args: {} });

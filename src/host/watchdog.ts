@@ -3,14 +3,13 @@
  * - runWithWatchdog: a step's command in its own process group with a deadline; on expiry the
  *   report says what every process of the group was doing in the kernel, then the group is ended.
  * - watchSelf: a watcher thread that ends this process when its own event loop stops turning.
- * - fileOpsInChild/statInChild: stat/mkdir that may block under a dead mount, in a child that is
- *   abandoned at the deadline (a thread of ours stuck in the kernel could never be taken back).
+ * Why a command hung, in words, is src/diagnostics/hang.ts's to say, from the facts recorded here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { childEnv } from '../spec/secrets.js';
 import { commandLine, processTree, stateName, type ProcInfo } from './proc.js';
-import { isFuse, isNetworkFs, mountsForArgv, readMountInfo, type MountRef } from './mounts.js';
+import { mountsForArgv, readMountInfo, type MountRef } from './mounts.js';
 
 // ---------------------------------------------------------------------------------------------
 // Step watchdog
@@ -53,8 +52,6 @@ export interface HangReport {
   sigkillSent: boolean;
   /** Still there after SIGKILL: stuck in an uninterruptible kernel wait; abandoned. */
   survivors: GroupProcess[];
-  /** Likely causes, one line each, most telling first. */
-  explanation: string[];
 }
 
 export interface WatchdogResult {
@@ -235,7 +232,6 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
         mounts: [...involved.values()],
         sigkillSent,
         survivors: left,
-        explanation: explainHang(processes, [...involved.values()]),
       };
       if (exit === null) await Promise.race([exited, sleep(left.length > 0 ? 0 : 500)]);
       finish();
@@ -260,108 +256,6 @@ function startFailure(argv: string[], describe: string, started: number, e: unkn
   };
 }
 
-export type WaitKind = 'nfs' | 'fuse' | 'cifs' | 'disk' | 'timer' | 'pipe' | 'child' | 'poll' | 'socket' | 'lock' | 'other';
-
-/** What a kernel wait channel means, roughly: enough to point at the layer that does not answer. */
-export function classifyWchan(wchan: string | null): WaitKind | null {
-  if (wchan === null) return null;
-  const w = wchan.toLowerCase();
-  if (/nfs|rpc_|__rpc|xprt|xs_/.test(w)) return 'nfs';
-  if (/fuse|request_wait_answer/.test(w)) return 'fuse';
-  if (/cifs|smb/.test(w)) return 'cifs';
-  if (/io_schedule|blk_|wait_on_page|folio_wait|bit_wait_io|jbd2|lock_page|wait_on_buffer|submit_bio/.test(w)) return 'disk';
-  if (/nanosleep|hrtimer|schedule_timeout/.test(w)) return 'timer';
-  if (/pipe_/.test(w)) return 'pipe';
-  if (/do_wait|kernel_wait/.test(w)) return 'child';
-  if (/select|poll|ep_poll/.test(w)) return 'poll';
-  if (/unix_|inet_|tcp_|sk_wait|sock/.test(w)) return 'socket';
-  if (/futex|mutex|rwsem|lock/.test(w)) return 'lock';
-  return 'other';
-}
-
-const WAIT_WORDS: Record<WaitKind, string> = {
-  nfs: 'waiting for an NFS/RPC server to answer',
-  fuse: 'waiting for a FUSE daemon to answer',
-  cifs: 'waiting for an SMB/CIFS server to answer',
-  disk: 'waiting for block IO (a slow or failing disk)',
-  timer: 'sleeping on a timer (the command waits by itself)',
-  pipe: 'waiting on a pipe',
-  child: 'waiting for a child process',
-  poll: 'waiting for IO events (network or terminal)',
-  socket: 'waiting on a socket',
-  lock: 'waiting for a lock',
-  other: 'waiting in the kernel',
-};
-
-/** Pure: why the group likely hung, from its processes' states and wait channels and the mounts it named. */
-export function explainHang(processes: readonly GroupProcess[], mounts: readonly MountRef[]): string[] {
-  const lines: string[] = [];
-  const live = processes.filter(alive);
-  const kinds = new Set<WaitKind>();
-  const dState = live.filter((p) => p.state === 'D');
-  if (dState.length > 0) {
-    lines.push(
-      `${dState.length} process(es) in D state (uninterruptible kernel wait): ${dState.map((p) => `${p.comm}[${p.pid}] at ${p.wchan ?? '?'}`).join(', ')}; typical of a network filesystem whose server does not answer`,
-    );
-  }
-  for (const p of live) {
-    const k = classifyWchan(p.wchan);
-    if (k) kinds.add(k);
-  }
-  for (const m of mounts) {
-    if (m.fstype.startsWith('nfs')) {
-      const server = m.server ?? m.source;
-      lines.push(
-        `mount ${m.mountPoint} (${m.fstype}${m.version ? ` vers=${m.version}` : ''} from ${m.source}): NFS server ${server} likely unreachable or the file handle is stale; remedies: umount -f ${m.mountPoint}, umount -l ${m.mountPoint}, remount with nfsvers=3 or nolock`,
-      );
-    } else if (isFuse(m.fstype)) {
-      lines.push(`mount ${m.mountPoint} (${m.fstype}, source ${m.source}): its FUSE daemon does not answer (stopped or hung); remedies: restart the daemon, umount -f ${m.mountPoint} or umount -l ${m.mountPoint}`);
-    } else if (isNetworkFs(m.fstype)) {
-      lines.push(`mount ${m.mountPoint} (${m.fstype} from ${m.source}): server ${m.server ?? '?'} likely unreachable; remedies: umount -f ${m.mountPoint}, umount -l ${m.mountPoint}`);
-    } else {
-      lines.push(`mount ${m.mountPoint} (${m.fstype} from ${m.source}) is named by the command`);
-    }
-  }
-  for (const k of ['nfs', 'fuse', 'cifs', 'disk', 'lock', 'socket', 'poll', 'pipe', 'child', 'timer', 'other'] as const) {
-    if (!kinds.has(k)) continue;
-    const who = live.filter((p) => classifyWchan(p.wchan) === k).map((p) => `${p.comm}[${p.pid}] at ${p.wchan}`);
-    lines.push(`${WAIT_WORDS[k]}: ${who.join(', ')}`);
-  }
-  if (live.length > 0 && live.every((p) => p.state === 'R')) lines.push('all processes were running on CPU: a busy loop or a very slow computation, not a kernel wait');
-  if (live.length === 0) lines.push('no process of the step was left at expiry (only zombies): it ended as the deadline hit');
-  return lines;
-}
-
-const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-
-/** Pure: the watchdog's report for a human. */
-export function renderWatchdogReport(r: WatchdogResult): string {
-  if (r.hang === null) {
-    if (r.failedToStart) return `${r.describe}: could not start (${r.stderr.trim()})`;
-    return `${r.describe}: ${r.ok ? 'finished' : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`} in ${r.durationMs} ms`;
-  }
-  const h = r.hang;
-  const lines = [
-    `${h.describe}: no end within ${h.timeoutMs} ms (ran ${h.runningMs} ms); sent SIGTERM to its process group${h.sigkillSent ? `, SIGKILL after ${h.graceMs} ms` : ''}`,
-    `  command: ${h.argv.join(' ')}`,
-    '  processes at expiry:',
-    `    ${pad('PID', 8)}${pad('PPID', 8)}${pad('S', 3)}${pad('WCHAN', 26)}COMMAND`,
-    ...h.processes.map((p) => `    ${pad(String(p.pid), 8)}${pad(String(p.ppid), 8)}${pad(p.state, 3)}${pad(p.wchan ?? '-', 26)}${p.cmdline}`),
-  ];
-  if (h.mounts.length > 0) {
-    lines.push('  mounts involved:');
-    for (const m of h.mounts) lines.push(`    ${m.mountPoint}  ${m.fstype}  ${m.source}${m.server ? `  server ${m.server}` : ''}`);
-  }
-  if (h.survivors.length > 0) {
-    lines.push(`  still alive after SIGKILL (abandoned): ${h.survivors.map((p) => `${p.comm}[${p.pid}] ${p.state} ${p.wchan ?? ''}`.trim()).join(', ')}`);
-  }
-  if (h.explanation.length > 0) {
-    lines.push('  likely cause:');
-    for (const e of h.explanation) lines.push(`    - ${e}`);
-  }
-  return lines.join('\n');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Self watch: the event loop of this process
 // ---------------------------------------------------------------------------------------------
@@ -383,10 +277,6 @@ export function setActivity(label: string): void {
   shared.bytes.set(enc);
   Atomics.store(shared.i32, 1, enc.length);
   Atomics.add(shared.i32, 2, 1);
-}
-
-export function currentActivityLabel(): string {
-  return currentActivity;
 }
 
 export interface WatchSelfOptions {
@@ -483,114 +373,4 @@ export function watchSelf(options: WatchSelfOptions): SelfWatch {
       shared = undefined;
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Blocking file work in an abandonable child
-// ---------------------------------------------------------------------------------------------
-
-export type FileOp = { op: 'stat' | 'lstat' | 'readdir'; path: string } | { op: 'mkdir'; path: string; mode?: number; recursive?: boolean };
-
-export interface FileOpResult {
-  ok: boolean;
-  ms: number;
-  error?: string;
-  /** The op did not answer within the deadline (the child was killed and abandoned). */
-  timedOut?: boolean;
-  stat?: { type: 'file' | 'dir' | 'symlink' | 'other'; mode: number; uid: number; gid: number; size: number };
-  entries?: string[];
-}
-
-// All ops start at once, each on its own libuv pool thread, so one dead path does not hold up the
-// others; each answer is a JSON line as soon as it is known.
-const FILE_OPS_SOURCE = `
-const fs = require('node:fs');
-const ops = JSON.parse(process.argv[1]);
-const t0 = performance.now();
-const say = (i, r) => process.stdout.write(JSON.stringify({ i, ms: Math.round(performance.now() - t0), ...r }) + '\\n');
-const type = (s) => s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other';
-ops.forEach((o, i) => {
-  const done = (err, v) => {
-    if (err) return say(i, { ok: false, error: err.code ? err.code + ': ' + err.message : String(err) });
-    if (o.op === 'stat' || o.op === 'lstat') return say(i, { ok: true, stat: { type: type(v), mode: v.mode & 0o7777, uid: v.uid, gid: v.gid, size: v.size } });
-    if (o.op === 'readdir') return say(i, { ok: true, entries: v });
-    say(i, { ok: true });
-  };
-  if (o.op === 'stat') fs.stat(o.path, done);
-  else if (o.op === 'lstat') fs.lstat(o.path, done);
-  else if (o.op === 'readdir') fs.readdir(o.path, done);
-  else if (o.op === 'mkdir') fs.mkdir(o.path, { mode: o.mode ?? 0o755, recursive: !!o.recursive }, (e) => done(e));
-  else say(i, { ok: false, error: 'unknown op ' + o.op });
-});
-`;
-
-/**
- * Runs file operations that may block in the kernel in a child node process. At the deadline the
- * child gets SIGKILL and is abandoned (never waited for: in D state it may outlive us); ops without
- * an answer come back as timedOut. A mkdir abandoned this way may still happen once the mount answers.
- */
-export function fileOpsInChild(ops: readonly FileOp[], deadlineMs: number): Promise<FileOpResult[]> {
-  if (ops.length === 0) return Promise.resolve([]);
-  return new Promise((resolve) => {
-    const results: (FileOpResult | undefined)[] = ops.map(() => undefined);
-    let answered = 0;
-    const env: NodeJS.ProcessEnv = { ...childEnv(), UV_THREADPOOL_SIZE: String(Math.min(128, Math.max(4, ops.length + 1))) };
-    delete env.NODE_OPTIONS; // a test runner's loader hooks or --inspect do not belong in this child
-    const child = spawn(process.execPath, ['-e', FILE_OPS_SOURCE, '--', JSON.stringify(ops)], { stdio: ['ignore', 'pipe', 'pipe'], env, shell: false });
-    let buf = '';
-    let err = '';
-    let done = false;
-    const finish = (why?: string): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) {
-        try {
-          child.kill('SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      child.stdout.destroy();
-      child.stderr.destroy();
-      child.unref();
-      resolve(
-        results.map(
-          (r) => r ?? (why === 'deadline' ? { ok: false, ms: deadlineMs, timedOut: true, error: `no answer within ${deadlineMs} ms` } : { ok: false, ms: 0, error: `probe child failed: ${why ?? err.trim()}` }),
-        ),
-      );
-    };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const { i, ...r } = JSON.parse(line) as FileOpResult & { i: number };
-          if (results[i] === undefined) answered++;
-          results[i] = r;
-        } catch {
-          // not one of ours
-        }
-      }
-      if (answered === ops.length) finish();
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      if (err.length < 4096) err += c;
-    });
-    child.once('error', (e) => finish(e.message));
-    child.once('close', (code, signal) => finish(code === 0 ? undefined : `exit ${code ?? signal}: ${err.trim()}`));
-    const timer = setTimeout(() => finish('deadline'), deadlineMs);
-  });
-}
-
-/** stat of each path from an abandonable child; the map is keyed by the paths as given. */
-export async function statInChild(realPaths: readonly string[], deadlineMs: number): Promise<Map<string, FileOpResult>> {
-  const unique = [...new Set(realPaths)];
-  const results = await fileOpsInChild(
-    unique.map((p) => ({ op: 'stat' as const, path: p })),
-    deadlineMs,
-  );
-  return new Map(unique.map((p, i) => [p, results[i]!]));
 }

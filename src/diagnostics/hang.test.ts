@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classifyWchan, explainHang, renderWatchdogReport, type GroupProcess, type WatchdogResult } from './watchdog.js';
-import type { MountRef } from './mounts.js';
+import { classifyWchan, explainHang, renderWatchdogReport } from './hang.js';
+import type { GroupProcess, WatchdogResult } from '../host/watchdog.js';
+import type { MountRef } from '../host/mounts.js';
 
 const proc = (pid: number, state: string, wchan: string | null, cmdline: string, pgrp = 100): GroupProcess => ({
   pid, ppid: pid === 100 ? 1 : 100, pgrp, state, stateName: state, wchan, comm: cmdline.split(' ')[0]!, cmdline,
@@ -60,7 +61,7 @@ describe('renderWatchdogReport', () => {
     const processes = [proc(100, 'S', 'request_wait_answer', 'stat /tmp/x/mnt')];
     const text = renderWatchdogReport({
       ...base,
-      hang: { describe: 'check /tmp/x/mnt', argv: base.argv, runningMs: 2001, timeoutMs: 2000, graceMs: 1000, processes, mounts: [fuseMount], sigkillSent: false, survivors: [], explanation: explainHang(processes, [fuseMount]) },
+      hang: { describe: 'check /tmp/x/mnt', argv: base.argv, runningMs: 2001, timeoutMs: 2000, graceMs: 1000, processes, mounts: [fuseMount], sigkillSent: false, survivors: [] },
     });
     expect(text).toMatch(/^check \/tmp\/x\/mnt: no end within 2000 ms \(ran 2001 ms\); sent SIGTERM to its process group$/m);
     expect(text).toMatch(/^\s+100\s+1\s+S\s+request_wait_answer\s+stat \/tmp\/x\/mnt$/m);

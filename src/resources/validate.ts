@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { readSpecFile, LoadedSpec } from './load.js';
-import { readCachedSpec, specCacheKey, writeCachedSpec } from './cache.js';
+import { readSpecFile, LoadedSpec } from '../spec/load.js';
+import { readCachedSpec, specCacheKey, writeCachedSpec } from '../spec/cache.js';
 import type { ValidateOptions } from './check.js';
 
 export type { ValidateOptions } from './check.js';
@@ -26,6 +26,6 @@ export async function loadAndValidate(file: string, options: ValidateOptions & {
 /** Migration files change without the spec's text changing: checked on every load, never cached. */
 async function withMigrationFiles(r: { spec: LoadedSpec; diagnostics: Diagnostic[] }): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   if (r.diagnostics.some((d) => d.severity === 'error') || !r.spec.value.migrations?.length) return r;
-  const { migrationFileDiagnostics } = await import('../resources/migrations/validate.js');
+  const { migrationFileDiagnostics } = await import('./migrations/validate.js');
   return { spec: r.spec, diagnostics: [...r.diagnostics, ...migrationFileDiagnostics(r.spec)] };
 }

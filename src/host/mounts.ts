@@ -20,8 +20,8 @@ export interface MountInfo {
   superOptions: string;
 }
 
-/** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
-function unescapeOctal(s: string): string {
+/** mountinfo, fstab and exports escape space, tab, newline and backslash as \ooo octal. */
+export function decodeOctalEscapes(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
@@ -39,11 +39,11 @@ export function parseMountInfo(text: string): MountInfo[] {
       id: Number(left[0]),
       parentId: Number(left[1]),
       device: left[2]!,
-      root: unescapeOctal(left[3]!),
-      mountPoint: unescapeOctal(left[4]!),
+      root: decodeOctalEscapes(left[3]!),
+      mountPoint: decodeOctalEscapes(left[4]!),
       options: left[5]!,
       fstype: right[0]!,
-      source: unescapeOctal(right[1]!),
+      source: decodeOctalEscapes(right[1]!),
       superOptions: right[2] ?? '',
     });
   }

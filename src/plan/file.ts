@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../host/atomic.js';
+import { planJson, type PublicPlan } from './public.js';
+import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types.js';
+
+/** Saves a plan for `apply PLANFILE` (owner-only: it names the host's files and digests). */
+export async function savePlan(file: string, plan: Plan): Promise<void> {
+  await writeFileAtomic(file, planJson(plan), { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: cannot write the plan (${e.code ?? e.message})`);
+  });
+}
+
+/** A saved plan is JSON with our formatVersion; anything else is taken as a spec (undefined). */
+export function readPlanFile(file: string): Plan | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // the spec loader reports a missing file with its own message
+  }
+  if (!text.trimStart().startsWith('{')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not a valid plan file (${(e as Error).message})`);
+  }
+  return parsePlan(value, file);
+}
+
+/** Checks the public form and turns it back into a Plan (changes with their steps). */
+export function parsePlan(value: unknown, file: string): Plan {
+  const notOurs = () => new UserError(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})`);
+  const p = value as Partial<PublicPlan> | null;
+  const isRecord = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(p) || typeof p!.formatVersion !== 'number') throw notOurs();
+  if (p!.formatVersion !== PLAN_FORMAT_VERSION) throw new UserError(`${file}: plan format version ${p!.formatVersion} is not supported (this reconcile reads ${PLAN_FORMAT_VERSION})`);
+  const plan = p as PublicPlan;
+  const valid =
+    isRecord(plan.spec) && typeof plan.spec.path === 'string' && typeof plan.spec.sha256 === 'string' && typeof plan.root === 'string' && isRecord(plan.digests) &&
+    Array.isArray(plan.changes) && plan.changes.every((c) => isRecord(c) && typeof c.address === 'string' && Array.isArray(c.steps) && c.steps.every((id) => typeof id === 'string')) &&
+    Array.isArray(plan.steps) && plan.steps.every((s) => isRecord(s) && typeof s.id === 'string' && typeof s.op === 'string' && isRecord(s.args));
+  if (!valid) throw notOurs();
+  const steps = new Map<string, Step>(plan.steps.map((s) => [s.id, s]));
+  const changes = plan.changes.map((c) => ({
+    ...c,
+    steps: c.steps.map((id) => {
+      const step = steps.get(id);
+      if (!step) throw new UserError(`${file}: not a valid plan file (change ${c.address} names step ${JSON.stringify(id)}, which it does not hold)`);
+      return step;
+    }),
+  }));
+  const { steps: _steps, ...rest } = plan;
+  return { ...rest, changes };
+}
