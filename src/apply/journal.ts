@@ -20,8 +20,10 @@ export class Journal {
 
   static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = host.resolve(`${JOURNAL_DIR}/${stamp}-${process.pid}`);
-    await fsp.mkdir(host.resolve('/var/lib'), { recursive: true, mode: 0o755 });
+    // Resolved inside the root (a symlinked /var/lib must not take the journal elsewhere); the
+    // journal's own directory is new and ours, so plain fs below it is safe.
+    await host.ensureDir('/var/lib');
+    const dir = await host.realPath(`${JOURNAL_DIR}/${stamp}-${process.pid}`, { write: true });
     await fsp.mkdir(path.join(dir, 'files'), { recursive: true, mode: 0o700 });
     const fh = await fsp.open(path.join(dir, 'journal.jsonl'), 'a', 0o600);
     const journal = new Journal(dir, fh);
