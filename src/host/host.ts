@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 // faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
 const readFileCb = promisify(readFile);
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
-import { syncDir, writeFileAtomic } from './atomic.js';
+import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
 import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from '../diagnostics/mounts.js';
 import { probeMounts, type ProbeResult } from '../diagnostics/probe.js';
@@ -281,7 +281,8 @@ export class Host {
     const prevStat = await this.lstat(hostPath);
     if (prevStat?.type === 'dir') throw new Error(`${hostPath} is a directory, not replacing it with a symlink`);
     await this.backup?.(hostPath, prevStat?.type === 'file' ? await this.read(hostPath) : null, prevStat);
-    const tmp = path.join(dir, `.${path.basename(real)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await removeDeadTemps(dir);
+    const tmp = tempPath(real);
     await fsp.symlink(target, tmp);
     try {
       await fsp.rename(tmp, real);
