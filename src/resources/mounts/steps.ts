@@ -3,6 +3,7 @@ import { describeFailure } from '../../host/exec.js';
 import type { Host } from '../../host/host.js';
 import { probeMounts } from '../../diagnostics/probe.js';
 import { StepError, type StepContext, type StepRunner } from '../types.js';
+import { readSecretFile } from '../../spec/secrets.js';
 import { entryFor, parseFstab } from './fstab.js';
 import { hostMounts } from './mountinfo.js';
 import { gatherSourceFacts, readLiveMounts } from './observe.js';
@@ -152,7 +153,7 @@ async function resolvePassword(source: PasswordSource, host: Host, ctx: StepCont
   if (fromCore !== undefined) return fromCore;
   const [kind, name] = [source.ref.slice(0, source.ref.indexOf(':')), source.ref.slice(source.ref.indexOf(':') + 1)];
   if (kind === 'env') return process.env[name] ?? null;
-  if (kind === 'file') return (await fsp.readFile(name, 'utf8')).replace(/\r?\n$/, '');
+  if (kind === 'file') return readSecretFile(name);
   throw new StepError(`${mountPath}: unknown secret reference ${source.ref}`);
 }
 
