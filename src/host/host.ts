@@ -47,9 +47,25 @@ export class Host {
   private readonly mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
 
+  /** Whether host paths are resolved under `root` (false in the view unrooted() gives). */
+  protected rooted: boolean;
+
   constructor(root = '/') {
     this.root = path.resolve(root);
     this.offline = this.root !== '/';
+    this.rooted = this.offline;
+  }
+
+  /**
+   * The same Host (facts recording and replay, journal backups) with paths taken as the
+   * machine's own, not under the root: for live state that --root does not relocate (a
+   * PostgreSQL instance's files).
+   */
+  unrooted(): Host {
+    if (!this.rooted) return this;
+    const view = Object.create(this) as Host;
+    Object.defineProperty(view, 'rooted', { value: false });
+    return view;
   }
 
   /**
@@ -93,7 +109,7 @@ export class Host {
   resolve(hostPath: string): string {
     if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
     const normal = path.posix.normalize(hostPath);
-    return this.offline ? path.join(this.root, normal) : normal;
+    return this.rooted ? path.join(this.root, normal) : normal;
   }
 
   /**
@@ -111,7 +127,7 @@ export class Host {
   async realPath(hostPath: string, options: { follow?: boolean; write?: boolean } = {}): Promise<string> {
     if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
     const normal = path.posix.normalize(hostPath);
-    if (!this.offline) return normal;
+    if (!this.rooted) return normal;
     let found: InRoot;
     if (options.follow || normal === '/') {
       found = await this.inRoot(normal);
@@ -147,10 +163,10 @@ export class Host {
     try {
       // O_NOFOLLOW: a file that is a link is read through the link resolved in the root (rare),
       // so the common case costs no extra lstat.
-      return await readFileCb(real, { flag: this.offline ? READ_NOFOLLOW : 'r' });
+      return await readFileCb(real, { flag: this.rooted ? READ_NOFOLLOW : 'r' });
     } catch (e) {
       if (isMissing(e)) return null;
-      if ((e as NodeJS.ErrnoException).code === 'ELOOP' && this.offline) return this.readFollowing(hostPath);
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP' && this.rooted) return this.readFollowing(hostPath);
       throw e;
     }
   }

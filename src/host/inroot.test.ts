@@ -152,3 +152,15 @@ describe('paths under a root resolve inside it', () => {
     expect(await host.realPath('/proc/self/root/etc', { follow: true })).toBe('/proc/self/root/etc');
   });
 });
+
+describe('the unrooted view (live state --root does not relocate)', () => {
+  it('reads the machine\'s own paths, not the root\'s', async () => {
+    writeFileSync(path.join(outside, 'etc/x'), 'machine\n');
+    mkdirSync(path.join(root, outside, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, outside, 'etc/x'), 'root\n');
+    const host = new Host(root);
+    expect(await host.readText(`${outside}/etc/x`)).toBe('root\n');
+    expect(await host.unrooted().readText(`${outside}/etc/x`)).toBe('machine\n');
+    expect(host.unrooted().offline).toBe(true); // live-only actions still skipped
+  });
+});

@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import * as path from 'node:path';
 import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
 import { refKey } from '../../spec/secrets.js';
@@ -18,15 +17,7 @@ const BASE_SETTINGS = ['port', 'wal_segment_size', 'primary_conninfo', 'primary_
  * the journal's backups still go through it.
  */
 export function liveHost(host: Host): Host {
-  if (!host.offline) return host;
-  const live = Object.create(host) as Host;
-  Object.defineProperty(live, 'resolve', {
-    value: (hostPath: string) => {
-      if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
-      return path.posix.normalize(hostPath);
-    },
-  });
-  return live;
+  return host.unrooted();
 }
 
 
