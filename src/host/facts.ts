@@ -3,6 +3,7 @@ import type { ExecOptions, ExecResult } from './exec.js';
 import type { ProbeResult } from '../diagnostics/probe.js';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
+import { maskPasswordOptions } from '../spec/secrets.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -42,7 +43,7 @@ function execKey(argv: string[], options: ExecOptions | undefined): string {
  * snapshot shipped to CI keeps the line, not the password.
  */
 function maskFstabPasswords(b: Buffer | null): Buffer | null {
-  return b === null ? null : Buffer.from(b.toString('utf8').replace(/([\s,](?:password|pass)=)[^,\s]*/g, '$1***'));
+  return b === null ? null : Buffer.from(maskPasswordOptions(b.toString('utf8')));
 }
 
 // Values are JSON: Buffers as base64, Maps as entry lists.

@@ -127,6 +127,14 @@ export function registerSecret(value: string): void {
   knownSecrets.add(value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
 }
 
+/**
+ * Masks the value of password=/pass= options (an fstab line's, a mount option list's) as `***`:
+ * for copies of a host file that must not carry them (facts snapshots, journal backups).
+ */
+export function maskPasswordOptions(text: string): string {
+  return text.replace(/((?:^|[\s,])(?:password|pass)=)[^,\s]*/gm, '$1***');
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const s of knownSecrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
