@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { hmacHex, loadDigestKey } from './digest.js';
 import { readFile } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -20,6 +20,14 @@ export interface FileStat {
   uid: number;
   gid: number;
   size: number;
+}
+
+/** What fileFacts tells of a secret file: `hmac` under the host's digest key, never the bytes. */
+export interface FileFacts {
+  hmac: string | null;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 export interface WriteOptions {
@@ -224,17 +232,31 @@ export class Host {
     return (await this.lstat(hostPath)) !== null;
   }
 
+  private key: Promise<Buffer> | undefined;
+
+  /** The host's digest key (see digest.ts); null when it is not known (a facts snapshot). */
+  digestKey(): Promise<Buffer | null> {
+    return (this.key ??= loadDigestKey(this));
+  }
+
+  /** The key if this run has needed it already: a plan that keeps no secret digest creates none. */
+  loadedDigestKey(): Promise<Buffer | null> {
+    return this.key ?? Promise.resolve(null);
+  }
+
   /**
-   * A file's sha256, mode and owner without its bytes ever leaving this call: for files that hold
-   * a secret (a credentials file), so neither a plan nor a facts snapshot carries them.
+   * A file's keyed digest (HMAC-SHA256 under the host's key), mode and owner without its bytes
+   * ever leaving this call: for files that hold a secret (a credentials file), so neither a plan
+   * nor a facts snapshot carries them or a digest a word list could be checked against.
    */
-  async fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
+  async fileFacts(hostPath: string): Promise<FileFacts | null> {
     // fs directly, not this.read: a recording Host must see the digest, never the bytes.
     const real = await this.realPath(hostPath, { follow: true });
     await this.guard(real);
     try {
       const [bytes, stat] = await Promise.all([fsp.readFile(real), fsp.stat(real)]);
-      return { sha256: createHash('sha256').update(bytes).digest('hex'), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+      const key = await this.digestKey();
+      return { hmac: key ? hmacHex(key, bytes) : null, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
