@@ -96,7 +96,7 @@ describe('paths under a root resolve inside it', () => {
     const before = snapshot(outside);
     const host = new Host(root);
     await expect(Journal.open(host, {})).rejects.toThrow(/\/var\/lib\/reconcile under the root .* leads out of the root/);
-    await expect(writeState(host, { formatVersion: 1, owned: {} })).rejects.toThrow(/\/var\/lib\/reconcile under the root/);
+    await expect(writeState(host, { formatVersion: 2, owned: {} })).rejects.toThrow(/\/var\/lib\/reconcile under the root/);
     expect(snapshot(outside)).toEqual(before);
 
     // An absolute one is the root's own /outside: journal and state land there, inside.
@@ -106,7 +106,7 @@ describe('paths under a root resolve inside it', () => {
     const next = new Host(root); // a Host is one run: it keeps what it resolved
     const journal = await Journal.open(next, {});
     await journal.close();
-    await writeState(next, { formatVersion: 1, owned: {} });
+    await writeState(next, { formatVersion: 2, owned: {} });
     expect(journal.dir.startsWith(path.join(root, outside, 'journal') + '/')).toBe(true);
     expect(existsSync(path.join(root, outside, 'state.json'))).toBe(true);
     expect(snapshot(outside)).toEqual(before);

@@ -363,7 +363,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       op: 'mounts.credentials.remove',
       title: `remove ${credPath}`,
       after: [FSTAB_STEP_ID, `mounts.umount:${p.path}`],
-      args: { path: credPath, before: have.sha256 },
+      args: { path: credPath, before: have.hmac },
     });
     p.parts.push('remove credentials file');
     p.diffs.push(patch(credPath, '(previous content not shown)\n', ''));

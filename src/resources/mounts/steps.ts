@@ -10,7 +10,6 @@ import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
 import { FSTAB, type PasswordSource } from './diff.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../apply/ops.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
 /** Deadline for the staleness re-check right before a step touches a mount. */
@@ -178,10 +177,11 @@ const credentials: StepRunner = async (step, ctx) => {
 
 /** Removes a credentials file, re-checked against the plan; its bytes hold a password, so no journal backup. */
 const removeCredentials: StepRunner = async (step, { host }) => {
-  const a = step.args as { path: string; before: string };
-  const current = await host.read(a.path);
+  const a = step.args as { path: string; before: string | null };
+  // Compared by keyed digest (as observed), so neither the plan nor this step sees the bytes.
+  const current = await host.fileFacts(a.path);
   if (current === null) return { status: 'already' };
-  if (sha256(current) !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
+  if (current.hmac !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
   await host.withoutBackup().removeFile(a.path);
   return { status: 'done' };
 };
