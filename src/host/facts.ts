@@ -34,7 +34,8 @@ export function callKey(method: string, args: unknown[]): string {
 }
 
 function execKey(argv: string[], options: ExecOptions | undefined): string {
-  const input = options?.input === undefined ? undefined : createHash('sha256').update(options.input).digest('hex').slice(0, 16);
+  const text = options?.inputKey ?? options?.input;
+  const input = text === undefined ? undefined : createHash('sha256').update(text).digest('hex').slice(0, 16);
   return callKey('exec', [argv, { cwd: options?.cwd, input }]);
 }
 
