@@ -2,9 +2,12 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Host, FileStat } from '../host/host.js';
 import { STATE_DIR } from './state.js';
-import { redact } from '../spec/secrets.js';
+import { isUtf8 } from 'node:buffer';
+import { maskOptionPasswords, redact } from '../spec/secrets.js';
 
 export const JOURNAL_DIR = `${STATE_DIR}/journal`;
+/** Journals kept: the newest, by name (a time stamp); older ones are removed when an apply starts. */
+export const JOURNALS_KEPT = 50;
 
 /**
  * A record of one apply: each step and the previous bytes of every file it replaced, so an apply
@@ -20,9 +23,12 @@ export class Journal {
 
   static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = host.resolve(`${JOURNAL_DIR}/${stamp}-${process.pid}`);
-    await fsp.mkdir(host.resolve('/var/lib'), { recursive: true, mode: 0o755 });
+    // Resolved inside the root (a symlinked /var/lib must not take the journal elsewhere); the
+    // journal's own directory is new and ours, so plain fs below it is safe.
+    await host.ensureDir('/var/lib');
+    const dir = await host.realPath(`${JOURNAL_DIR}/${stamp}-${process.pid}`, { write: true });
     await fsp.mkdir(path.join(dir, 'files'), { recursive: true, mode: 0o700 });
+    await pruneJournals(path.dirname(dir), JOURNALS_KEPT);
     const fh = await fsp.open(path.join(dir, 'journal.jsonl'), 'a', 0o600);
     const journal = new Journal(dir, fh);
     await journal.record({ event: 'start', ...meta });
@@ -38,14 +44,39 @@ export class Journal {
   /** The Host's backup hook: keeps the previous bytes before a file is replaced or removed. */
   readonly backup = async (hostPath: string, previous: Buffer | null, stat: FileStat | null): Promise<void> => {
     let saved: string | undefined;
+    let masked = false;
     if (previous !== null) {
       saved = `files/${++this.backups}`;
-      await fsp.writeFile(path.join(this.dir, saved), previous, { mode: 0o600 });
+      const kept = withoutSecrets(previous);
+      masked = kept !== previous;
+      await fsp.writeFile(path.join(this.dir, saved), kept, { mode: 0o600 });
     }
-    await this.record({ event: 'backup', path: hostPath, saved: saved ?? null, existed: stat !== null, type: stat?.type ?? null, mode: stat?.mode, uid: stat?.uid, gid: stat?.gid });
+    // `masked`: the saved bytes had a password (fstab password=, a resolved secret) replaced, so
+    // they restore everything but that.
+    await this.record({ event: 'backup', path: hostPath, saved: saved ?? null, ...(masked ? { masked } : {}), existed: stat !== null, type: stat?.type ?? null, mode: stat?.mode, uid: stat?.uid, gid: stat?.gid });
   };
 
   async close(): Promise<void> {
     await this.fh.close();
+  }
+}
+
+/**
+ * A file's previous bytes as the journal may keep them: a journal is a log, and lives as long as
+ * its 50 siblings, so a password in a mount option or a resolved secret is masked. Bytes that are
+ * not text are kept as they are (redaction would corrupt them; no secret of ours is binary).
+ */
+function withoutSecrets(previous: Buffer): Buffer {
+  if (!isUtf8(previous)) return previous;
+  const text = previous.toString('utf8');
+  const clean = redact(maskOptionPasswords(text));
+  return clean === text ? previous : Buffer.from(clean);
+}
+
+/** Removes all but the newest `keep` journals (names sort by time). */
+async function pruneJournals(dir: string, keep: number): Promise<void> {
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => /^\d{4}-\d\d-\d\dT/.test(n)).sort();
+  for (const name of names.slice(0, Math.max(0, names.length - keep))) {
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
   }
 }

@@ -58,10 +58,11 @@ export async function acquireHostLock(spec: HostSpec, host: Host, secrets: Reado
     const ttlMs = lock.ttl !== undefined ? (parseDuration(lock.ttl) ?? DEFAULT_TTL_MS) : DEFAULT_TTL_MS;
     return createRedisHostLock(url, { ttlMs, hostName: spec.host }).acquire({ waitMs, holder, signal });
   }
-  const file = host.resolve(LOCAL_LOCK_FILE);
-  // Parents as a system makes them (0755); the state directory itself is root's alone.
-  await mkdir(path.dirname(path.dirname(file)), { recursive: true, mode: 0o755 });
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Parents as a system makes them (0755); the state directory itself is root's alone. Resolved
+  // inside the root, like every file of the host.
+  await host.ensureDir(path.posix.dirname(STATE_DIR));
+  await mkdir(await host.realPath(STATE_DIR, { follow: true, write: true }), { recursive: true, mode: 0o700 });
+  const file = await host.realPath(LOCAL_LOCK_FILE, { write: true });
   const { createLocalHostLock } = await import('../locks/local.js');
   return createLocalHostLock(file).acquire({ waitMs, holder, signal });
 }

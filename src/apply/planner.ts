@@ -5,6 +5,7 @@ import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, UserError, formatDiagnostic } from '../errors.js';
 import { loadAndValidate } from '../resources/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
+import { hmacHex } from '../host/digest.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
@@ -52,6 +53,9 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned).filter((o) => o.created.length).map((o) => o.kind)));
   const owned = kinds.map((k) => ownedOfKind(state, k.name));
   const observed = await Promise.all(kinds.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
+  // Loaded only if observe kept a digest of a secret: a plan without one creates no key.
+  const key = await host.loadedDigestKey();
+  const keyedDigest = (data: string) => (key ? hmacHex(key, data) : null);
 
   const changes: Change[] = [];
   const digests: Record<string, string> = {};
@@ -60,7 +64,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const locks: NonNullable<Plan['locks']> = [];
   kinds.forEach((kind, i) => {
-    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets });
+    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest });
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;

@@ -37,7 +37,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const [report, state, lockHolder] = await Promise.all([
     runDoctor({ intervalMs, probeDeadlineMs }),
     readState(host),
-    createLocalHostLock(host.resolve(LOCAL_LOCK_FILE)).holder().catch(() => null),
+    host.realPath(LOCAL_LOCK_FILE).then((f) => createLocalHostLock(f).holder()).catch(() => null),
   ]);
   const last = state.lastApply;
   if (values.spec) {

@@ -52,8 +52,9 @@ export async function pullCommand(argv: string[]): Promise<number> {
 
   // One pull per cache at a time: a second pull (the timer beside a manual run) must not check out
   // another commit under the first one's apply. The apply itself takes the host lock as always.
-  const lockFile = host.resolve(`/var/lib/reconcile/locks/pull-${path.basename(cacheDirOf(repo))}`);
-  await mkdir(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+  await host.ensureDir('/var/lib');
+  await mkdir(await host.realPath('/var/lib/reconcile/locks', { follow: true, write: true }), { recursive: true, mode: 0o700 });
+  const lockFile = await host.realPath(`/var/lib/reconcile/locks/pull-${path.basename(cacheDirOf(repo))}`, { write: true });
   const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: 10 * 60_000, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
   try {
     return await pullUnderLock(host, repo, ref, template, name, values, format);

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
  */
 export async function writeFileAtomic(file: string, content: string | Buffer, options: { mode?: number; uid?: number; gid?: number } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await removeDeadTemps(dir);
+  const tmp = tempPath(file);
   const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
     await fh.writeFile(content);
@@ -25,6 +26,35 @@ export async function writeFileAtomic(file: string, content: string | Buffer, op
     throw e;
   }
   await syncDir(dir);
+}
+
+/** The hidden name of a temp file for `file`: `.NAME.reconcile-PID-RANDOM`, so a later run can tell whose it is. */
+export function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+const TEMP = /^\..+\.reconcile-(\d+)-[0-9a-f]{8}$/;
+const cleaned = new Set<string>();
+
+/**
+ * Removes the temp files a killed run left in `dir` (once per directory per process): those of a
+ * PID that is gone, or that is now another program (PIDs are reused). A running reconcile's are kept.
+ */
+export async function removeDeadTemps(dir: string): Promise<void> {
+  if (cleaned.has(dir)) return;
+  cleaned.add(dir);
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(TEMP.exec(name)?.[1] ?? NaN);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || (await isReconcile(pid))) continue;
+    await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
+async function isReconcile(pid: number): Promise<boolean> {
+  // /proc is the running kernel's; a PID with no entry there is gone.
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  return cmdline !== null && cmdline.includes('reconcile');
 }
 
 export async function syncDir(dir: string): Promise<void> {

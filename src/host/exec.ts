@@ -16,6 +16,8 @@ export interface ExecOptions {
   /** Grace period between SIGTERM and SIGKILL once the deadline passes. */
   killGraceMs?: number;
   input?: string;
+  /** What facts key this call by instead of `input`, when the input carries the host's digest key. */
+  inputKey?: string;
   env?: Record<string, string>;
   cwd?: string;
   /** What the command does, in words, for the hang report. */

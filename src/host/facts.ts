@@ -1,4 +1,4 @@
-import { Host, type FileStat } from './host.js';
+import { Host, type FileFacts, type FileStat } from './host.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 import type { ProbeResult } from './probe.js';
 import { createHash } from 'node:crypto';
@@ -34,7 +34,8 @@ export function callKey(method: string, args: unknown[]): string {
 }
 
 function execKey(argv: string[], options: ExecOptions | undefined): string {
-  const input = options?.input === undefined ? undefined : createHash('sha256').update(options.input).digest('hex').slice(0, 16);
+  const text = options?.inputKey ?? options?.input;
+  const input = text === undefined ? undefined : createHash('sha256').update(text).digest('hex').slice(0, 16);
   return callKey('exec', [argv, { cwd: options?.cwd, input }]);
 }
 
@@ -84,8 +85,8 @@ export class RecordingHost extends Host {
   override list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
     return this.record(callKey('list', [hostPath]), () => super.list(hostPath));
   }
-  override fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
-    // Recorded as the digest only (the base class reads the bytes around this recorder).
+  override fileFacts(hostPath: string): Promise<FileFacts | null> {
+    // Recorded as the keyed digest only (the base class reads the bytes around this recorder).
     return this.record(callKey('fileFacts', [hostPath]), () => super.fileFacts(hostPath));
   }
   override exists(hostPath: string): Promise<boolean> {
@@ -155,8 +156,15 @@ export class ReplayingHost extends Host {
   override async list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
     return this.answer(callKey('list', [hostPath])) as { name: string; type: FileStat['type'] }[] | null;
   }
-  override async fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
-    return this.answer(callKey('fileFacts', [hostPath])) as { sha256: string; mode: number; uid: number; gid: number } | null;
+  override async fileFacts(hostPath: string): Promise<FileFacts | null> {
+    return this.answer(callKey('fileFacts', [hostPath])) as FileFacts | null;
+  }
+  /** The host's key never leaves it: a plan from a snapshot cannot compare a secret file's content. */
+  override digestKey(): Promise<Buffer | null> {
+    return Promise.resolve(null);
+  }
+  override loadedDigestKey(): Promise<Buffer | null> {
+    return Promise.resolve(null);
   }
   override async exists(hostPath: string): Promise<boolean> {
     return this.answer(callKey('exists', [hostPath])) as boolean;

@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { hmacHex, loadDigestKey } from './digest.js';
 import { readFile } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 // faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
 const readFileCb = promisify(readFile);
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
-import { syncDir, writeFileAtomic } from './atomic.js';
+import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
 import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
 import { probeMounts, type ProbeResult } from './probe.js';
@@ -20,6 +20,14 @@ export interface FileStat {
   uid: number;
   gid: number;
   size: number;
+}
+
+/** What fileFacts tells of a secret file: `hmac` under the host's digest key, never the bytes. */
+export interface FileFacts {
+  hmac: string | null;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 export interface WriteOptions {
@@ -47,9 +55,25 @@ export class Host {
   private readonly mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
 
+  /** Whether host paths are resolved under `root` (false in the view unrooted() gives). */
+  protected rooted: boolean;
+
   constructor(root = '/') {
     this.root = path.resolve(root);
     this.offline = this.root !== '/';
+    this.rooted = this.offline;
+  }
+
+  /**
+   * The same Host (facts recording and replay, journal backups) with paths taken as the
+   * machine's own, not under the root: for live state that --root does not relocate (a
+   * PostgreSQL instance's files).
+   */
+  unrooted(): Host {
+    if (!this.rooted) return this;
+    const view = Object.create(this) as Host;
+    Object.defineProperty(view, 'rooted', { value: false });
+    return view;
   }
 
   /**
@@ -86,18 +110,78 @@ export class Host {
     }
   }
 
-  /** The real path of a host path. */
+  /**
+   * The lexical path of a host path under the root, for messages. File access goes through
+   * realPath, which resolves symlinks inside the root.
+   */
   resolve(hostPath: string): string {
     if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
     const normal = path.posix.normalize(hostPath);
-    return this.offline ? path.join(this.root, normal) : normal;
+    return this.rooted ? path.join(this.root, normal) : normal;
+  }
+
+  /**
+   * The real path of a host path, every component resolved inside the root as
+   * openat2(RESOLVE_IN_ROOT) would: an absolute link target is taken from the root (a root
+   * image's `/etc/alternatives/x` or `lib -> /usr/lib` means the image's own), and a relative
+   * target whose `..` would climb above the root is an error naming the link (it is not clamped:
+   * such a link was made for another tree, and following it anywhere would be a guess). The last
+   * component is followed only with `follow`; `write` also refuses a dangling link on the way
+   * (mkdir -p would fail there too). On the live host (root `/`) paths are used as they are.
+   *
+   * Path-based, not descriptor-based (Node has no openat2): it guards against the layout of the
+   * root, not against another process swapping directories for links while reconcile runs.
+   */
+  async realPath(hostPath: string, options: { follow?: boolean; write?: boolean } = {}): Promise<string> {
+    if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
+    const normal = path.posix.normalize(hostPath);
+    if (!this.rooted) return normal;
+    let found: InRoot;
+    if (options.follow || normal === '/') {
+      found = await this.inRoot(normal);
+    } else {
+      const parent = await this.inRoot(path.posix.dirname(normal));
+      found = { ...parent, path: path.posix.join(parent.path, path.posix.basename(normal)) };
+    }
+    if (options.write && found.dangling) throw new UserError(found.dangling);
+    return path.join(this.root, found.path);
+  }
+
+  /** Directories resolved in the root, by host path: a plan reads hundreds of files from a few. */
+  private resolved = new Map<string, Promise<InRoot>>();
+
+  /** Forgets resolutions after this process changed the tree (a new directory, link or mount). */
+  private forget(): void {
+    if (this.resolved.size) this.resolved = new Map();
+  }
+
+  private inRoot(normal: string): Promise<InRoot> {
+    if (normal === '/') return Promise.resolve({ path: '/', missing: false });
+    let r = this.resolved.get(normal);
+    if (!r) {
+      r = this.inRoot(path.posix.dirname(normal)).then((parent) => walkInRoot(this.root, parent, [{ name: path.posix.basename(normal), via: null }]));
+      this.resolved.set(normal, r);
+    }
+    return r;
   }
 
   async read(hostPath: string): Promise<Buffer | null> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath);
     await this.guard(real);
     try {
-      return await readFileCb(real);
+      // O_NOFOLLOW: a file that is a link is read through the link resolved in the root (rare),
+      // so the common case costs no extra lstat.
+      return await readFileCb(real, { flag: this.rooted ? READ_NOFOLLOW : 'r' });
+    } catch (e) {
+      if (isMissing(e)) return null;
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP' && this.rooted) return this.readFollowing(hostPath);
+      throw e;
+    }
+  }
+
+  private async readFollowing(hostPath: string): Promise<Buffer | null> {
+    try {
+      return await readFileCb(await this.realPath(hostPath, { follow: true }));
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -123,7 +207,7 @@ export class Host {
   }
 
   async lstat(hostPath: string): Promise<FileStat | null> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath);
     await this.guard(real);
     try {
       return toStat(await fsp.lstat(real));
@@ -134,7 +218,7 @@ export class Host {
   }
 
   async readlink(hostPath: string): Promise<string | null> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath);
     await this.guard(real);
     try {
       return await fsp.readlink(real);
@@ -148,17 +232,31 @@ export class Host {
     return (await this.lstat(hostPath)) !== null;
   }
 
+  private key: Promise<Buffer> | undefined;
+
+  /** The host's digest key (see digest.ts); null when it is not known (a facts snapshot). */
+  digestKey(): Promise<Buffer | null> {
+    return (this.key ??= loadDigestKey(this));
+  }
+
+  /** The key if this run has needed it already: a plan that keeps no secret digest creates none. */
+  loadedDigestKey(): Promise<Buffer | null> {
+    return this.key ?? Promise.resolve(null);
+  }
+
   /**
-   * A file's sha256, mode and owner without its bytes ever leaving this call: for files that hold
-   * a secret (a credentials file), so neither a plan nor a facts snapshot carries them.
+   * A file's keyed digest (HMAC-SHA256 under the host's key), mode and owner without its bytes
+   * ever leaving this call: for files that hold a secret (a credentials file), so neither a plan
+   * nor a facts snapshot carries them or a digest a word list could be checked against.
    */
-  async fileFacts(hostPath: string): Promise<{ sha256: string; mode: number; uid: number; gid: number } | null> {
+  async fileFacts(hostPath: string): Promise<FileFacts | null> {
     // fs directly, not this.read: a recording Host must see the digest, never the bytes.
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { follow: true });
     await this.guard(real);
     try {
-      const [bytes, stat] = await Promise.all([fsp.readFile(real), fsp.lstat(real)]);
-      return { sha256: createHash('sha256').update(bytes).digest('hex'), mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+      const [bytes, stat] = await Promise.all([fsp.readFile(real), fsp.stat(real)]);
+      const key = await this.digestKey();
+      return { hmac: key ? hmacHex(key, bytes) : null, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -167,7 +265,7 @@ export class Host {
 
   /** A directory's entries with their types, from one readdir (no stat per entry); null when missing. */
   async list(hostPath: string): Promise<{ name: string; type: FileStat['type'] }[] | null> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { follow: true });
     await this.guard(real);
     try {
       const entries = await fsp.readdir(real, { withFileTypes: true });
@@ -179,7 +277,7 @@ export class Host {
   }
 
   async readdir(hostPath: string): Promise<string[] | null> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { follow: true });
     await this.guard(real);
     try {
       return await fsp.readdir(real);
@@ -194,10 +292,10 @@ export class Host {
    * directory. Mode and owner are kept from the previous file unless given.
    */
   async writeFile(hostPath: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { write: true });
     const dir = path.dirname(real);
     await this.guard(real);
-    await fsp.mkdir(dir, { recursive: true });
+    await this.mkdirs(dir);
     const prevStat = await this.lstat(hostPath);
     if (prevStat?.type === 'symlink') {
       // Renaming over the link would turn it into a file and lose where it pointed.
@@ -213,14 +311,16 @@ export class Host {
 
   /** Points `hostPath` at `target` atomically (a temp link renamed over the old one). */
   async symlink(hostPath: string, target: string): Promise<void> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { write: true });
     const dir = path.dirname(real);
     await this.guard(real);
-    await fsp.mkdir(dir, { recursive: true });
+    await this.mkdirs(dir);
+    this.forget();
     const prevStat = await this.lstat(hostPath);
     if (prevStat?.type === 'dir') throw new Error(`${hostPath} is a directory, not replacing it with a symlink`);
     await this.backup?.(hostPath, prevStat?.type === 'file' ? await this.read(hostPath) : null, prevStat);
-    const tmp = path.join(dir, `.${path.basename(real)}.reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await removeDeadTemps(dir);
+    const tmp = tempPath(real);
     await fsp.symlink(target, tmp);
     try {
       await fsp.rename(tmp, real);
@@ -233,9 +333,9 @@ export class Host {
 
   /** Creates a directory (and parents) and sets mode and owner on the last one. */
   async ensureDir(hostPath: string, options: WriteOptions = {}): Promise<void> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath, { follow: true, write: true });
     await this.guard(real);
-    await fsp.mkdir(real, { recursive: true, mode: options.mode ?? 0o755 });
+    await this.mkdirs(real, options.mode ?? 0o755);
     if (options.uid !== undefined || options.gid !== undefined) await fsp.chown(real, options.uid ?? -1, options.gid ?? -1);
     if (options.mode !== undefined) await fsp.chmod(real, options.mode);
   }
@@ -244,14 +344,17 @@ export class Host {
     const prevStat = await this.lstat(hostPath);
     if (prevStat === null) return;
     await this.backup?.(hostPath, prevStat.type === 'file' ? await this.read(hostPath) : null, prevStat);
-    await fsp.rm(this.resolve(hostPath), { force: true });
-    await syncDir(path.dirname(this.resolve(hostPath)));
+    const real = await this.realPath(hostPath);
+    this.forget();
+    await fsp.rm(real, { force: true });
+    await syncDir(path.dirname(real));
   }
 
   /** Removes a directory only when it is empty; says whether it did. */
   async removeDirIfEmpty(hostPath: string): Promise<boolean> {
-    const real = this.resolve(hostPath);
+    const real = await this.realPath(hostPath);
     await this.guard(real);
+    this.forget();
     try {
       await fsp.rmdir(real);
       return true;
@@ -262,6 +365,11 @@ export class Host {
     }
   }
 
+  /** mkdir -p of a real path realPath gave: its missing tail has no links, so it stays in the root. */
+  private async mkdirs(real: string, mode?: number): Promise<void> {
+    if (await fsp.mkdir(real, { recursive: true, mode })) this.forget();
+  }
+
   /** The same host without journal backups: for files that hold a secret (credentials, postgresql.auto.conf). */
   withoutBackup(): Host {
     const view = Object.create(this) as Host;
@@ -270,6 +378,8 @@ export class Host {
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+    // A command may mount over a directory or make links: resolutions are made again after it.
+    this.forget();
     return exec(argv, options);
   }
 
@@ -282,6 +392,63 @@ export class Host {
   hostname(): string {
     return osHostname();
   }
+}
+
+interface InRoot {
+  /** Host path with no link in it (its missing tail, if any, is lexical). */
+  path: string;
+  missing: boolean;
+  /** Why a write may not go there: a link on the way points at nothing. */
+  dangling?: string;
+}
+
+// Node takes numeric open flags at run time; its types say string.
+const READ_NOFOLLOW = (fsc.O_RDONLY | fsc.O_NOFOLLOW) as unknown as string;
+const MAX_LINKS = 40; // the kernel's limit (ELOOP)
+
+/**
+ * Walks `names` from an already resolved directory, one component at a time, following links
+ * inside the root. `via` is the link a component came from, to name it in errors.
+ */
+async function walkInRoot(root: string, start: InRoot, names: { name: string; via: string | null }[]): Promise<InRoot> {
+  let { path: cur, missing, dangling } = start;
+  let links = 0;
+  const queue = [...names];
+  while (queue.length) {
+    const { name, via } = queue.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      if (cur === '/' && via !== null) {
+        throw new UserError(`${via} under the root ${root} is a symlink to ${await fsp.readlink(path.join(root, via)).catch(() => '?')}, which leads out of the root; not following it`);
+      }
+      cur = path.posix.dirname(cur);
+      continue;
+    }
+    const next = path.posix.join(cur, name);
+    if (missing) {
+      cur = next;
+      continue;
+    }
+    let target: string;
+    try {
+      target = await fsp.readlink(path.join(root, next));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL') {
+        cur = next; // not a link
+        continue;
+      }
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      missing = true;
+      if (via !== null) dangling = `${via} under the root ${root} is a symlink to ${await fsp.readlink(path.join(root, via)).catch(() => '?')}, which does not exist; not creating it`;
+      cur = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) throw new UserError(`${next} under the root ${root}: too many levels of symbolic links (a link loop); not following it`);
+    if (target.startsWith('/')) cur = '/';
+    queue.unshift(...target.split('/').map((n) => ({ name: n, via: next })));
+  }
+  return { path: cur, missing, dangling };
 }
 
 function toStat(s: import('node:fs').Stats): FileStat {

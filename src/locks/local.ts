@@ -3,11 +3,13 @@
  * The file appears atomically with its content (written to a temp file, then link(2), which fails
  * with EEXIST like O_EXCL), holds the holder record and pid, and is stale once that pid is gone
  * (kill(pid, 0) → ESRCH, or the pid now belongs to a process started later). The fencing token
- * is a counter file `<path>.fence`, bumped while the lock is held.
+ * is a counter file `<path>.fence`, bumped while the lock is held. An empty or unparsable file
+ * (never written by reconcile) is stale after 5 s unless a process has it open, which is
+ * reported at once (see unreadableLockAge).
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsc, readFileSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, readlink, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
   describeHolder,
@@ -47,12 +49,19 @@ export function createLocalHostLock(lockPath: string): InspectableLock & { reado
     };
     // A few rounds: the file may vanish or be taken over between our link and our read.
     let cur: FileRecord | undefined;
+    let retryInMs: number | undefined;
     for (let round = 0; round < 5; round++) {
       if (await createExclusive(lockPath, JSON.stringify(rec))) return { ok: true, value: undefined };
       const raw = await readText(lockPath);
       if (raw === undefined) continue;
       cur = parseRecord(raw);
-      if (!cur || !isStale(cur)) break;
+      if (!cur) {
+        retryInMs = await unreadableLockAge(lockPath, raw);
+        if (retryInMs !== undefined) break;
+        await takeOver(raw);
+        continue;
+      }
+      if (!isStale(cur)) break;
       await takeOver(raw);
     }
     const desc = cur ? describeHolder(cur) : 'something that is not a reconcile lock record (remove the file if no apply is running)';
@@ -60,6 +69,7 @@ export function createLocalHostLock(lockPath: string): InspectableLock & { reado
     return {
       ok: false,
       holder,
+      retryInMs,
       busy: (waited) => new LockBusyError(`${label} is held by ${desc}; ${formatWait(waited)}`, lockPath, holder, waited),
     };
   }
@@ -152,6 +162,49 @@ class LocalLease implements LockHandle {
 async function releaseIfOurs(lockPath: string, id: string): Promise<void> {
   const rec = parseRecord(await readText(lockPath));
   if (rec?.id === id) await unlink(lockPath).catch(() => undefined);
+}
+
+/** How long a lock file that is not a record must sit unchanged before it counts as stale. */
+export const UNREADABLE_STALE_MS = 5_000;
+
+/**
+ * An empty or unparsable lock file. Reconcile never writes one (the record appears whole, by
+ * link(2)), so it is debris: a crash on a filesystem that lost the data, or another tool. It is
+ * stale once it is UNREADABLE_STALE_MS old and no process has it open; open in a process, it is
+ * reported at once (that process may use it its own way); younger, it is waited for (returns
+ * the ms left), never the full lock wait. Undefined: stale, take it over.
+ */
+async function unreadableLockAge(lockPath: string, raw: string): Promise<number | undefined> {
+  const st = await stat(lockPath).catch(() => null);
+  if (!st) return 0; // gone meanwhile: try again at once
+  const openIn = await processesWithOpen(lockPath);
+  if (openIn.length) {
+    throw new LockBackendError(
+      `lock file ${lockPath} is not a reconcile lock record (${raw.length ? `${raw.length} bytes` : 'empty'}) and is open in ${openIn.join(', ')}; not taking it over: remove it once that process is done`,
+      'io',
+    );
+  }
+  const age = Date.now() - st.mtimeMs;
+  return age >= UNREADABLE_STALE_MS ? undefined : Math.ceil(UNREADABLE_STALE_MS - age);
+}
+
+/** Processes (other than this one) with `file` open, as "pid N (comm)"; /proc is the running kernel's. */
+async function processesWithOpen(file: string): Promise<string[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  const found: string[] = [];
+  await Promise.all(
+    pids.map(async (pid) => {
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+      for (const fd of fds) {
+        if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => null)) === file) {
+          const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+          found.push(`pid ${pid} (${comm})`);
+          return;
+        }
+      }
+    }),
+  );
+  return found.sort();
 }
 
 /** Write content to a temp file, then link it into place: EEXIST means someone holds it. */

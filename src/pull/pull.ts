@@ -54,10 +54,10 @@ async function gitOk(host: Host, dir: string, args: string[], what: string): Pro
  * out the ref detached, forcing away anything left in the work tree; returns the checkout and commit.
  */
 export async function checkoutRef(host: Host, repo: string, ref: string): Promise<{ dir: string; commit: string }> {
-  const dir = host.resolve(cacheDirOf(repo));
   const url = repoId(repo);
+  await host.ensureDir(cacheDirOf(repo), { mode: 0o700 });
+  const dir = await host.realPath(cacheDirOf(repo), { follow: true, write: true });
   if (!existsSync(path.join(dir, '.git'))) {
-    await host.ensureDir(cacheDirOf(repo), { mode: 0o700 });
     await gitOk(host, dir, ['init', '--quiet'], `git init ${dir}`);
     await gitOk(host, dir, ['remote', 'add', '--', 'origin', url], 'git remote add');
   } else {

@@ -44,6 +44,11 @@ export interface DiffInput<Observed> {
   offline: boolean;
   /** Resolved secret references of the spec, by `refKey()` (see src/spec/secrets.ts). */
   secrets: ReadonlyMap<string, string>;
+  /**
+   * The keyed digest Host.fileFacts gives, of `data`; absent or null when the host's key is not
+   * known (a facts snapshot, a fixture): a secret file's content is then not compared.
+   */
+  digest?: (data: string) => string | null;
 }
 
 export interface DiffOutput {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
 import type { SecretRef } from './types.js';
@@ -75,13 +75,42 @@ export function readSecretRef(ref: SecretRef, env: NodeJS.ProcessEnv = process.e
     value = v;
   } else {
     try {
-      value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+      value = readSecretFile(ref.file);
     } catch (e) {
-      return { error: `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})` };
+      return { error: e instanceof SecretFileError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})` };
     }
   }
   registerSecret(value);
   return { value };
+}
+
+/** A secret file is a password or a key, never more. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+export class SecretFileError extends Error {}
+
+/**
+ * The value of a `{file: PATH}` reference: a regular file of at most 64 KiB, its one trailing
+ * newline dropped. Opened non-blocking and checked on the descriptor, so a FIFO or /dev/zero is
+ * refused at once instead of hanging or filling memory.
+ */
+export function readSecretFile(file: string): string {
+  const fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const what = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
+      throw new SecretFileError(`is ${what}, not a regular file`);
+    }
+    if (st.size > MAX_SECRET_FILE_BYTES) throw new SecretFileError(`is ${st.size} bytes; a secret file may hold at most ${MAX_SECRET_FILE_BYTES}`);
+    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > MAX_SECRET_FILE_BYTES) throw new SecretFileError(`grew past ${MAX_SECRET_FILE_BYTES} bytes while read; a secret file may hold at most that`);
+    return buf.subarray(0, n).toString('utf8').replace(/\r?\n$/, '');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const knownSecrets = new Set<string>();

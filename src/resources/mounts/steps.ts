@@ -9,21 +9,30 @@ import { gatherSourceFacts, readLiveMounts } from './observe.js';
 import { isHostPathSource, liveOptionDrift, sameSourceAndType, splitOpt } from './options.js';
 import { FSTAB, type PasswordSource } from './diff.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
-import { sha256 } from '../../hash.js';
 import type { DesiredMount, LiveMount } from './types.js';
 
 /** Deadline for the staleness re-check right before a step touches a mount. */
 export const STEP_PROBE_DEADLINE_MS = 2_000;
 
-/** `mount` argv with host paths resolved: under --root the target and file sources are under it. */
-export function mountArgv(host: Host, d: DesiredMount, extra: string[] = []): string[] {
-  const options = [...extra, ...d.options].map((o) => {
-    const [k, v] = splitOpt(o);
-    return k === 'credentials' && v?.startsWith('/') ? `credentials=${host.resolve(v)}` : o;
-  });
-  const source = isHostPathSource(d) ? host.resolve(d.source) : d.source;
+/**
+ * `mount` argv with host paths resolved: under --root the target, file sources and credentials
+ * are resolved inside it (mount(8) follows links itself, so a link leading out is refused here).
+ */
+export async function mountArgv(host: Host, d: DesiredMount, extra: string[] = []): Promise<string[]> {
+  const options = await Promise.all(
+    [...extra, ...d.options].map(async (o) => {
+      const [k, v] = splitOpt(o);
+      return k === 'credentials' && v?.startsWith('/') ? `credentials=${await host.realPath(v, { follow: true })}` : o;
+    }),
+  );
+  const source = isHostPathSource(d) ? await host.realPath(d.source, { follow: true }) : d.source;
+  const target = await host.realPath(d.path, { follow: true, write: true });
+  if (target !== host.resolve(d.path)) {
+    // The kernel would list the mount at the link's target, never at d.path: it would not converge.
+    throw new StepError(`${d.path} has a symlink on its path under the root; it leads to ${target}: mount there in the spec, not through the link`);
+  }
   // `--`: a source such as `-tmpfs` is a device name, never an option of mount(8).
-  return ['mount', '-t', d.type, '-o', options.length ? options.join(',') : 'defaults', '--', source, host.resolve(d.path)];
+  return ['mount', '-t', d.type, '-o', options.length ? options.join(',') : 'defaults', '--', source, target];
 }
 
 async function liveAt(host: Host, path: string): Promise<{ all: LiveMount[]; top: LiveMount | undefined }> {
@@ -90,7 +99,7 @@ const mount: StepRunner = async (step, { host, timeoutMs }) => {
     if (sameSourceAndType(d, top, facts) && drift.missing.length + drift.clear.length === 0) return { status: 'already' };
     throw new StepError(`${d.path} has ${top.source} (${top.fsType}) mounted since the plan was made; plan again`);
   }
-  const r = await host.exec(mountArgv(host, d), { timeoutMs });
+  const r = await host.exec(await mountArgv(host, d), { timeoutMs });
   if (!r.ok) throw new StepError(describeFailure(r), r.stderr);
   const after = await liveAt(host, d.path);
   if (!after.top) throw new StepError(`mount reported success but ${d.path} is not in /proc/self/mountinfo`);
@@ -108,7 +117,7 @@ const remount: StepRunner = async (step, { host, timeoutMs }) => {
   if (drift.missing.length + drift.clear.length === 0) return { status: 'already' };
   await refuseIfStale(top);
   // Source and target both given: mount(8) then reads no fstab (not the machine's, not the root's).
-  const argv = mountArgv(host, { ...d, options }, ['remount']);
+  const argv = await mountArgv(host, { ...d, options }, ['remount']);
   const r = await host.exec(argv, { timeoutMs });
   if (!r.ok) throw new StepError(describeFailure(r), r.stderr);
   return { status: 'done' };
@@ -121,7 +130,7 @@ const umount: StepRunner = async (step, { host, timeoutMs }) => {
   if (!top) return { status: 'already' };
   // A lazy unmount detaches without touching the filesystem, so it is safe on a hung one.
   if (!lazy) await refuseIfStale(top);
-  const real = host.resolve(path);
+  const real = await host.realPath(path, { follow: true });
   const r = await host.exec(['umount', ...(lazy ? ['-l'] : []), '--', real], { timeoutMs });
   if (r.ok) return { status: 'done' };
   const holders = await findHolders(real);
@@ -165,10 +174,11 @@ const credentials: StepRunner = async (step, ctx) => {
 
 /** Removes a credentials file, re-checked against the plan; its bytes hold a password, so no journal backup. */
 const removeCredentials: StepRunner = async (step, { host }) => {
-  const a = step.args as { path: string; before: string };
-  const current = await host.read(a.path);
+  const a = step.args as { path: string; before: string | null };
+  // Compared by keyed digest (as observed), so neither the plan nor this step sees the bytes.
+  const current = await host.fileFacts(a.path);
   if (current === null) return { status: 'already' };
-  if (sha256(current) !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
+  if (current.hmac !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
   await host.withoutBackup().removeFile(a.path);
   return { status: 'done' };
 };

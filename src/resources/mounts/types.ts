@@ -1,3 +1,4 @@
+import type { FileFacts } from '../../host/host.js';
 import type { ProbeResult } from '../../host/probe.js';
 
 // The spec's side of mounts is part of the spec's types; the kind reads it from there.
@@ -30,12 +31,7 @@ export interface SourceFacts {
   tags: Record<string, string | null>;
 }
 
-export interface FileFacts {
-  sha256: string;
-  mode: number;
-  uid: number;
-  gid: number;
-}
+export type { FileFacts };
 
 /** What observe gathers for the mounts kind; plain data (fixtures are this as JSON). */
 export interface MountsObserved extends Partial<SourceFacts> {

@@ -78,7 +78,7 @@ export function diffPostgres(input: DiffInput<PgObserved | null>): DiffOutput {
   if (o.dataDir.uid !== null && o.dataDir.uid !== o.osUid) {
     throw new UserError(`postgres: the data directory ${inst.dataDir} is owned by ${o.dataDir.owner ?? `uid ${o.dataDir.uid}`}, not ${inst.osUser}; PostgreSQL will not run on it (chown -R ${inst.osUser}: ${inst.dataDir})`);
   }
-  const out = pg.role === 'primary' ? diffPrimary(pg, o, input.secrets) : diffStandby(pg, o, input.secrets, input.spec.host);
+  const out = pg.role === 'primary' ? diffPrimary(pg, o, input.secrets) : diffStandby(pg, o, input.secrets, input.spec.host, input.digest);
   out.warnings = [...warnings, ...(out.warnings ?? [])];
   if (o.server) out.warnings.push(...o.server.hbaErrors.map((e) => `postgres: ${o.server!.hbaFile}:${e.line}: ${e.error}`));
   out.changes.sort((a, b) => a.address.localeCompare(b.address));
@@ -285,7 +285,7 @@ function verifyStep(inst: Instance, target: StandbyTarget, passwordRef: string):
  *   our standby, in sync                   -> nothing (a warning when it does not stream)
  * A base backup needs a primary that accepts the password: otherwise the plan fails, touching nothing.
  */
-function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<string, string>, hostName: string): DiffOutput {
+function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<string, string>, hostName: string, digest: DiffInput<unknown>['digest']): DiffOutput {
   const inst = o.instance;
   const id = ids(inst);
   const managed = managedAddresses(pg);
@@ -378,7 +378,9 @@ function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
   const diffs: string[] = [];
   const want = { host: target.host, port: String(target.port), user: target.user, application_name: target.applicationName };
   for (const [k, v] of Object.entries(want)) if ((ci?.params[k] ?? '') !== v) diffs.push(`${k} ${ci?.params[k] ?? '(none)'} -> ${v}`);
-  if (ci?.passwordSha256 !== sha256(password)) diffs.push('password (not shown)');
+  // Without the host's key (a plan from facts) the password is not compared; the other fields are.
+  const wantPassword = digest?.(password) ?? null;
+  if (wantPassword !== null && ci?.passwordHmac !== wantPassword) diffs.push('password (not shown)');
   const slotNow = server.settings.primary_slot_name?.setting ?? '';
   if (slotNow !== (target.slot ?? '')) diffs.push(`primary_slot_name ${slotNow || '(none)'} -> ${target.slot ?? '(none)'}`);
   const restoreNow = server.settings.restore_command?.setting ?? '';

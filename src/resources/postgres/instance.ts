@@ -69,9 +69,9 @@ export function asOsUser(inst: Pick<Instance, 'osUser'>, argv: string[]): string
 const CLIENT_ENV = { LC_MESSAGES: 'C', LC_ALL: 'C', PGCONNECT_TIMEOUT: '5' };
 
 /** SQL to the local server as its superuser, over the unix socket; SQL goes on stdin, never argv. */
-export function psqlLocal(host: Host, inst: Instance, sql: string, timeoutMs = 30_000): Promise<ExecResult> {
+export function psqlLocal(host: Host, inst: Instance, sql: string, timeoutMs = 30_000, inputKey?: string): Promise<ExecResult> {
   const argv = asOsUser(inst, [`${inst.bin}/psql`, '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', inst.socketDir, '-p', String(inst.port), '-d', 'postgres']);
-  return host.exec(argv, { input: sql, timeoutMs, env: CLIENT_ENV, describe: `psql to the local server on port ${inst.port}` });
+  return host.exec(argv, { input: sql, inputKey, timeoutMs, env: CLIENT_ENV, describe: `psql to the local server on port ${inst.port}` });
 }
 
 export interface RemoteTarget {

@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import * as path from 'node:path';
 import type { Host } from '../../host/host.js';
 import { parseIdFile } from '../../host/accounts.js';
 import { refKey } from '../../spec/secrets.js';
@@ -18,15 +17,7 @@ const BASE_SETTINGS = ['port', 'wal_segment_size', 'primary_conninfo', 'primary_
  * the journal's backups still go through it.
  */
 export function liveHost(host: Host): Host {
-  if (!host.offline) return host;
-  const live = Object.create(host) as Host;
-  Object.defineProperty(live, 'resolve', {
-    value: (hostPath: string) => {
-      if (!path.isAbsolute(hostPath)) throw new Error(`host path must be absolute: ${hostPath}`);
-      return path.posix.normalize(hostPath);
-    },
-  });
-  return live;
+  return host.unrooted();
 }
 
 
@@ -37,9 +28,21 @@ export function liveHost(host: Host): Host {
  * Nothing secret leaves the server in this output (it may be recorded in a facts snapshot): of a
  * role's SCRAM verifier only the salt and iteration count (public: every client gets them in the
  * handshake) and a sha256 of the whole verifier come back; primary_conninfo comes back without
- * its password, which is reduced to a sha256 here too.
+ * its password, which is reduced to an HMAC under the host's digest key (a plain sha256 of a
+ * password is reversed by a word list).
  */
-export function batchQuery(settingNames: string[], roleNames: string[]): string {
+export function batchQuery(settingNames: string[], roleNames: string[], digestKey: Buffer | null = null): { sql: string; keyForm: string } {
+  // HMAC-SHA256 with the host's digest key, built from sha256() (core PostgreSQL has no hmac()):
+  // the key enters as its inner and outer pads; facts key this call by the query with them elided.
+  const block = Buffer.alloc(64);
+  (digestKey ?? Buffer.alloc(0)).copy(block);
+  const pad = (byte: number) => Buffer.from(block.map((b) => b ^ byte)).toString('hex');
+  const hmac = (expr: string, ipad: string, opad: string) => `encode(sha256(decode('${opad}', 'hex') || sha256(decode('${ipad}', 'hex') || ${expr})), 'hex')`;
+  const query = (ipad: string, opad: string) => batchSql(settingNames, roleNames, hmac("convert_to(password, 'UTF8')", ipad, opad));
+  return { sql: query(pad(0x36), pad(0x5c)), keyForm: query('IPAD', 'OPAD') };
+}
+
+function batchSql(settingNames: string[], roleNames: string[], passwordDigest: string): string {
   const arr = (xs: string[]) => `ARRAY[${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(',')}]::text[]`;
   // libpq's password=value or password='quoted \' value'; the one group is the value as written.
   const pw = String.raw`(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`;
@@ -64,12 +67,12 @@ SELECT json_build_object(
   'walReceiver', (SELECT json_build_object('status', status, 'senderHost', sender_host, 'senderPort', sender_port) FROM pg_stat_wal_receiver LIMIT 1),
   'conninfo', (SELECT CASE WHEN v = '' THEN NULL ELSE json_build_object(
       'text', regexp_replace(v, $re$${pw}$re$, ' ', 'g'),
-      'passwordSha256', CASE WHEN raw IS NULL THEN NULL ELSE encode(sha256(convert_to(password, 'UTF8')), 'hex') END) END FROM pw)
+      'passwordHmac', CASE WHEN raw IS NULL THEN NULL ELSE ${passwordDigest} END) END FROM pw)
 );\n`;
 }
 
 interface BatchJson extends Omit<PgServer, 'conninfo'> {
-  conninfo: { text: string; passwordSha256: string | null } | null;
+  conninfo: { text: string; passwordHmac: string | null } | null;
 }
 
 /** The batch query's JSON, with primary_conninfo parsed (it arrives without its password). */
@@ -84,7 +87,7 @@ export function parseBatch(json: string): PgServer {
       params = { unparseable: 'true' };
     }
     delete params.password;
-    conninfo = { params, passwordSha256: raw.conninfo.passwordSha256 };
+    conninfo = { params, passwordHmac: raw.conninfo.passwordHmac };
   }
   return { ...raw, conninfo };
 }
@@ -119,7 +122,11 @@ export async function observePostgres(ctx: ObserveContext): Promise<PgObserved |
     live.readdir(inst.dataDir),
     live.exists(`${inst.dataDir}/standby.signal`),
     live.exec([`${inst.bin}/postgres`, '-V'], { timeoutMs: 10_000 }),
-    psqlLocal(live, inst, batchQuery(names, roles)),
+    // The digest key is the root's (ctx.host), not the live view's: it lives with reconcile's state.
+    (pg.role === 'standby' ? ctx.host.digestKey() : Promise.resolve(null)).then((key) => {
+      const q = batchQuery(names, roles, key);
+      return psqlLocal(live, inst, q.sql, undefined, q.keyForm);
+    }),
     pg.role === 'standby' ? observePrimary(live, inst, pg, ctx.secrets) : Promise.resolve(undefined),
   ]);
   const users = parseIdFile(passwd ?? '');

@@ -6,7 +6,7 @@ import { makeVerifier, matchesStored, parseVerifier, verifyPassword } from './sc
 import { applyRules, hbaFields, parseHba, renderHba, renderRule, ruleKey, type HbaLine } from './hba.js';
 import { parseConninfo, redactConninfo, renderConninfo } from './conninfo.js';
 import { mergeAutoConf, normalizeValue, sameValue, settingsForVersion } from './settings.js';
-import { parseBatch, parseVersionOutput, sha256 } from './observe.js';
+import { batchQuery, parseBatch, parseVersionOutput, sha256 } from './observe.js';
 import { applicationNameOf } from './diff.js';
 
 // Made by PostgreSQL 15.18: CREATE ROLE t1 PASSWORD 'correct horse battery'; CREATE ROLE t2 PASSWORD 'pässwörd ﬁx'.
@@ -169,11 +169,21 @@ describe('primary_conninfo', () => {
     expect(red).toContain('password=<redacted>');
     expect(redactConninfo("host='unterminated")).not.toContain('unterminated'.repeat(2));
   });
+  it('digests the conninfo password with the host key as HMAC pads; facts key the query without them', () => {
+    const a = batchQuery(['port'], [], Buffer.alloc(32, 1));
+    const b = batchQuery(['port'], [], Buffer.alloc(32, 2));
+    const ipad = Buffer.alloc(64, 0x36).map((x, i) => (i < 32 ? x ^ 1 : x));
+    expect(a.sql).toContain(Buffer.from(ipad).toString('hex'));
+    expect(a.sql).not.toBe(b.sql);
+    expect(a.keyForm).toBe(b.keyForm);
+    expect(a.keyForm).not.toContain(Buffer.from(ipad).toString('hex'));
+    expect(a.sql).not.toMatch(/sha256\(convert_to\(password/); // never a plain digest of the password
+  });
   it('reads the batch answer, whose conninfo arrives without its password (captured from PostgreSQL 15)', () => {
     // primary_conninfo was: host=10.0.0.1 port=5432 password='it\'s a \\secret' user=repl application_name=db2
-    const json = '{"version" : 150018, "inRecovery" : false, "systemIdentifier" : "7712908314952494662", "dataDirectory" : "/tmp/d", "configFile" : "/tmp/d/postgresql.conf", "hbaFile" : "/tmp/d/pg_hba.conf", "settings" : {}, "roles" : {}, "slots" : [], "hbaErrors" : [], "walReceiver" : null, "conninfo" : {"text" : "host=10.0.0.1 port=5432  user=repl application_name=db2", "passwordSha256" : "a616cff42647ae926835abefc7ea48b9a840499485bb3753f5ced58a0fb1dce1"}}';
+    const json = '{"version" : 150018, "inRecovery" : false, "systemIdentifier" : "7712908314952494662", "dataDirectory" : "/tmp/d", "configFile" : "/tmp/d/postgresql.conf", "hbaFile" : "/tmp/d/pg_hba.conf", "settings" : {}, "roles" : {}, "slots" : [], "hbaErrors" : [], "walReceiver" : null, "conninfo" : {"text" : "host=10.0.0.1 port=5432  user=repl application_name=db2", "passwordHmac" : "a616cff42647ae926835abefc7ea48b9a840499485bb3753f5ced58a0fb1dce1"}}';
     const s = parseBatch(json);
-    expect(s.conninfo).toEqual({ params: { host: '10.0.0.1', port: '5432', user: 'repl', application_name: 'db2' }, passwordSha256: sha256("it's a \\secret") });
+    expect(s.conninfo).toEqual({ params: { host: '10.0.0.1', port: '5432', user: 'repl', application_name: 'db2' }, passwordHmac: sha256("it's a \\secret") });
   });
 });
 

@@ -47,7 +47,8 @@ export interface PgServer {
   hbaErrors: { line: number; error: string }[];
   walReceiver: { status: string; senderHost: string | null; senderPort: number | null } | null;
   /** primary_conninfo without its password; the password only as a sha256 to compare with the spec's. */
-  conninfo: { params: Record<string, string>; passwordSha256: string | null } | null;
+  /** passwordHmac: the password's HMAC under the host's digest key (see host/digest.ts). */
+  conninfo: { params: Record<string, string>; passwordHmac: string | null } | null;
 }
 
 export interface StoredPassword {

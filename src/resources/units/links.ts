@@ -1,5 +1,7 @@
 import { ETC_UNITS, basename, isTemplate, templateOf } from './paths.js';
 import { expandSpecifiers, type InstallInfo } from './unitfile.js';
+import { installNameProblem } from './install-names.js';
+import { UserError } from '../../errors.js';
 
 /** A unit file systemd would load for a name: where it is and what its [Install] says. */
 export interface Fragment {
@@ -26,20 +28,28 @@ export function enablementLinks(name: string, fragments: Record<string, Fragment
     if (!fragment.install.defaultInstance) instanceName = '';
     else instanceName = name.replace(/@\./, `@${fragment.install.defaultInstance}.`);
   }
+  // The file may be the host's, not the spec's (validated there): a value that is not a unit
+  // name would put a link or a directory wherever its path points.
+  const unitName = (key: string, value: string, forName: string) => {
+    const expanded = expandSpecifiers(value, forName);
+    const problem = installNameProblem(expanded);
+    if (problem) throw new UserError(`${fragment.path}: [Install] ${key}=${value} ${problem}; not creating a link for it`);
+    return expanded;
+  };
   if (instanceName) {
-    const add = (dir: string, targets: string[]) => {
-      for (const t of targets) links[`${ETC_UNITS}/${expandSpecifiers(t, instanceName)}.${dir}/${instanceName}`] = fragment.path;
+    const add = (dir: string, key: string, targets: string[]) => {
+      for (const t of targets) links[`${ETC_UNITS}/${unitName(key, t, instanceName)}.${dir}/${instanceName}`] = fragment.path;
     };
-    add('wants', fragment.install.wantedBy);
-    add('requires', fragment.install.requiredBy);
-    add('upholds', fragment.install.upheldBy);
+    add('wants', 'WantedBy', fragment.install.wantedBy);
+    add('requires', 'RequiredBy', fragment.install.requiredBy);
+    add('upholds', 'UpheldBy', fragment.install.upheldBy);
     for (const a of fragment.install.alias) {
-      const alias = expandSpecifiers(a, instanceName);
+      const alias = unitName('Alias', a, instanceName);
       // An alias of the unit's own file in /etc would be a link to itself.
       if (`${ETC_UNITS}/${alias}` !== fragment.path) links[`${ETC_UNITS}/${alias}`] = fragment.path;
     }
   }
-  for (const also of fragment.install.also) Object.assign(links, enablementLinks(expandSpecifiers(also, name), fragments, seen));
+  for (const also of fragment.install.also) Object.assign(links, enablementLinks(unitName('Also', also, name), fragments, seen));
   return links;
 }
 

@@ -8,6 +8,7 @@ import { childEnv } from '../../spec/secrets.js';
 import type { UnitSpec } from '../../spec/types.js';
 import { isTemplate } from './paths.js';
 import { relativeExecs, secretArguments, secretEnvironment } from './unitfile.js';
+import { badInstallNames } from './install-names.js';
 
 export interface VerifyFinding {
   /** 'unit' for the unit file, else the drop-in's file name. */
@@ -154,6 +155,9 @@ export function unitDiagnostics(spec: LoadedSpec, options: { verify?: boolean } 
       }
       for (const a of secretArguments(text)) {
         report(key, `${where} line ${a.line}`, `${a.key}= passes a plaintext secret (${a.names.join(', ')}) on the command line, readable by every user; put it in an EnvironmentFile= (mode 0600) or LoadCredential= and refer to it ($NAME or %d/NAME)`);
+      }
+      for (const b of badInstallNames(text)) {
+        report(key, `${where} line ${b.line}`, `[Install] ${b.key}=${b.value} ${b.problem}: systemctl enable would create links where it points`);
       }
       for (const r of relativeExecs(text)) {
         relative = true;
