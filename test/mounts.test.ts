@@ -1,16 +1,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { probeMounts } from '../src/diagnostics/probe.js';
 import type { MountSpec } from '../src/resources/mounts/index.js';
 import { MountBed, findmnt, mountId } from './helpers/mounts.js';
+import { describeNeeding, type Needs } from './helpers/prereq.js';
 import { DEFAULT_PROBE_DEADLINE_MS } from '../src/resources/mounts/observe.js';
 import type { Plan } from '../src/plan/types.js';
 
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('test/mounts.test.ts: skipped, real mounts need root');
-const suite = isRoot ? describe : describe.skip;
+const needs: Needs = { root: 'real mounts', commands: { mount: 'mount', findmnt: 'util-linux', losetup: 'mount', 'mkfs.ext4': 'e2fsprogs', bindfs: 'bindfs' } };
+const suite = (name: string, body: () => void) => describeNeeding(needs, name, body);
 
 suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
   let bed: MountBed;
