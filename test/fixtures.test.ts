@@ -13,7 +13,7 @@ import { loadKinds } from '../src/resources/registry.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 /** Folders of fixtures that are not diff pairs; each has its own discovering test. */
-const OTHER_FIXTURES = new Set(['invalid-specs', 'review', 'fleet-checks']);
+const OTHER_FIXTURES = new Set(['invalid-specs', 'review', 'fleet-checks', 'corpus']);
 
 const KINDS = await loadKinds();
 

@@ -15,7 +15,7 @@ afterAll(() => bed.cleanup());
 it(
   `validate and plan keep their promises on ${count} mutants of the examples (seed ${seed})`,
   async () => {
-    const r = await fuzz(bed, { seed, count, timeoutMs, subprocessEvery: 100 });
+    const r = await fuzz(bed, { seed, count, timeoutMs, subprocessEvery: 97 });
     console.log(`fuzz: seed ${seed}, ${count} mutants, ${r.runs} runs in ${r.ms} ms; exits ${JSON.stringify(r.exits)}; ms ${JSON.stringify(r.msBy)}`);
     expect(r.findings.map(describeFinding).join('\n\n'), `fuzz seed ${seed}`).toBe('');
   },

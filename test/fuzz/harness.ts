@@ -7,8 +7,7 @@
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main.js';
-import { REPO, runCli } from '../helpers/cli.js';
+import { REPO, runCli, runInProcess, type Outcome } from '../helpers/cli.js';
 import { mutate, type Mutant } from './mutate.js';
 
 /** Secrets the examples reference, all pointing at 127.0.0.1 port 1 (refused at once). */
@@ -85,54 +84,6 @@ export class FuzzBed {
 
   cleanup(): void {
     rmSync(this.base, { recursive: true, force: true });
-  }
-}
-
-export interface Outcome {
-  exitCode: number | 'timeout';
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-let capturing = false;
-
-/** main() in this process with stdout and stderr captured; 'timeout' when it has not answered in time. */
-export async function runInProcess(argv: string[], timeoutMs: number): Promise<Outcome> {
-  if (capturing) throw new Error('runInProcess: one at a time');
-  capturing = true;
-  const out: string[] = [];
-  const err: string[] = [];
-  const { stdout, stderr } = process;
-  const realOut = stdout.write;
-  const realErr = stderr.write;
-  const capture = (into: string[]) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    }) as typeof stdout.write;
-  stdout.write = capture(out);
-  stderr.write = capture(err);
-  const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const code = await Promise.race([
-      main(argv).catch((e: unknown) => {
-        err.push(`main() rejected: ${(e as Error)?.stack ?? String(e)}`);
-        return 99;
-      }),
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      }),
-    ]);
-    return { exitCode: code, stdout: out.join(''), stderr: err.join(''), ms: Math.round(performance.now() - t0) };
-  } finally {
-    clearTimeout(timer);
-    stdout.write = realOut;
-    stderr.write = realErr;
-    capturing = false;
   }
 }
 
