@@ -105,6 +105,21 @@ const withoutLinesOf = (text: string, marker: string) =>
     .filter((l) => !l.includes(marker))
     .join('');
 
+/** The file's lines (with their newlines) but the one at index `skip`. */
+const linesBut = (text: string, skip: number) => text.split(/(?<=\n)/).filter((_, i) => i !== skip);
+
+/** The last entry line whose first field passes `take`: its index and fields (no escapes, no trailing slash). */
+function lastEntry(text: string, take: (fields: string[]) => boolean): { index: number; fields: string[] } | undefined {
+  const lines = text.split(/(?<=\n)/);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!.trim();
+    if (!l || l.startsWith('#') || /\\/.test(l)) continue;
+    const fields = l.split(/\s+/);
+    if (take(fields)) return { index: i, fields };
+  }
+  return undefined;
+}
+
 describe('corpus: fstab', () => {
   const files = filesOf('fstab');
   it('has real files', () => expect(files.length).toBeGreaterThanOrEqual(4));
@@ -118,6 +133,21 @@ describe('corpus: fstab', () => {
         const after = readFileSync(path.join(root, 'etc/fstab'), 'utf8');
         expect(after).toContain('/mnt/reconcile-corpus');
         expect(withoutLinesOf(after, '/mnt/reconcile-corpus')).toBe(original);
+      });
+    });
+
+    it(`${file}: takes over its last mount, keeps every other line byte for byte, second plan in sync`, async () => {
+      await expectOutcome(`fstab/${file} (takeover)`, async () => {
+        const original = read('fstab', file);
+        const target = lastEntry(original, (f) => f.length >= 4 && /^\/[^ ]*[^/]$/.test(f[1]!) && f[2] !== 'swap');
+        expect(target, 'a mount to take over').toBeDefined();
+        const [source, mountPoint, type] = target!.fields;
+        const { root, spec } = bed(file, '/etc/fstab', original);
+        writeFileSync(spec, `host: corpus\nmounts:\n  - ${JSON.stringify({ path: mountPoint, source, type, options: ['noauto', 'nofail'], state: 'present' })}\n`);
+        await planApplyInSync(spec, root);
+        const after = readFileSync(path.join(root, 'etc/fstab'), 'utf8');
+        expect(linesBut(after, target!.index)).toEqual(linesBut(original, target!.index));
+        expect(after.split(/(?<=\n)/)[target!.index]).toMatch(/noauto,nofail/);
       });
     });
   }
@@ -136,6 +166,20 @@ describe('corpus: exports', () => {
         const after = readFileSync(path.join(root, 'etc/exports'), 'utf8');
         expect(after).toContain('/srv/reconcile-corpus');
         expect(withoutLinesOf(after, '/srv/reconcile-corpus')).toBe(original);
+      });
+    });
+
+    it(`${file}: takes over its last export, keeps every other line byte for byte, second plan in sync`, async () => {
+      await expectOutcome(`exports/${file} (takeover)`, async () => {
+        const original = read('exports', file);
+        const target = lastEntry(original, (f) => f.length >= 2 && /^\/./.test(f[0]!));
+        if (!target) return; // a file of comments only: nothing to take over (the add test covers it)
+        const { root, spec } = bed(file, '/etc/exports', original);
+        writeFileSync(spec, `host: corpus\nexports:\n  - path: ${JSON.stringify(target.fields[0])}\n    clients:\n      - {host: 192.0.2.10, options: [ro, sync, no_subtree_check]}\n`);
+        await planApplyInSync(spec, root);
+        const after = readFileSync(path.join(root, 'etc/exports'), 'utf8');
+        expect(linesBut(after, target.index)).toEqual(linesBut(original, target.index));
+        expect(after.split(/(?<=\n)/)[target.index]).toContain('192.0.2.10(ro,sync,no_subtree_check)');
       });
     });
   }
