@@ -21,6 +21,7 @@ import { applyRules, parseHba, renderHba, type HbaRule } from '../src/resources/
 import { parseMigration } from '../src/resources/migrations/parse.js';
 import { loadAndValidate } from '../src/spec/validate.js';
 import { REPO, runInProcess } from './helpers/cli.js';
+import { assertHas } from './helpers/prereq.js';
 
 const CORPUS = path.join(REPO, 'fixtures', 'corpus');
 const filesOf = (format: string) =>
@@ -189,15 +190,16 @@ describe('corpus: Debian unit files', () => {
   const files = filesOf('units');
   it('has real files', () => expect(files.length).toBeGreaterThanOrEqual(100));
 
-  // One spec holding every unit: the kind's checks run systemd-analyze once for all of them.
+  // One spec holding every unit: the kind's checks run systemd-analyze once for all of them. A
+  // control unit systemd refuses proves that verify really ran (without it, every unit "passes").
+  const CONTROL = 'reconcile-corpus-control.service';
   const findings = new Map<string, string[]>();
   const checked = (async () => {
+    assertHas({ commands: { 'systemd-analyze': 'systemd' } });
     const spec = path.join(work, 'units.yaml');
     const indent = (text: string) => text.replace(/^(?=.)/gm, '      ');
-    writeFileSync(
-      spec,
-      `host: corpus\nunits:\n${files.map((f) => `  - name: ${JSON.stringify(f)}\n    content: |\n${indent(read('units', f))}`).join('\n')}\n`,
-    );
+    const units: [string, string][] = [...files.map((f): [string, string] => [f, read('units', f)]), [CONTROL, '[Service]\nType=no-such-type\nExecStart=/bin/true\n']];
+    writeFileSync(spec, `host: corpus\nunits:\n${units.map(([name, text]) => `  - name: ${JSON.stringify(name)}\n    content: |\n${indent(text)}`).join('\n')}\n`);
     const { diagnostics } = await loadAndValidate(spec, { root: '/' });
     for (const d of diagnostics.filter((x) => x.severity === 'error')) {
       const name = /^units\[([^\]]+)\]/.exec(d.message)?.[1] ?? '(spec)';
@@ -205,9 +207,10 @@ describe('corpus: Debian unit files', () => {
     }
   })();
 
-  it('the spec of all units is itself well formed (no finding outside a unit)', async () => {
+  it('the spec of all units is itself well formed (no finding outside a unit), and verify ran', async () => {
     await checked;
     expect(findings.get('(spec)') ?? []).toEqual([]);
+    expect(findings.get(CONTROL)?.join('\n')).toMatch(/no-such-type/);
   }, 180_000);
   for (const file of files) {
     it(`${file}: accepted by the units kind's checks`, async () => {
