@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { SpecError, UserError } from '../errors.js';
 import { loadAndValidate } from '../spec/validate.js';
-import { redact } from '../spec/secrets.js';
+import { readSecretFile, redact, secretFileError } from '../spec/secrets.js';
 import type { MigrationsSpec, SecretRef } from '../spec/types.js';
 import { describeDbError, describeUrl } from '../resources/migrations/db.js';
 import { dialectFor } from '../resources/migrations/dialect.js';
@@ -77,9 +76,9 @@ function resolveRef(ref: SecretRef, where: string): string {
     return v;
   }
   try {
-    return readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+    return readSecretFile(ref.file);
   } catch (e) {
-    throw new UserError(`${where}: cannot read ${ref.file} (${(e as NodeJS.ErrnoException).code ?? e})`);
+    throw new UserError(`${where}: cannot read ${ref.file} (${secretFileError(e)})`);
   }
 }
 

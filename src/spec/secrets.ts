@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
 import type { SecretRef } from './types.js';
@@ -62,9 +62,9 @@ export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = proces
       }
     } else {
       try {
-        value = readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
+        value = readSecretFile(ref.file);
       } catch (e) {
-        diagnostics.push(diagnosticAt(spec, path, `secret reference {file: ${ref.file}}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`));
+        diagnostics.push(diagnosticAt(spec, path, `secret reference {file: ${ref.file}}: cannot read it (${secretFileError(e)})`));
         continue;
       }
     }
@@ -137,4 +137,29 @@ export function plaintextSecretsInCommand(text: string): string[] {
     if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(w)) found.push('a URL with a password');
   });
   return [...new Set(found)];
+}
+
+/** A secret is a password or a URL: far below this. */
+export const MAX_SECRET_FILE_BYTES = 64 << 10;
+
+/**
+ * The value of a `{file: PATH}` reference, without its final newline. Only a small regular file:
+ * a device (`/dev/zero`) never ends and a FIFO blocks until a writer comes, either of which would
+ * hang plan with no answer. Opened non-blocking, so even a FIFO is refused at once.
+ */
+export function readSecretFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_SECRET_FILE_BYTES) throw new Error(`${st.size} bytes; a secret file holds at most ${MAX_SECRET_FILE_BYTES}`);
+    return readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why readSecretFile failed, in a few words: the errno code, or its own reason. */
+export function secretFileError(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
 }
