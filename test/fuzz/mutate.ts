@@ -109,6 +109,7 @@ const WRONG_TYPES: readonly (() => unknown)[] = [
   () => ['x', 1, null],
   () => ({ env: 'FUZZ_UNSET_VAR' }),
   () => ({ file: '/nonexistent/secret' }),
+  () => ({ file: '/dev/zero' }),
   () => ({ a: { b: { c: 'd' } } }),
 ];
 
