@@ -80,6 +80,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '/',
   '//',
   '/dev/null',
+  '/dev/zero',
   'null',
   '~',
   'yes',
