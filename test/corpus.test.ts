@@ -31,30 +31,7 @@ const filesOf = (format: string) =>
 const read = (format: string, file: string) => readFileSync(path.join(CORPUS, format, file), 'utf8');
 
 /** `format/file` -> the known defect class it fails on (each is being fixed on its own branch). */
-const BARE_EXEC = 'bare program names in Exec*= refused (systemd resolves them itself since v239)';
 const KNOWN_FAILURES: Record<string, string> = {
-  'units/getty-static.service': BARE_EXEC,
-  'units/initrd-cleanup.service': BARE_EXEC,
-  'units/initrd-parse-etc.service': BARE_EXEC,
-  'units/initrd-switch-root.service': BARE_EXEC,
-  'units/initrd-udevadm-cleanup-db.service': BARE_EXEC,
-  'units/system-update-cleanup.service': BARE_EXEC,
-  'units/systemd-ask-password-console.service': BARE_EXEC,
-  'units/systemd-ask-password-wall.service': BARE_EXEC,
-  'units/systemd-firstboot.service': BARE_EXEC,
-  'units/systemd-halt.service': BARE_EXEC,
-  'units/systemd-journal-flush.service': BARE_EXEC,
-  'units/systemd-kexec.service': BARE_EXEC,
-  'units/systemd-machine-id-commit.service': BARE_EXEC,
-  'units/systemd-networkd.service': BARE_EXEC,
-  'units/systemd-nspawn@.service': BARE_EXEC,
-  'units/systemd-sysext.service': BARE_EXEC,
-  'units/systemd-sysusers.service': BARE_EXEC,
-  'units/systemd-tmpfiles-clean.service': BARE_EXEC,
-  'units/systemd-tmpfiles-setup-dev.service': BARE_EXEC,
-  'units/systemd-tmpfiles-setup.service': BARE_EXEC,
-  'migrations/dbmate-transaction-options-multi-section.sql': 'dbmate multi-section files refused',
-  'migrations/dbmate-new-template.sql': 'the empty file `dbmate new` writes refused',
   // Not one of the known classes: reconcile accepts an up-only file, dbmate refuses it
   // (ErrParseMissingDown). Listed so the divergence is explicit; the lead decides which is right.
   'migrations/dbmate-up-only.sql': 'divergence: an up-only migration is accepted, dbmate requires a down block',
