@@ -3,6 +3,7 @@
  * backslashes, octal escapes, huge and empty strings), wrong types, deleted and duplicated keys,
  * deep nesting, anchors and aliases, and raw text damage. The same seed gives the same mutant.
  */
+import { HOSTILE_VALUES } from '../helpers/hostile.js';
 import { Alias, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 
 /** mulberry32: small, fast, good enough to pick mutations; reproducible from one number. */
@@ -20,7 +21,9 @@ export function rng(seed: number): () => number {
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
+/** The project's hostile values (test/helpers/hostile.ts), plus what a spec's paths, names and types add. */
 export const HOSTILE_STRINGS: readonly string[] = [
+  ...Object.values(HOSTILE_VALUES),
   '-o',
   '--help',
   '-',
