@@ -2,14 +2,15 @@
  * `reconcile doctor --spec`: the time zone against the spec's, and the PostgreSQL role of a real
  * cluster against the spec's role.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
+import { describeNeeding } from './helpers/prereq.js';
 import { startCluster, PG_BIN, type Cluster } from './helpers/pg.js';
 
-describe.skipIf(process.getuid?.() !== 0)('doctor --spec', () => {
+describeNeeding({ root: 'PostgreSQL clusters run as the postgres user' }, 'doctor --spec', () => {
   let pg: Cluster;
   const t = tempRoot();
   beforeAll(async () => {

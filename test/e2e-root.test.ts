@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { REPO, runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
+import { itNeeding } from './helpers/prereq.js';
 
 const HAND_WRITTEN = `# /etc/exports: the access control list for filesystems which may be exported
 #\t\tto NFS clients.  See exports(5).
@@ -189,7 +190,7 @@ describe('reconcile against a temporary root', () => {
     expect(report.mounts.total).toBeGreaterThan(0);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('mounts a disk and exports it: the directory is owned and moded on the mounted filesystem', async () => {
+  itNeeding({ root: 'loop mounts', commands: { 'mkfs.ext4': 'e2fsprogs', losetup: 'mount' } }, 'mounts a disk and exports it: the directory is owned and moded on the mounted filesystem', async () => {
     const spec = path.join(t.dir, 'export-a-mount.yaml');
     writeFileSync(
       spec,
@@ -244,7 +245,7 @@ describe('reconcile against a temporary root', () => {
     expect(r.stderr).toMatch(/nfs-server\.yaml:\d+:\d+: secret reference \{env: RECONCILE_TEST_UNSET_REDIS\}: environment variable RECONCILE_TEST_UNSET_REDIS is not set/);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('stops at a failed step, says what ran and what did not, and the next apply converges', async () => {
+  itNeeding({ root: 'a read-only bind mount' }, 'stops at a failed step, says what ran and what did not, and the next apply converges', async () => {
     // A read-only bind mount over etc/default makes the write of nfs-kernel-server fail for real.
     const dir = path.join(t.root, 'etc/default');
     execFileSync('mount', ['--bind', dir, dir]);

@@ -3,17 +3,17 @@
  * kernel's export table here without an NFS server running). It edits this machine's
  * /etc/exports and reconcile's state, so both are saved first and restored after.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { describeNeeding } from './helpers/prereq.js';
 
-const usable = process.getuid?.() === 0 && existsSync('/usr/sbin/exportfs');
 const STATE = '/var/lib/reconcile';
 
-describe.skipIf(!usable)('exports on the live host (real exportfs)', () => {
+describeNeeding({ root: 'the kernel export table', commands: { '/usr/sbin/exportfs': 'nfs-kernel-server' } }, 'exports on the live host (real exportfs)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-exports-live-'));
   const share = path.join(dir, 'share');
   const spec = path.join(dir, 'host.yaml');

@@ -4,18 +4,18 @@
  * it, and the next plan is in sync. Edits this machine's /etc/exports and reconcile's state, so
  * both are saved first and restored after.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { describeNeeding } from './helpers/prereq.js';
 import { parseExportfsV } from '../src/resources/exports/parse.js';
 
-const usable = process.getuid?.() === 0 && existsSync('/usr/sbin/exportfs');
 const STATE = '/var/lib/reconcile';
 
-describe.skipIf(!usable)('odd export paths through the real exportfs', () => {
+describeNeeding({ root: 'the kernel export table', commands: { '/usr/sbin/exportfs': 'nfs-kernel-server' } }, 'odd export paths through the real exportfs', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-exports-values-'));
   const paths = ['a b', 'h#x', 'q"x', 'b\\x'].map((n) => path.join(dir, n));
   const spec = path.join(dir, 'host.yaml');

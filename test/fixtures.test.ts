@@ -16,7 +16,7 @@ const FIXTURE_DIGEST_KEY = Buffer.from('reconcile fixture digest key');
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 /** Folders of fixtures that are not diff pairs; each has its own discovering test. */
-const OTHER_FIXTURES = new Set(['invalid-specs', 'review', 'fleet-checks']);
+const OTHER_FIXTURES = new Set(['invalid-specs', 'review', 'fleet-checks', 'corpus']);
 
 const KINDS = await loadKinds();
 

@@ -3,17 +3,17 @@
  * dead NFS server behaves): plan and apply must not hang, must name the mount, and must change
  * nothing; no process is left behind.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
+import { describeNeeding } from './helpers/prereq.js';
 
-const isRoot = process.getuid?.() === 0;
 const mounted = (p: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
 
-describe.skipIf(!isRoot)('a hung mount under the root', () => {
+describeNeeding({ root: 'FUSE mounts', commands: { bindfs: 'bindfs', umount: 'mount' } }, 'a hung mount under the root', () => {
   let t: ReturnType<typeof tempRoot>;
   let daemon: ChildProcess | undefined;
   let mountPoint: string;

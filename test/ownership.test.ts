@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BIN, REPO, runCli } from './helpers/cli.js';
 import { umountAll } from './helpers/mounts.js';
+import { describeNeeding, itNeeding } from './helpers/prereq.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -136,7 +137,7 @@ describe('ownership: leaving the spec removes only what reconcile created', () =
     expect(p.exitCode).toBe(0);
   });
 
-  it.skipIf(!isRoot)('removing a created fstab line of a mounted filesystem unmounts it: risk disruptive, not none', async () => {
+  itNeeding({ root: 'a real tmpfs mount' }, 'removing a created fstab line of a mounted filesystem unmounts it: risk disruptive, not none', async () => {
     writeFileSync(spec, 'host: h1\nmounts:\n  - {path: /mnt/made, source: tmpfs, type: tmpfs, options: [size=4m]}\n');
     await apply();
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(real('mnt/made'));
@@ -185,7 +186,7 @@ describe('credentials files leave with their mount', () => {
   });
 });
 
-describe.skipIf(!isRoot)('ownership survives an apply killed with SIGKILL', () => {
+describeNeeding({ root: 'real mounts' }, 'ownership survives an apply killed with SIGKILL', () => {
   it('the intent written before the steps is confirmed by the next apply, and leaving the spec then removes it', async () => {
     // A `mount` on PATH that really mounts, then blocks: the CLI is killed while its last step runs.
     const bin = path.join(dir, 'bin');

@@ -2,15 +2,14 @@
  * Connection strings to another server are quoted as libpq requires: a user name with a blank, a
  * quote and a backslash reaches a real PostgreSQL 15 as that user, not as a second parameter.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Host } from '../src/host/host.js';
 import { psqlRemote, type Instance } from '../src/resources/postgres/instance.js';
 import { PG_BIN, startCluster, type Cluster } from './helpers/pg.js';
+import { describeNeeding } from './helpers/prereq.js';
 
-const usable = process.getuid?.() === 0 && existsSync(`${PG_BIN}/initdb`);
 
-describe.skipIf(!usable)('conninfo quoting against a real PostgreSQL', () => {
+describeNeeding({ root: 'PostgreSQL clusters run as the postgres user', commands: { [`${PG_BIN}/initdb`]: 'postgresql-15' } }, 'conninfo quoting against a real PostgreSQL', () => {
   let pg: Cluster;
   const user = "repl o'brien \\x";
   const password = "p w'\\d";

@@ -3,13 +3,13 @@
  * comma lists, +group, an address with a netmask, quoted auth options) are read by a real
  * PostgreSQL 15 without an error, as the same fields.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { applyRules, hbaFieldProblem, parseHba, renderHba, type HbaRule } from '../src/resources/postgres/hba.js';
 import { PG_BIN, startCluster, writeAsPostgres, type Cluster } from './helpers/pg.js';
+import { describeNeeding } from './helpers/prereq.js';
 
-const usable = process.getuid?.() === 0 && existsSync(`${PG_BIN}/initdb`);
 
 const RULES: HbaRule[] = [
   { type: 'host', database: '"my db"', user: '"o\'brien #1"', address: '10.1.0.0/16', method: 'scram-sha-256', options: '' },
@@ -18,7 +18,7 @@ const RULES: HbaRule[] = [
   { type: 'local', database: 'replication', user: '-dash', method: 'peer', options: '' },
 ];
 
-describe.skipIf(!usable)('pg_hba.conf values against a real PostgreSQL', () => {
+describeNeeding({ root: 'PostgreSQL clusters run as the postgres user', commands: { [`${PG_BIN}/initdb`]: 'postgresql-15' } }, 'pg_hba.conf values against a real PostgreSQL', () => {
   let pg: Cluster;
   beforeAll(async () => {
     pg = await startCluster();

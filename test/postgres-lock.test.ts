@@ -2,16 +2,17 @@
  * With lock.redis, an apply that changes a PostgreSQL cluster takes the cluster's read-write
  * lock (by system identifier): a restart or rebuild elsewhere (a writer) holds it off.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
+import { describeNeeding } from './helpers/prereq.js';
 import { startCluster, PG_BIN, type Cluster } from './helpers/pg.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { createRedisRwLock } from '../src/locks/rwlock.js';
 
-describe.skipIf(process.getuid?.() !== 0)('the cluster lock', () => {
+describeNeeding({ root: 'PostgreSQL clusters run as the postgres user' }, 'the cluster lock', () => {
   let pg: Cluster;
   let redis: RedisServer;
   const t = tempRoot();

@@ -3,17 +3,17 @@
  * (test/helpers/container.ts), with `reconcile apply` run INSIDE it as an operator runs it on a
  * host. Asserts on what systemd itself reports (is-enabled, is-active, MainPID, timedatectl).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Container, containerUnavailable } from './helpers/container.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Container, CONTAINER_NEEDS } from './helpers/container.js';
+import { describeNeeding, missing } from './helpers/prereq.js';
 
-const skip = containerUnavailable();
-if (skip) console.warn(`units-container tests skipped: ${skip}`);
+const usable = missing(CONTAINER_NEEDS).length === 0;
 
 const SPEC = '/root/spec.yaml';
 let c: Container;
 
 beforeAll(async () => {
-  if (!skip) c = await Container.boot();
+  if (usable) c = await Container.boot();
 }, 240_000);
 afterAll(async () => {
   await c?.shutdown();
@@ -36,7 +36,7 @@ async function apply(spec: string) {
 const mainPid = async (unit: string) => Number(await c.sh(['systemctl', 'show', '-p', 'MainPID', '--value', unit]));
 const state = async (verb: 'is-enabled' | 'is-active', unit: string) => (await c.exec(['systemctl', verb, unit])).stdout.trim();
 
-describe.skipIf(!!skip)('units on a real systemd (inside a container)', () => {
+describeNeeding(CONTAINER_NEEDS, 'units on a real systemd (inside a container)', () => {
   it('writes, enables and starts a new service in one apply; the next plan is empty', async () => {
     const a = await apply(unitSpec(sleeper('/bin/sleep infinity')));
     expect(a.stderr).toBe('');

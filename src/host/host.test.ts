@@ -3,6 +3,7 @@ import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Host } from './host.js';
+import { assertHas } from '../../test/helpers/prereq.js';
 
 let root: string;
 beforeEach(() => {
@@ -16,7 +17,8 @@ describe('Host files under a root', () => {
     const file = path.join(root, 'etc/exports');
     writeFileSync(file, 'old\n');
     chmodSync(file, 0o640);
-    if (process.getuid?.() === 0) chownSync(file, 65534, 65534);
+    const asRoot = assertHas({ root: 'chown to another owner' });
+    if (asRoot) chownSync(file, 65534, 65534);
     const host = new Host(root);
     const backups: [string, string | null][] = [];
     host.backup = async (p, previous) => void backups.push([p, previous?.toString() ?? null]);
@@ -24,7 +26,7 @@ describe('Host files under a root', () => {
     expect(readFileSync(file, 'utf8')).toBe('new\n');
     const st = statSync(file);
     expect(st.mode & 0o7777).toBe(0o640);
-    if (process.getuid?.() === 0) expect([st.uid, st.gid]).toEqual([65534, 65534]);
+    if (asRoot) expect([st.uid, st.gid]).toEqual([65534, 65534]);
     expect(backups).toEqual([['/etc/exports', 'old\n']]);
     expect(readdirSync(path.join(root, 'etc'))).toEqual(['exports']); // no temp file left
   });

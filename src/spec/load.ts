@@ -73,7 +73,9 @@ export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagn
   const tree = parseTree(text);
   const { doc, lineCounter } = tree;
   const diagnostics: Diagnostic[] = [];
-  for (const err of [...doc.errors, ...doc.warnings]) {
+  // A parser whose stack ran out reports every token after that point as unexpected: only the first says why.
+  const overflow = doc.errors.find((e) => /Maximum call stack size exceeded/.test(e.message));
+  for (const err of overflow ? [overflow] : [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
     diagnostics.push({
       file: path,
@@ -92,10 +94,43 @@ export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagn
       diagnostics.push({ file: path, line: 1, col: 1, message: `YAML: ${firstLine((e as Error).message)}`, severity: 'error' });
     }
   }
-  return { spec: new LoadedSpec(path, text, value, tree), diagnostics };
+  const spec = new LoadedSpec(path, text, value, tree);
+  const shape = badShape(value);
+  if (shape) {
+    // Every later check walks the value recursively: a cycle or a tower of nesting must stop here.
+    diagnostics.push({ file: path, ...positionOf(spec, shape.path), message: `YAML: ${shape.message}`, severity: 'error' });
+    spec.value = {} as HostSpec;
+  }
+  return { spec, diagnostics };
+}
+
+/** A spec is a few levels deep; this is far past any real one. */
+export const MAX_SPEC_DEPTH = 32;
+
+/** An alias that makes the value contain itself, or nesting deeper than MAX_SPEC_DEPTH: where, and what. */
+function badShape(value: unknown): { path: PathSegment[]; message: string } | undefined {
+  const ancestors = new Set<object>();
+  const walk = (v: unknown, at: PathSegment[]): { path: PathSegment[]; message: string } | undefined => {
+    if (typeof v !== 'object' || v === null) return undefined;
+    if (ancestors.has(v)) return { path: at, message: 'an alias here refers to a node that contains it (a cycle)' };
+    if (at.length > MAX_SPEC_DEPTH) return { path: at, message: `nested more than ${MAX_SPEC_DEPTH} levels deep` };
+    ancestors.add(v);
+    try {
+      for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+        const found = walk(child, [...at, k]);
+        if (found) return found;
+      }
+    } finally {
+      ancestors.delete(v);
+    }
+    return undefined;
+  };
+  return walk(value, []);
 }
 
 function firstLine(message: string): string {
+  // yaml reports a nesting deeper than its parser's stack as the stack's own RangeError.
+  if (/Maximum call stack size exceeded/.test(message)) return `nested too deep`;
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 

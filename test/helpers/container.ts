@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli.js';
+import type { Needs } from './prereq.js';
 
 export const CACHE_DIR = '/var/cache/reconcile-test';
 export const TREE = path.join(CACHE_DIR, 'bookworm');
@@ -24,11 +25,8 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Why the container cannot be used here, or null when it can. */
-export function containerUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, overlay mounts)';
-  return null;
-}
+/** What the container needs here (its packages, systemd-container and debootstrap, it installs itself). */
+export const CONTAINER_NEEDS: Needs = { root: 'systemd-nspawn, overlay mounts' };
 
 /** apt-get install what is missing (as .ci/run does). */
 function ensurePackages(): void {

@@ -1,47 +1,63 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { genericOps } from '../../src/apply/ops.js';
-import { Host } from '../../src/host/host.js';
-import { readAccounts } from '../../src/host/accounts.js';
-import { orderSteps } from '../../src/plan/order.js';
-import type { Change } from '../../src/plan/types.js';
-import type { HostSpec } from '../../src/spec/types.js';
-import { createMountsKind, type MountSpec } from '../../src/resources/mounts/index.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applySpec } from '../../src/apply/apply.js';
+import { planSpec } from '../../src/apply/planner.js';
+import type { Plan } from '../../src/plan/types.js';
+import type { MountSpec } from '../../src/resources/mounts/index.js';
 import { parseMountinfo } from '../../src/resources/mounts/mountinfo.js';
-import type { MountsDiffOutput } from '../../src/resources/mounts/diff.js';
-import type { StepOutcome } from '../../src/resources/types.js';
-
-export const kind = createMountsKind({ probeDeadlineMs: 1_500 });
-const ops = { ...genericOps, ...kind.ops! };
-
-export async function plan(host: Host, mounts: MountSpec[], owned: string[] = [], secrets: Record<string, string> = {}): Promise<MountsDiffOutput> {
-  const spec = { host: 'test', mounts } as HostSpec;
-  const observed = await kind.observe({ host, spec, owned, accounts: () => readAccounts(host) });
-  return kind.diff({ spec, observed, owned, offline: host.offline, secrets: new Map(Object.entries(secrets)) }) as MountsDiffOutput;
-}
 
 export interface Ran {
   id: string;
-  outcome?: StepOutcome;
   error?: Error;
 }
 
-/** Runs the changes' steps as the applier does (its own ordering), stopping at the first failure. */
-/** `secrets` as the applier passes them: resolved references by refKey (steps never read a reference themselves). */
-export async function apply(host: Host, changes: Change[], secrets: Record<string, string> = {}): Promise<Ran[]> {
-  const order = orderSteps(changes);
-  const ran: Ran[] = [];
-  for (const s of order) {
-    const runner = ops[s.op];
-    if (!runner) throw new Error(`no runner for ${s.op}`);
-    try {
-      ran.push({ id: s.id, outcome: await runner(s, { host, timeoutMs: 20_000, secrets: new Map(Object.entries(secrets)) }) });
-    } catch (e) {
-      ran.push({ id: s.id, error: e as Error });
-      break;
-    }
+/**
+ * A temp --root with a spec file beside it, planned and applied through the real planner and
+ * applier (lock, journal, step order, runners, ownership in the state file, the re-observation
+ * that proves convergence): what the tests assert is what `reconcile apply` does.
+ */
+export class MountBed {
+  readonly dir = mkdtempSync(join(tmpdir(), 'reconcile-mounts-'));
+  readonly root = join(this.dir, 'root');
+  readonly specFile = join(this.dir, 'host.yaml');
+
+  constructor() {
+    mkdirSync(join(this.root, 'etc'), { recursive: true });
   }
-  return ran;
+
+  real(hostPath: string): string {
+    return join(this.root, hostPath);
+  }
+
+  /** Writes the spec (JSON is YAML) with these mounts; none: the spec has no `mounts` key. */
+  write(mounts: MountSpec[]): void {
+    writeFileSync(this.specFile, JSON.stringify({ host: 'test', ...(mounts.length ? { mounts } : {}) }, null, 2) + '\n');
+  }
+
+  async plan(mounts: MountSpec[]): Promise<Plan> {
+    this.write(mounts);
+    return (await planSpec(this.specFile, { root: this.root })).plan;
+  }
+
+  /**
+   * Applies a plan made by plan() (refused if the host or spec changed since, as `apply PLANFILE`
+   * is), or plans and applies these mounts. The step results in order; an apply that stopped
+   * without a failed step (the host still differs afterwards) ends with an entry `apply` holding why.
+   */
+  async apply(what: Plan | MountSpec[]): Promise<Ran[]> {
+    if (Array.isArray(what)) this.write(what);
+    const report = await applySpec(this.specFile, { root: this.root, savedPlan: Array.isArray(what) ? undefined : what });
+    const ran: Ran[] = report.results.map((r) => ({ id: r.id, ...(r.error !== undefined ? { error: new Error(r.error) } : {}) }));
+    if (!report.ok && !ran.some((r) => r.error)) ran.push({ id: 'apply', error: new Error(report.stoppedBecause ?? 'apply not ok') });
+    return ran;
+  }
+
+  cleanup(): void {
+    umountAll(this.dir);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** Every mount below a real directory, deepest first. */
