@@ -163,7 +163,7 @@ function loadSource(abs: string, kind: Source['kind'], ctx: MergeContext): Sourc
   }
   // The host file is checked as a fragment (its entries may be partial, it may use references);
   // the merged spec is checked against the host schema afterwards.
-  const view = kind === 'host' ? new LoadedSpec(file.loaded.path, file.loaded.text, rest as HostSpec, { doc: file.loaded.doc, lineCounter: file.loaded.lineCounter }) : file.loaded;
+  const view = kind === 'host' ? new LoadedSpec(file.loaded.path, file.loaded.text, rest as unknown as HostSpec, { doc: file.loaded.doc, lineCounter: file.loaded.lineCounter }) : file.loaded;
   source.diagnostics.push(...fragmentSchemaDiagnostics(view));
   source.spec = withoutExtensionKeys(Object.fromEntries(Object.entries(rest).filter(([k]) => !MERGE_KEYS.has(k))));
   return source;
@@ -416,7 +416,7 @@ function assemble(merged: MergedSpec, entries: Entry[], dominates: (a: Source, b
     else if (out[k] !== undefined && !(k in value)) value[k] = out[k];
   }
   merged.origins.set(pathKey(['host']), { said: { file: merged.hostFile.file, at: ['host'] }, entry: true });
-  merged.value = value as HostSpec;
+  merged.value = value as unknown as HostSpec;
 }
 
 function setIn(obj: Record<string, unknown>, field: PathSegment[], v: unknown): void {

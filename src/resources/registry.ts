@@ -15,7 +15,7 @@ export interface KindEntry {
 export const KIND_ENTRIES: KindEntry[] = [
   { name: 'timezone', keys: ['timezone'], load: async () => (await import('./timezone/index.js')).timezoneKind },
   { name: 'exports', keys: ['exports'], load: async () => (await import('./exports/index.js')).exportsKind },
-  { name: 'nfsServer', keys: ['nfsServer'], load: async () => (await import('./exports/nfs-server.js')).nfsServerKind },
+  { name: 'nfsServer', keys: ['nfsServer'], load: async () => (await import('./nfsServer/index.js')).nfsServerKind },
   { name: 'mounts', keys: ['mounts'], load: async () => (await import('./mounts/index.js')).mountsKind },
   { name: 'units', keys: ['units'], load: async () => (await import('./units/index.js')).unitsKind },
   { name: 'postgres', keys: ['postgres'], load: async () => (await import('./postgres/index.js')).postgresKind },

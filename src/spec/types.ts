@@ -20,12 +20,21 @@ export interface ExportSpec {
   clients: ExportClientSpec[];
 }
 
+/** `nfsServer:` in the spec. */
+export interface NfsServerSpec {
+  mountdPort?: number;
+}
+
+/**
+ * Exactly the keys of the schema: no index signature, so a misspelt key in the registry or a kind
+ * does not compile.
+ */
 export interface HostSpec {
   apiVersion?: string;
   host: string;
   timezone?: string;
   exports?: ExportSpec[];
-  nfsServer?: { mountdPort?: number };
+  nfsServer?: NfsServerSpec;
   mounts?: MountSpec[];
   units?: UnitSpec[];
   postgres?: PostgresSpec;
@@ -33,7 +42,6 @@ export interface HostSpec {
   ignoreDrift?: { address: string; until: string; reason: string }[];
   watchdog?: { stepTimeout?: string };
   lock?: { redis?: SecretRef; ttl?: string; wait?: string };
-  [key: string]: unknown;
 }
 
 export interface UnitSpec {

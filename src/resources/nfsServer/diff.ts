@@ -1,12 +1,12 @@
-import type { ResourceKind, DiffInput, DiffOutput, ObserveContext } from '../types.js';
+import type { DiffInput, DiffOutput } from '../types.js';
 import type { Change } from '../../plan/types.js';
 import { exec, fileRemove, fileWrite } from '../../plan/steps.js';
-import { EXPORTFS_ID } from './ids.js';
+import { EXPORTFS_ID } from '../exports/ids.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
 
 export const NFS_DEFAULTS_FILE = '/etc/default/nfs-kernel-server';
-const ADDRESS = 'nfsServer';
+export const ADDRESS = 'nfsServer';
 
 export interface NfsServerObserved {
   file: string | null;
@@ -101,13 +101,3 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
   const creates = port !== undefined && !pinned ? { [ADDRESS]: ['port pin'] } : undefined;
   return { changes, observedByAddress: { [ADDRESS]: { file: before === null ? null : sha256(before), restartOwed: !!observed.restartOwed } }, managed: unpin ? [] : [ADDRESS], ...(creates ? { creates } : {}) };
 }
-
-export const nfsServerKind: ResourceKind<NfsServerObserved> = {
-  name: 'nfsServer',
-  async observe({ host, spec, owned }: ObserveContext) {
-    if (spec.nfsServer?.mountdPort === undefined && !owned.includes(ADDRESS)) return { file: null };
-    const [file, owed] = await Promise.all([host.readText(NFS_DEFAULTS_FILE), host.offline ? false : host.exists(OWED_MARKER)]);
-    return { file, ...(owed ? { restartOwed: true } : {}) };
-  },
-  diff: diffNfsServer,
-};
