@@ -9,7 +9,7 @@ import { readSpecFile } from '../spec/load.js';
 import { renderApplyText, renderPlanText } from '../render/text.js';
 import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { parseDuration } from '../duration.js';
+import { durationTooLong, parseDuration } from '../duration.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { redact } from '../spec/secrets.js';
@@ -53,7 +53,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
   const format = oneOf('drift', 'format', values.format, ['text', 'json', 'prom'] as const, 'text');
   const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
   if (values.every !== undefined && (everyMs === undefined || everyMs < 1000)) {
-    throw new UserError(`reconcile drift: --every must be a duration of at least 1s such as 30s, 15m or 1h, not "${values.every}"`);
+    throw new UserError(`reconcile drift: --every must be a duration of at least 1s such as 30s, 15m or 1h, not "${values.every}"${durationTooLong(values.every) ? ` (${durationTooLong(values.every)})` : ''}`);
   }
   if (values['install-timer']) {
     return installTimer(spec, { every: values.every, format, report: values.report, root: values.root, yes: values.yes, quiet: values.quiet, noColor: !!values['no-color'] });

@@ -1,11 +1,7 @@
-import { statSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, parseSpec, type LoadedSpec, type PathSegment } from '../spec/load.js';
 import { describePath, schemaDiagnostics } from '../spec/schema.js';
 import { plaintextSecretsInCommand } from '../spec/secrets.js';
-import { isKnownExportOption, familyOf } from './exports/parse.js';
-import { unitDiagnostics } from './units/verify.js';
 import { exportClientProblem, exportOptionProblem, exportPathProblem } from './exports/parse.js';
 import { fstabFieldProblem } from './mounts/fstab.js';
 import { mountOptionProblem } from './mounts/options.js';
@@ -14,22 +10,25 @@ import { hbaFieldProblem, type HbaField } from './postgres/hba.js';
 import { conninfoHostProblem, conninfoValueProblem } from './postgres/conninfo.js';
 import { confValueProblem } from './postgres/settings.js';
 import { unitFileNameProblem } from './units/paths.js';
+import { KIND_ENTRIES, kindsInSpec } from './registry.js';
+import type { KindValidate } from './types.js';
+import { durationTooLong } from '../duration.js';
+import type { ValidateOptions } from '../spec/types.js';
+
+export type { ValidateOptions } from '../spec/types.js';
 
 export const SUPPORTED_API_VERSION = 'reconcile/v1';
 
-export interface ValidateOptions {
-  /** The host's `/` for checks that read the host (tzdata). */
-  root?: string;
-  /** Security lint findings become errors. */
-  strict?: boolean;
-}
+/** Every kind's validate, loaded with the checker, which itself is loaded only on a spec-cache miss. */
+const VALIDATES = new Map<string, KindValidate>(await Promise.all(KIND_ENTRIES.map(async (k) => [k.name, await k.validate()] as const)));
 
 /**
- * The full check of a spec's text: YAML, schema, semantic rules, security lint. Loaded only when
- * the spec cache misses (src/resources/validate.ts), since it pulls in the YAML parser, the schema
- * validator and every kind's rules.
+ * The full check of a spec's text: YAML, schema, the rules of each kind the spec uses (its
+ * `validate`, security lint included), and what belongs to no kind. Loaded only when the spec
+ * cache misses (src/resources/validate.ts), since it pulls in the YAML parser, the schema validator
+ * and the kinds' rules; only the kinds the spec names are run.
  */
-export function check(text: string, file: string, options: ValidateOptions): { spec: LoadedSpec; diagnostics: Diagnostic[] } {
+export async function check(text: string, file: string, options: ValidateOptions): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   const { spec, diagnostics } = parseSpec(text, file);
   if (diagnostics.some((d) => d.severity === 'error')) return { spec, diagnostics };
   return { spec, diagnostics: [...diagnostics, ...checkLoaded(spec, options)].sort((a, b) => a.line - b.line || a.col - b.col) };
@@ -45,8 +44,11 @@ export function checkLoaded(spec: LoadedSpec, options: ValidateOptions): Diagnos
     return [diagnosticAt(spec, ['apiVersion'], `apiVersion ${apiVersion} is not supported by this reconcile, which reads ${SUPPORTED_API_VERSION}`)];
   }
   const found = [...plaintextSecrets(spec), ...schemaDiagnostics(spec)];
-  // Semantic rules assume the schema's shape.
-  if (!found.some((d) => d.severity === 'error')) found.push(...semanticRules(spec, options), ...valueFormatRules(spec), ...securityLint(spec, options));
+  // The kinds' rules assume the schema's shape.
+  if (!found.some((d) => d.severity === 'error')) {
+    const kinds = kindsInSpec(spec.value).map((k) => VALIDATES.get(k.name)!);
+    found.push(...durations(spec), ...valueFormatRules(spec), ...kinds.flatMap((k) => k.validate(spec, options)));
+  }
   return found;
 }
 
@@ -85,50 +87,18 @@ function plaintextSecrets(spec: LoadedSpec): Diagnostic[] {
   return out;
 }
 
-function semanticRules(spec: LoadedSpec, options: ValidateOptions): Diagnostic[] {
-  const out: Diagnostic[] = [];
+/** Durations the spec gives reconcile itself: each must fit a Node timer (src/duration.ts). */
+function durations(spec: LoadedSpec): Diagnostic[] {
   const v = spec.value;
-  if (v.timezone !== undefined && !zoneExists(v.timezone, options.root)) {
-    out.push(diagnosticAt(spec, ['timezone'], `timezone: "${v.timezone}" is not a zone known to tzdata (see /usr/share/zoneinfo, e.g. Europe/Berlin)`));
-  }
-  const seen = new Map<string, number>();
-  (v.exports ?? []).forEach((e, i) => {
-    const first = seen.get(e.path);
-    if (first !== undefined) {
-      const line = diagnosticAt(spec, ['exports', first, 'path'], '').line;
-      out.push(diagnosticAt(spec, ['exports', i, 'path'], `exports: ${e.path} is declared twice (here and at line ${line})`));
-    } else seen.set(e.path, i);
-    if (e.state !== 'absent' && !e.clients) {
-      out.push(diagnosticAt(spec, ['exports', i], `exports[${e.path}]: missing required key "clients" (only state: absent may omit it)`));
-    }
-    (e.clients ?? []).forEach((c, j) => {
-      const families = new Map<string, string>();
-      (c.options ?? []).forEach((o, k) => {
-        const at = ['exports', i, 'clients', j, 'options', k];
-        if (!isKnownExportOption(o)) {
-          out.push(diagnosticAt(spec, at, `exports[${e.path}]: unknown export option "${o}" (see exports(5): rw, ro, sync, async, root_squash, all_squash, anonuid=N, sec=sys, ...)`));
-          return;
-        }
-        const family = familyOf(o);
-        const other = families.get(family);
-        if (other !== undefined && other !== o) out.push(diagnosticAt(spec, at, `exports[${e.path}]: "${o}" contradicts "${other}" for client ${c.host}`));
-        families.set(family, o);
-      });
-    });
+  const found: [PathSegment[], string | undefined][] = [
+    [['watchdog', 'stepTimeout'], v.watchdog?.stepTimeout],
+    [['lock', 'ttl'], v.lock?.ttl],
+    [['lock', 'wait'], v.lock?.wait],
+  ];
+  return found.flatMap(([at, text]) => {
+    const why = text === undefined ? null : durationTooLong(text);
+    return why ? [diagnosticAt(spec, at, `${at.join('.')}: ${why}`)] : [];
   });
-  out.push(...unitDiagnostics(spec));
-  // Two hba entries for one (type, database, user, address) would rewrite each other's line forever.
-  const hbaSeen = new Map<string, number>();
-  (v.postgres?.hba ?? []).forEach((h, i) => {
-    const key = JSON.stringify([h.type, h.database, h.user, h.type === 'local' ? '' : (h.address ?? 'all')]);
-    const first = hbaSeen.get(key);
-    if (first === undefined) hbaSeen.set(key, i);
-    else {
-      const line = diagnosticAt(spec, ['postgres', 'hba', first], '').line;
-      out.push(diagnosticAt(spec, ['postgres', 'hba', i], `postgres.hba: ${h.type} ${h.database} ${h.user}${h.address ? ` ${h.address}` : ''} is declared twice (here and at line ${line})`));
-    }
-  });
-  return out;
 }
 
 /**
@@ -179,55 +149,4 @@ function valueFormatRules(spec: LoadedSpec): Diagnostic[] {
     for (const file of Object.keys(u.dropins ?? {})) check(['units', i, 'dropins', file], unitFileNameProblem('drop-in name', file), true);
   });
   return out;
-}
-
-/** A zone is a regular file under the root's tzdata, or the running system's when the root has none. */
-function zoneExists(zone: string, root = '/'): boolean {
-  const dirs = [path.join(root, 'usr/share/zoneinfo'), '/usr/share/zoneinfo'];
-  for (const dir of dirs) {
-    try {
-      statSync(dir);
-    } catch {
-      continue;
-    }
-    try {
-      return statSync(path.join(dir, zone)).isFile();
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
-/** Findings a reviewer should see; warnings unless --strict. */
-function securityLint(spec: LoadedSpec, options: ValidateOptions): Diagnostic[] {
-  const severity = options.strict ? 'error' : 'warning';
-  const out: Diagnostic[] = [];
-  (spec.value.exports ?? []).forEach((e, i) => {
-    if (e.state === 'absent') return;
-    (e.clients ?? []).forEach((c, j) => {
-      const opts = c.options ?? [];
-      const at = ['exports', i, 'clients', j];
-      const rw = opts.includes('rw');
-      if (rw && isWide(c.host)) out.push(diagnosticAt(spec, [...at, 'host'], `exports[${e.path}]: read-write to ${c.host === '*' ? 'every host (*)' : `the wide network ${c.host}`}`, severity));
-      opts.forEach((o, k) => {
-        if (o === 'no_root_squash') out.push(diagnosticAt(spec, [...at, 'options', k], `exports[${e.path}]: no_root_squash lets root on ${c.host} act as root on this host's files`, severity));
-        if (o === 'insecure') out.push(diagnosticAt(spec, [...at, 'options', k], `exports[${e.path}]: insecure accepts requests from unprivileged ports on ${c.host}`, severity));
-      });
-    });
-    const mode = e.directory?.mode;
-    if (mode !== undefined && (parseInt(mode, 8) & 0o002) !== 0) {
-      out.push(diagnosticAt(spec, ['exports', i, 'directory', 'mode'], `exports[${e.path}]: directory mode ${mode} is world-writable`, severity));
-    }
-  });
-  return out;
-}
-
-/** `*`, wildcards, and networks shorter than /16 (IPv4) or /48 (IPv6). */
-function isWide(host: string): boolean {
-  if (host === '*' || host === '' || host.includes('*') || host.includes('?')) return true;
-  const m = /\/(\d+)$/.exec(host);
-  if (!m) return false;
-  const bits = Number(m[1]);
-  return host.includes(':') ? bits < 48 : bits < 16;
 }

@@ -1,25 +1,29 @@
-import type { ResourceKind } from './types.js';
+import type { KindRisk, KindValidate, ResourceKind } from './types.js';
 import type { HostSpec } from '../spec/types.js';
 
 /**
  * Every kind, in the order their changes are listed and their steps run, with the spec keys it
- * reads. A kind is loaded only when the spec names one of its keys or reconcile owns addresses of
- * it: a plan does not pay for the code of kinds it does not use. Adding a kind adds one line here.
+ * reads. Each part of a kind is loaded only when needed: `load` (observe, diff, steps) when the
+ * spec names one of its keys or reconcile owns addresses of it, `validate` by the spec checker
+ * on a spec-cache miss, `risk` by review (the kind's diff imports its own). A plan does not pay
+ * for code it does not use. Adding a kind adds one line here.
  */
 export interface KindEntry {
   name: string;
   keys: (keyof HostSpec)[];
   load(): Promise<ResourceKind<any>>;
+  validate(): Promise<KindValidate>;
+  risk(): Promise<KindRisk>;
 }
 
 export const KIND_ENTRIES: KindEntry[] = [
-  { name: 'timezone', keys: ['timezone'], load: async () => (await import('./timezone/index.js')).timezoneKind },
-  { name: 'exports', keys: ['exports'], load: async () => (await import('./exports/index.js')).exportsKind },
-  { name: 'nfsServer', keys: ['nfsServer'], load: async () => (await import('./nfsServer/index.js')).nfsServerKind },
-  { name: 'mounts', keys: ['mounts'], load: async () => (await import('./mounts/index.js')).mountsKind },
-  { name: 'units', keys: ['units'], load: async () => (await import('./units/index.js')).unitsKind },
-  { name: 'postgres', keys: ['postgres'], load: async () => (await import('./postgres/index.js')).postgresKind },
-  { name: 'migrations', keys: ['migrations'], load: async () => (await import('./migrations/index.js')).migrationsKind },
+  { name: 'timezone', keys: ['timezone'], load: async () => (await import('./timezone/index.js')).timezoneKind, validate: () => import('./timezone/validate.js'), risk: () => import('./timezone/risk.js') },
+  { name: 'exports', keys: ['exports'], load: async () => (await import('./exports/index.js')).exportsKind, validate: () => import('./exports/validate.js'), risk: () => import('./exports/risk.js') },
+  { name: 'nfsServer', keys: ['nfsServer'], load: async () => (await import('./nfsServer/index.js')).nfsServerKind, validate: () => import('./nfsServer/validate.js'), risk: () => import('./nfsServer/risk.js') },
+  { name: 'mounts', keys: ['mounts'], load: async () => (await import('./mounts/index.js')).mountsKind, validate: () => import('./mounts/validate.js'), risk: () => import('./mounts/risk.js') },
+  { name: 'units', keys: ['units'], load: async () => (await import('./units/index.js')).unitsKind, validate: () => import('./units/validate.js'), risk: () => import('./units/risk.js') },
+  { name: 'postgres', keys: ['postgres'], load: async () => (await import('./postgres/index.js')).postgresKind, validate: () => import('./postgres/validate.js'), risk: () => import('./postgres/risk.js') },
+  { name: 'migrations', keys: ['migrations'], load: async () => (await import('./migrations/index.js')).migrationsKind, validate: () => import('./migrations/validate.js'), risk: () => import('./migrations/risk.js') },
 ];
 
 export const KIND_NAMES = KIND_ENTRIES.map((k) => k.name);
@@ -28,6 +32,11 @@ export const KIND_NAMES = KIND_ENTRIES.map((k) => k.name);
 export async function loadKinds(names: Iterable<string> = KIND_NAMES): Promise<ResourceKind<any>[]> {
   const wanted = new Set(names);
   return Promise.all(KIND_ENTRIES.filter((k) => wanted.has(k.name)).map((k) => k.load()));
+}
+
+/** The registry entries of the kinds whose keys the spec names. */
+export function kindsInSpec(spec: HostSpec): KindEntry[] {
+  return KIND_ENTRIES.filter((k) => k.keys.some((key) => spec[key] !== undefined));
 }
 
 /** The kinds a plan must run: the spec names them, or reconcile owns something of theirs. */

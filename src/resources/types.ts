@@ -1,8 +1,29 @@
 import type { Host } from '../host/host.js';
+import { maxRisk, type Risk } from '../plan/types.js';
 import type { Accounts } from '../host/accounts.js';
 import type { Change } from '../plan/types.js';
 import type { StepRunner } from '../plan/steps.js';
-import type { HostSpec } from '../spec/types.js';
+import type { HostSpec, ValidateOptions } from '../spec/types.js';
+import type { Diagnostic } from '../errors.js';
+import type { LoadedSpec } from '../spec/load.js';
+
+/**
+ * What a kind checks in a spec alone (no host), each finding at its FILE:LINE:COL. The spec has
+ * passed the schema. Loaded by the spec checker only, on a spec-cache miss.
+ */
+export interface KindValidate {
+  validate(spec: LoadedSpec, options: ValidateOptions): Diagnostic[];
+}
+
+/**
+ * The risk of a kind's changes. `entries` names the kind's resources in a spec by the planner's
+ * addresses; `risk` judges a change of one entry (undefined: absent on that side). `context`
+ * carries what only a live host knows; without it (review) the answer is the worse case.
+ */
+export interface KindRisk<Entry = any, Context = any> {
+  entries(spec: HostSpec): [address: string, entry: Entry][];
+  risk(before: Entry | undefined, after: Entry | undefined, context?: Context): Assessed;
+}
 
 /**
  * A resource kind: `observe` reads the host once for every resource of the kind (impure, batched),
@@ -76,3 +97,21 @@ export interface ResourceLock {
 }
 
 export { StepError, type StepContext, type StepOutcome, type StepRunner } from '../plan/steps.js';
+
+/**
+ * The risk of one change, with the reasons a reviewer reads. A kind judges its changes with ONE
+ * function of (before, after) spec-shaped entries: review calls it with the entry at the base
+ * and at head, the kind's diff with the observed state projected to an entry and the desired one.
+ */
+export interface Assessed {
+  risk: Risk;
+  reasons: string[];
+}
+
+export const at = (risk: Risk, ...reasons: string[]): Assessed => ({ risk, reasons });
+
+/** The worst of several findings, every reason kept. */
+export function worst(found: Assessed[]): Assessed {
+  if (!found.length) return at('none');
+  return { risk: maxRisk(found.map((f) => f.risk)), reasons: found.flatMap((f) => f.reasons) };
+}

@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { readSpecFile, LoadedSpec } from '../spec/load.js';
 import { readCachedSpec, specCacheKey, writeCachedSpec } from '../spec/cache.js';
-import type { ValidateOptions } from './check.js';
+import type { ValidateOptions } from '../spec/types.js';
 
-export type { ValidateOptions } from './check.js';
+export type { ValidateOptions } from '../spec/types.js';
 
 /**
  * Parse, schema, semantic rules and the security lint: every finding is FILE:LINE:COL. A spec
@@ -18,7 +18,7 @@ export async function loadAndValidate(file: string, options: ValidateOptions & {
   const files = options.migrationFiles === false ? async (r: { spec: LoadedSpec; diagnostics: Diagnostic[] }) => r : withMigrationFiles;
   if (cached) return files({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
   const { check } = await import('./check.js');
-  const result = check(text, file, options);
+  const result = await check(text, file, options);
   if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
   return files(result);
 }

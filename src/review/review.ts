@@ -81,7 +81,7 @@ export async function review(ref: string, files: string[], cwd = process.cwd()):
     // Without explicit specs, YAML that is not a host spec on either side is not ours to review.
     if (!explicit && !looksLikeSpec(before) && !looksLikeSpec(after)) continue;
     // An invalid new version is not reviewed resource by resource: its errors are the review.
-    const changes = errors.length ? [] : reviewSpecs(looksLikeSpec(before) ? before : undefined, looksLikeSpec(after) ? after : undefined);
+    const changes = errors.length ? [] : await reviewSpecs(looksLikeSpec(before) ? before : undefined, looksLikeSpec(after) ? after : undefined);
     const status = oldText === null ? 'added' : !exists ? 'removed' : changes.length ? 'changed' : 'unchanged';
     specs.push({ path: file, status, changes, errors, warnings });
   }

@@ -23,18 +23,18 @@ const SECTION: Record<string, (v: unknown) => Partial<HostSpec>> = {
 
 describe('review risk fixtures', () => {
   it('has fixtures', () => expect(cases.length).toBeGreaterThan(10));
-  it.each(cases)('%s', (file) => {
+  it.each(cases)("%s", async (file) => {
     const f = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { kind: string; old: unknown; new: unknown; risk: string; reason?: string };
     const spec = (v: unknown): HostSpec => ({ host: 'h', ...(v === null ? {} : SECTION[f.kind]!(v)) });
-    const changes = reviewSpecs(spec(f.old), spec(f.new));
+    const changes = await reviewSpecs(spec(f.old), spec(f.new));
     expect(changes).toHaveLength(1);
     expect(changes[0]!.kind).toBe(f.kind);
     expect(changes[0]!.change).toBe(f.old === null ? 'added' : f.new === null ? 'removed' : 'changed');
     expect(changes[0]!.risk).toBe(f.risk);
     if (f.reason) expect(changes[0]!.reasons.join('; ')).toContain(f.reason);
   });
-  it('an unchanged spec has no changes', () => {
+  it("an unchanged spec has no changes", async () => {
     const s: HostSpec = { host: 'h', timezone: 'UTC', mounts: [{ path: '/m', source: 'a:/b', type: 'nfs' } as never] };
-    expect(reviewSpecs(s, structuredClone(s))).toEqual([]);
+    expect(await reviewSpecs(s, structuredClone(s))).toEqual([]);
   });
 });

@@ -8,6 +8,13 @@ export interface DirectorySpec {
   mode?: string;
 }
 
+export interface ValidateOptions {
+  /** The host's `/` for checks that read the host (tzdata). */
+  root?: string;
+  /** Security lint findings become errors. */
+  strict?: boolean;
+}
+
 export interface ExportClientSpec {
   host: string;
   options?: string[];

@@ -3,20 +3,28 @@ import { diagnosticAt, type LoadedSpec } from '../../spec/load.js';
 import { readMigrationDir } from './files.js';
 import { compareVersions } from './parse.js';
 
-/**
- * Validation of the `migrations` entries and their files: every migration file parses (a problem
- * is FILE:LINE:COL of the migration file), the directory exists, names are unique, and `target`
- * and `stamp` name migrations that exist. Not cached with the spec: the files change on their own.
- */
-export function migrationFileDiagnostics(spec: LoadedSpec): Diagnostic[] {
-  const entries = spec.value.migrations ?? [];
+/** `migrations:` from the spec alone: each name once (the files are checked on every load, below). */
+export function validate(spec: LoadedSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
   const names = new Map<string, number>();
-  entries.forEach((entry, i) => {
+  (spec.value.migrations ?? []).forEach((entry, i) => {
     const first = names.get(entry.name);
     if (first !== undefined) {
       out.push(diagnosticAt(spec, ['migrations', i, 'name'], `migrations: the name ${entry.name} is used twice (here and at line ${diagnosticAt(spec, ['migrations', first, 'name'], '').line})`));
     } else names.set(entry.name, i);
+  });
+  return out;
+}
+
+/**
+ * The migration files of each entry: every file parses (a problem is FILE:LINE:COL of the
+ * migration file), the directory exists, and `target` and `stamp` name migrations that exist.
+ * Not cached with the spec: the files change on their own.
+ */
+export function migrationFileDiagnostics(spec: LoadedSpec): Diagnostic[] {
+  const entries = spec.value.migrations ?? [];
+  const out: Diagnostic[] = [];
+  entries.forEach((entry, i) => {
     const read = readMigrationDir(spec.path, entry);
     if (read.unreadable) {
       out.push(diagnosticAt(spec, ['migrations', i, 'dir'], `migrations[${entry.name}]: ${read.unreadable}`));

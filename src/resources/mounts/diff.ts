@@ -38,8 +38,6 @@ export interface MountsDiffOutput extends DiffOutput {
 export const FSTAB = '/etc/fstab';
 export const FSTAB_STEP_ID = `file:${FSTAB}`;
 
-const PASSWORD_KEYS = new Set(['password', 'pass']);
-
 export { credentialsContent } from './credentials.js';
 
 function optValue(options: string[], keys: string[]): string | undefined {
@@ -169,18 +167,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
   const warnings: string[] = [];
   const ids: Ids = observed.accounts ?? { users: {}, groups: {} };
 
-  const seen = new Map<string, number>();
-  mounts.forEach((m, i) => {
-    const j = seen.get(m.path);
-    if (j !== undefined) throw new MountsError(`mounts[${j}] and mounts[${i}] both mount ${m.path}`);
-    seen.set(m.path, i);
-    if ((m.options ?? []).some((o) => PASSWORD_KEYS.has(splitOpt(o)[0]))) {
-      throw new MountsError(`mounts[${i}] (${m.path}): a password in options is refused; use credentials with a secret reference`);
-    }
-    if (m.credentials && m.type !== 'cifs' && m.type !== 'smb3') {
-      throw new MountsError(`mounts[${i}] (${m.path}): credentials are for cifs mounts, not ${m.type}`);
-    }
-  });
+  // The spec was validated (src/resources/mounts/validate.ts): each path once, credentials only for cifs.
+  const seen = new Set(mounts.map((m) => m.path));
 
   const fstab = parseFstab(observed.fstab ?? '');
   const ownedPaths = input.owned.map(pathOfAddress).filter((p): p is string => p !== null && !seen.has(p));

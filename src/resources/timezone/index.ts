@@ -6,7 +6,9 @@ import { UserError } from '../../errors.js';
 import type { DiffInput, DiffOutput, ObserveContext, ResourceKind } from '../types.js';
 import type { Host } from '../../host/host.js';
 
-export const ZONEINFO = '/usr/share/zoneinfo';
+import { isZoneData, ZONE_NAME, ZONEINFO } from './zone.js';
+
+export { ZONEINFO };
 const LOCALTIME = '/etc/localtime';
 const TIMEZONE_FILE = '/etc/timezone';
 
@@ -34,11 +36,12 @@ export function zoneOfLink(link: string | null): string | null {
 
 /** Zone file bytes: the root's tzdata when it has one, else the running system's. */
 export async function readZone(host: Host, zone: string): Promise<Buffer | null> {
-  if (!/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return null;
+  if (!ZONE_NAME.test(zone)) return null;
   const inRoot = await host.read(`${ZONEINFO}/${zone}`);
-  if (inRoot !== null || !host.offline || (await host.exists(ZONEINFO))) return inRoot;
+  if (inRoot !== null || !host.offline || (await host.exists(ZONEINFO))) return inRoot !== null && isZoneData(inRoot) ? inRoot : null;
   const system = await host.readLive(`${ZONEINFO}/${zone}`);
-  return system === null ? null : Buffer.from(system, 'latin1');
+  const bytes = system === null ? null : Buffer.from(system, 'latin1');
+  return bytes !== null && isZoneData(bytes) ? bytes : null;
 }
 
 async function observeTimezone({ host, spec }: ObserveContext): Promise<TimezoneObserved> {
