@@ -1,14 +1,18 @@
 /**
  * Diff fixtures: fixtures/<kind>/<case>/{spec.yaml, observed.json, changes.json} run through the
- * kind's pure diff. Optional: owned.json (addresses where reconcile created something before),
- * created.json (what it created there, by address), secrets.json (resolved
- * references by refKey), an empty file `offline` (plan under --root). Discovered from folder
- * names: a folder that runs no test fails. UPDATE_FIXTURES=1 rewrites changes.json (review the diff).
+ * kind's pure diff. Every spec.yaml passes the full check first (schema and every kind's rules):
+ * a diff is never tested on a spec that validate would refuse. Optional inputs: owned.json
+ * (addresses where reconcile created something before), created.json (what it created there, by
+ * address), secrets.json (resolved references by refKey), an empty file `offline` (plan under
+ * --root). The rest of the diff's output is pinned too: warnings.json, managed.json and locks.json
+ * must match when present, and absent means empty. Discovered from folder names: a folder that
+ * runs no test fails. UPDATE_FIXTURES=1 rewrites the expected files (review the diff).
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseSpec } from '../src/spec/load.js';
+import { check } from '../src/spec/check.js';
+import { formatDiagnostic } from '../src/errors.js';
 import { loadKinds } from '../src/resources/registry.js';
 import { hmacHex } from '../src/host/digest.js';
 
@@ -36,13 +40,13 @@ for (const kindName of kindDirs) {
   describe(`fixtures/${kindName}`, () => {
     it('has cases', () => expect(cases.length).toBeGreaterThan(0));
     for (const name of cases) {
-      it(name, () => {
+      it(name, async () => {
         const caseDir = path.join(dir, name);
         const read = (f: string) => readFileSync(path.join(caseDir, f), 'utf8');
         const has = (f: string) => existsSync(path.join(caseDir, f));
         expect(has('spec.yaml') && has('observed.json'), `${caseDir} needs spec.yaml and observed.json`).toBe(true);
-        const { spec, diagnostics } = parseSpec(read('spec.yaml'), 'spec.yaml');
-        expect(diagnostics).toEqual([]);
+        const { spec, diagnostics } = await check(read('spec.yaml'), 'spec.yaml', {});
+        expect(diagnostics.map(formatDiagnostic), 'the fixture spec must be valid').toEqual([]);
         const run = () =>
           kind!.diff({
             spec: spec.value,
@@ -58,11 +62,25 @@ for (const kindName of kindDirs) {
           expect(run).toThrow(read('error.txt').trim());
           return;
         }
-        const changes = JSON.parse(JSON.stringify(run().changes));
-        if (process.env.UPDATE_FIXTURES) writeFileSync(path.join(caseDir, 'changes.json'), `${JSON.stringify(changes, null, 2)}\n`);
+        const out = JSON.parse(JSON.stringify(run())) as ReturnType<typeof run>;
+        if (process.env.UPDATE_FIXTURES) {
+          writeFileSync(path.join(caseDir, 'changes.json'), `${JSON.stringify(out.changes, null, 2)}\n`);
+          for (const [file, value] of Object.entries(pinned(out))) {
+            if (value.length) writeFileSync(path.join(caseDir, file), `${JSON.stringify(value, null, 2)}\n`);
+            else rmSync(path.join(caseDir, file), { force: true });
+          }
+        }
         expect(has('changes.json'), `${caseDir} needs changes.json (or error.txt)`).toBe(true);
-        expect(changes).toEqual(JSON.parse(read('changes.json')));
+        expect(out.changes).toEqual(JSON.parse(read('changes.json')));
+        for (const [file, value] of Object.entries(pinned(out))) {
+          expect(value, `${file} of ${caseDir}`).toEqual(has(file) ? JSON.parse(read(file)) : []);
+        }
       });
     }
   });
+}
+
+/** The diff's output beside its changes, each in its own file; absent and empty are the same. */
+function pinned(out: { warnings?: string[]; managed: string[]; locks?: unknown[] }): Record<string, unknown[]> {
+  return { 'warnings.json': out.warnings ?? [], 'managed.json': out.managed, 'locks.json': out.locks ?? [] };
 }
