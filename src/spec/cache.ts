@@ -11,7 +11,7 @@ import { SCHEMA_URL } from './schema-url.js';
  * Checked specs by content: a converged plan or a drift check on a timer reads the same spec again
  * and again, and parsing YAML with positions is most of its cost. An entry holds the value and
  * the warnings of a spec that passed every check; the key covers everything the checks read
- * (the text, the root whose tzdata was checked, --strict, this version and the schema), so a hit
+ * (the text, the root whose tzdata was checked, --strict, this version and build, the schema), so a hit
  * is the same answer. Errors are never cached. A cache that cannot be read or written is skipped.
  */
 const MAX_ENTRIES = 200;
@@ -27,10 +27,28 @@ function cacheDir(): string {
 }
 
 let schemaSha: string | undefined;
+let checkerBuild: number | undefined;
+
+/**
+ * When the checker was built: the build writes every kind's rules with it, so an entry another
+ * build wrote (same version, other rules: a developer's tree, an upgrade without a version bump)
+ * is never taken for this build's answer.
+ */
+function checkerBuildTime(): number {
+  for (const name of ['./check.js', './check.ts']) {
+    try {
+      return statSync(new URL(name, import.meta.url)).mtimeMs;
+    } catch {
+      // running from source or from the build: one of them is there
+    }
+  }
+  return 0;
+}
 
 export function specCacheKey(text: string, context: { root: string; strict: boolean }): string {
   schemaSha ??= createHash('sha256').update(readFileSync(SCHEMA_URL)).digest('hex');
-  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, context.root, context.strict])).update('\0').update(text).digest('hex');
+  checkerBuild ??= checkerBuildTime();
+  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, checkerBuild, context.root, context.strict])).update('\0').update(text).digest('hex');
 }
 
 export function readCachedSpec(key: string): CachedSpec | undefined {
