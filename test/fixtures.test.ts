@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { check } from '../src/spec/check.js';
+import { check } from '../src/resources/check.js';
 import { formatDiagnostic } from '../src/errors.js';
 import { loadKinds } from '../src/resources/registry.js';
 import { hmacHex } from '../src/host/digest.js';

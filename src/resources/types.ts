@@ -20,9 +20,18 @@ export interface KindValidate {
  * addresses; `risk` judges a change of one entry (undefined: absent on that side). `context`
  * carries what only a live host knows; without it (review) the answer is the worse case.
  */
-export interface KindRisk<Entry = any, Context = any> {
+export interface KindRisk<Entry = any, Context = any, Observed = any> {
   entries(spec: HostSpec): [address: string, entry: Entry][];
   risk(before: Entry | undefined, after: Entry | undefined, context?: Context): Assessed;
+  /**
+   * The plan's side, pure: what the host has at an address as a spec entry (undefined: nothing
+   * there), and the context only the live host gives. The kind's diff judges each change with
+   * `risk(observedEntry(...).entry, desired, observedEntry(...).context)`; so does the test that
+   * holds plan and review to one answer (test/risk-consistency.test.ts). Not yet given by
+   * mounts, postgres and migrations, whose diffs still set their risks themselves (that test
+   * names them; any other kind without it fails).
+   */
+  observedEntry?(observed: Observed, address: string, desired: Entry | undefined, offline: boolean): { entry: Entry | undefined; context?: Context };
 }
 
 /**

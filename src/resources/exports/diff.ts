@@ -1,4 +1,4 @@
-import type { Change, Risk, Step } from '../../plan/types.js';
+import type { Change, Step } from '../../plan/types.js';
 import { fileDiff, lineEditDiffs } from '../../plan/filediff.js';
 import { dirEnsure, dirRemoveIfEmpty, exec, fileWrite } from '../../plan/steps.js';
 import { ANY_MOUNT } from '../mounts/ids.js';
@@ -10,6 +10,7 @@ import type { DiffInput, DiffOutput } from '../types.js';
 import type { ExportSpec } from '../../spec/types.js';
 import { effectiveOptions, familyOf, parseExports, renderEntry, type ExportEntry, type ExportsLine } from './parse.js';
 import type { ExportsObserved } from './observe.js';
+import { observedEntry, risk } from './risk.js';
 
 export { EXPORTS_FILE };
 const WRITE_ID = EXPORTS_WRITE_ID;
@@ -54,12 +55,13 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
   const lines = parseExports(original);
   const desired = spec.exports ?? [];
   const inSpec = new Set(desired.map((e) => e.path));
+  const desiredByPath = new Map(desired.map((e) => [e.path, e]));
   const removedOwned = owned.map(addressPath).filter((p) => !inSpec.has(p));
 
   const byPath = new Map<string, ExportsLine[]>();
   for (const l of lines) if (l.entry) (byPath.get(l.entry.path) ?? byPath.set(l.entry.path, []).get(l.entry.path)!).push(l);
   const linesOf = (path: string) => byPath.get(path) ?? [];
-  const plans: { address: string; path: string; action: Change['action']; risk: Risk; summary: string; edit?: Edit; dirSteps: Step[]; notes: string[]; liveOnly?: boolean }[] = [];
+  const plans: { address: string; path: string; action: Change['action']; summary: string; edit?: Edit; dirSteps: Step[]; notes: string[]; liveOnly?: boolean }[] = [];
 
   for (const e of desired) {
     const address = addressOf(e.path);
@@ -67,7 +69,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     const currentEntries = current.map((l) => l.entry!);
     if (e.state === 'absent') {
       if (current.length) {
-        plans.push({ address, path: e.path, action: 'delete', risk: 'disruptive', summary: `remove the export of ${e.path} (clients lose access)`, edit: { remove: current }, dirSteps: [], notes: [] });
+        plans.push({ address, path: e.path, action: 'delete', summary: `remove the export of ${e.path} (clients lose access)`, edit: { remove: current }, dirSteps: [], notes: [] });
       }
       continue;
     }
@@ -78,20 +80,20 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     if (!current.length || dirMissing) creates[address] = [...(current.length ? [] : ['line']), ...(dirMissing ? ['directory'] : [])];
     if (!current.length) {
       plans.push({
-        address, path: e.path, action: 'create', risk: 'reload',
+        address, path: e.path, action: 'create',
         summary: `export ${e.path} to ${want.clients.map((c) => c.host).join(', ')}`,
         edit: { remove: [], text: renderEntry(want) }, dirSteps, notes,
       });
     } else if (!sameEntry(currentEntries, want)) {
       plans.push({
-        address, path: e.path, action: 'update', risk: 'reload',
+        address, path: e.path, action: 'update',
         summary: `change the clients or options of ${e.path}`,
         edit: { remove: current, text: renderEntry(want) }, dirSteps, notes,
       });
     } else if (dirSteps.length) {
-      plans.push({ address, path: e.path, action: 'update', risk: 'none', summary: `fix the owner or mode of ${e.path}`, dirSteps, notes });
-    } else if (!offline && observed.live && !liveMatches(observed, want)) {
-      plans.push({ address, path: e.path, action: 'run', risk: 'reload', summary: `the kernel's export table differs from ${EXPORTS_FILE} for ${e.path}: re-export`, dirSteps: [], notes, liveOnly: true });
+      plans.push({ address, path: e.path, action: 'update', summary: `fix the owner or mode of ${e.path}`, dirSteps, notes });
+    } else if (observedEntry(observed, address, e, offline).context.liveDiffers) {
+      plans.push({ address, path: e.path, action: 'run', summary: `the kernel's export table differs from ${EXPORTS_FILE} for ${e.path}: re-export`, dirSteps: [], notes, liveOnly: true });
     }
   }
 
@@ -103,7 +105,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     if (!current.length || !made.includes('line')) continue;
     const rmdir = made.includes('directory');
     plans.push({
-      address: addressOf(path), path, action: 'delete', risk: 'disruptive',
+      address: addressOf(path), path, action: 'delete',
       summary: `remove the export of ${path}, no longer in the spec (clients lose access; ${rmdir ? 'the directory is removed only if empty' : 'the directory was there before reconcile and stays'})`,
       edit: { remove: current },
       dirSteps: rmdir ? [dirRemoveIfEmpty({ path }, { after: [EXPORTFS_ID, WRITE_ID] })] : [],
@@ -132,7 +134,11 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
       steps.push(exportfsStep);
     }
     steps.push(...p.dirSteps.filter((s) => s.op !== 'dir.ensure'));
-    return { address: p.address, kind: 'exports', action: p.action, risk: p.risk, summary: p.summary, diff, steps, ...(p.notes.length ? { notes: p.notes } : {}) };
+    // The risk is the kind's one judgement of (what the host has, what the spec wants), as in review.
+    const want = desiredByPath.get(p.path);
+    const { entry, context } = observedEntry(observed, p.address, want, offline);
+    const { risk: level } = risk(entry, want, context);
+    return { address: p.address, kind: 'exports', action: p.action, risk: level, summary: p.summary, diff, steps, ...(p.notes.length ? { notes: p.notes } : {}) };
   });
 
   const fileSha = observed.file === null ? null : sha256(observed.file);
@@ -228,22 +234,4 @@ function directorySteps(e: ExportSpec, observed: ExportsObserved, address: strin
   const what = [mode !== undefined ? `mode ${d.mode}` : '', d.owner !== undefined ? `owner ${d.owner}` : '', d.group !== undefined ? `group ${d.group}` : ''].filter(Boolean).join(', ');
   // After any mount: the directory to own and chmod may be a mount point (mount a disk, export it).
   return [dirEnsure({ path: e.path, mode, uid, gid }, { id: `exports.dir:${e.path}`, after: ANY_MOUNT, title: `${stat ? 'set' : 'create'} directory ${e.path}${what ? ` (${what})` : ''}` })];
-}
-
-/**
- * exportfs -v prints only some option families (it omits `insecure`, for one); an option is
- * checked only when the live table shows its family at all.
- */
-function liveMatches(observed: ExportsObserved, want: ExportEntry): boolean {
-  const live = observed.live!.filter((l) => l.path === want.path);
-  for (const c of want.clients) {
-    const entry = live.find((l) => l.host === (c.host || '*'));
-    if (!entry) return false;
-    const liveByFamily = new Map(entry.options.map((o) => [familyOf(o), o]));
-    for (const o of effectiveOptions([], c.options)) {
-      const seen = liveByFamily.get(familyOf(o));
-      if (seen !== undefined && seen !== o) return false;
-    }
-  }
-  return true;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pinMountdPort } from './diff.js';
+import { pinMountdPort } from './defaults.js';
 
 describe('RPCMOUNTDOPTS', () => {
   it('pins the port and keeps the other flags and lines', () => {

@@ -2,6 +2,8 @@ import type { DiffInput, DiffOutput } from '../types.js';
 import type { Change } from '../../plan/types.js';
 import { exec, fileRemove, fileWrite } from '../../plan/steps.js';
 import { EXPORTFS_ID } from '../exports/ids.js';
+import { observedEntry, risk } from './risk.js';
+import { pinMountdPort, unpinMountdPort } from './defaults.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
 
@@ -21,49 +23,6 @@ export interface NfsServerObserved {
 export const OWED_MARKER = '/var/lib/reconcile/nfs-server.restart-owed';
 
 /**
- * Pins `--port N` inside RPCMOUNTDOPTS, keeping its other flags and every other line.
- * Returns the file unchanged when the port is already pinned.
- */
-export function pinMountdPort(text: string, port: number): string {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => /^\s*RPCMOUNTDOPTS=/.test(l));
-  const current = i === -1 ? '' : unquote(lines[i]!.replace(/^\s*RPCMOUNTDOPTS=/, ''));
-  const flags = current.split(/\s+/).filter(Boolean);
-  const kept: string[] = [];
-  for (let k = 0; k < flags.length; k++) {
-    const f = flags[k]!;
-    if (f === '--port' || f === '-p') k++; // drop the flag and its value
-    else if (!f.startsWith('--port=')) kept.push(f);
-  }
-  const value = [...kept, '--port', String(port)].join(' ');
-  if (i !== -1 && current.split(/\s+/).filter(Boolean).join(' ') === value) return text;
-  const line = `RPCMOUNTDOPTS="${value}"`;
-  if (i === -1) {
-    const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-    return `${body}${line}\n`;
-  }
-  lines[i] = line;
-  return lines.join('\n');
-}
-
-/** Takes `--port N` out of RPCMOUNTDOPTS, keeping its other flags and every other line. */
-export function unpinMountdPort(text: string): string {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => /^\s*RPCMOUNTDOPTS=/.test(l));
-  if (i === -1) return text;
-  const flags = unquote(lines[i]!.replace(/^\s*RPCMOUNTDOPTS=/, '')).split(/\s+/).filter(Boolean);
-  const kept = flags.filter((f, k) => !(f === '--port' || f === '-p' || f.startsWith('--port=') || flags[k - 1] === '--port' || flags[k - 1] === '-p'));
-  if (kept.length === flags.length) return text;
-  lines[i] = `RPCMOUNTDOPTS="${kept.join(' ')}"`;
-  return lines.join('\n');
-}
-
-function unquote(v: string): string {
-  const t = v.trim();
-  return /^(["']).*\1$/.test(t) ? t.slice(1, -1) : t;
-}
-
-/**
  * Cases: a port in the spec -> pin it; no port but reconcile pinned one (owned: the pin was its
  * own, not one it changed) -> take the pin out again, so mountd goes back to a port of its
  * choosing; neither -> nothing.
@@ -75,6 +34,8 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
   const before = observed.file;
   const after = port === undefined ? unpinMountdPort(before ?? '') : pinMountdPort(before ?? '', port);
   const changes: Change[] = [];
+  const seen = observedEntry(observed, ADDRESS, spec.nfsServer);
+  const judged = risk(seen.entry, spec.nfsServer, seen.context);
   const restart = exec(['systemctl', 'restart', 'nfs-kernel-server'], { id: 'exec:restart nfs-kernel-server', live: true, after: [`file:${NFS_DEFAULTS_FILE}`, EXPORTFS_ID, `owe:${OWED_MARKER}`] });
   const settle = fileRemove({ path: OWED_MARKER, before: null }, { id: `settle:${OWED_MARKER}`, title: 'forget the owed NFS server restart', live: true, after: [restart.id] });
   if (after !== before && !(unpin && before === null)) {
@@ -82,7 +43,7 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
       address: ADDRESS,
       kind: 'nfsServer',
       action: unpin ? 'delete' : before === null ? 'create' : 'update',
-      risk: 'restart',
+      risk: judged.risk,
       summary: unpin ? 'unpin the rpc.mountd port (no longer in the spec) and restart the NFS server' : `pin rpc.mountd to port ${port} and restart the NFS server`,
       diff: fileDiff(NFS_DEFAULTS_FILE, before, after),
       steps: [
@@ -94,7 +55,7 @@ export function diffNfsServer({ spec, observed, owned }: DiffInput<NfsServerObse
     });
   } else if (observed.restartOwed) {
     // The file is right, but an apply stopped before the server restarted with it.
-    changes.push({ address: ADDRESS, kind: 'nfsServer', action: 'run', risk: 'restart', summary: 'restart the NFS server, owed since an earlier apply that stopped before it', diff: '', steps: [restart, settle] });
+    changes.push({ address: ADDRESS, kind: 'nfsServer', action: 'run', risk: judged.risk, summary: 'restart the NFS server, owed since an earlier apply that stopped before it', diff: '', steps: [restart, settle] });
   }
   // The pin is reconcile's to take out later only if it put it there: a port someone pinned by hand stays.
   const pinned = before !== null && unpinMountdPort(before) !== before;

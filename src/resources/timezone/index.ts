@@ -7,6 +7,7 @@ import type { DiffInput, DiffOutput, ObserveContext, ResourceKind } from '../typ
 import type { Host } from '../../host/host.js';
 
 import { isZoneData, ZONE_NAME, ZONEINFO } from './zone.js';
+import { observedEntry, risk } from './risk.js';
 
 export { ZONEINFO };
 const LOCALTIME = '/etc/localtime';
@@ -110,7 +111,7 @@ export function diffTimezone({ spec, observed }: DiffInput<TimezoneObserved>): D
       address: 'timezone',
       kind: 'timezone',
       action: was ? 'update' : 'create',
-      risk: 'none',
+      risk: risk(observedEntry(observed).entry, want).risk,
       summary: `set the time zone to ${want}${was ? ` (was ${was})` : ''}`,
       diff: diffs.join(''),
       steps,

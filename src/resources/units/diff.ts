@@ -11,6 +11,7 @@ import { enablementLinks, linksToRemove, sameUnitFile, type Fragment } from './l
 import { hasInstall } from './unitfile.js';
 import { isEnabled, isEnabledOrIndirect, isMasked, isRunning, type ManagerState } from './show.js';
 import type { UnitFiles, UnitsObserved } from './observe.js';
+import { observedEntry, risk } from './risk.js';
 
 export type SystemctlVerb = 'enable' | 'reenable' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'try-restart' | 'try-reload-or-restart';
 
@@ -286,11 +287,17 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     address: addressOf(name),
     kind: 'units',
     action,
-    risk: maxRisk(p.parts.map((x) => x.risk)),
+    risk: judge(name, u, observed, offline),
     summary: `${name}: ${p.parts.map((x) => x.text).join(', ')}`,
     diff: p.diffs.join(''),
     steps: p.steps,
   };
+}
+
+/** The kind's one judgement of (what the host has, what the spec wants), as review makes it. */
+function judge(name: string, desired: UnitSpec | undefined, observed: UnitsObserved, offline: boolean): Risk {
+  const { entry, context } = observedEntry(observed, addressOf(name), desired, offline);
+  return risk(entry, desired, context).risk;
 }
 
 function removeLinkStep(link: string, after: string[]): Step {
@@ -351,7 +358,7 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
     address: addressOf(name),
     kind: 'units',
     action: 'delete',
-    risk: maxRisk(p.parts.map((x) => x.risk)),
+    risk: judge(name, opts.spec, observed, !live),
     summary: `${name}: ${absent ? '' : 'no longer in the spec: '}${p.parts.map((x) => x.text).join(', ')}`,
     diff: p.diffs.join(''),
     steps: p.steps,
