@@ -1,5 +1,4 @@
 import type { Action, Change, Risk, Step } from '../../plan/types.js';
-import { maxRisk } from '../../plan/types.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
 import { UserError } from '../../errors.js';
@@ -20,9 +19,9 @@ const ENABLEMENT_IDS = ['units:enable:*', 'units:reenable:*', 'units:disable:*',
 
 const NO_FILES: UnitFiles = { unit: null, unitLink: null, dropins: {} };
 
+/** A piece of the change's summary; its risk is the kind's risk function's (src/resources/units/risk.ts). */
 interface Part {
   text: string;
-  risk: Risk;
 }
 
 /** Collects one unit's steps, diffs and summary parts. */
@@ -155,7 +154,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     if (f.unit !== u.content) {
       p.add(
         fileWrite({ path, content: u.content, before: f.unit === null ? null : sha256(f.unit), ...(f.unit === null ? { mode: 0o644 } : {}) }, { after: [rid, ...p.ids('file:unlink:')] }),
-        { text: f.unit === null ? 'write the unit file' : 'change the unit file', risk: 'none' },
+        { text: f.unit === null ? 'write the unit file' : 'change the unit file' },
         fileDiff(path, f.unit, u.content),
       );
     }
@@ -164,7 +163,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   if (u.content === undefined && recordedFiles.has(unitPath(name)) && f.unit !== null) {
     // The spec stopped giving the content: reconcile's file goes, the packaged unit (if any) shows through.
     const path = unitPath(name);
-    p.add(fileRemove({ path, before: sha256(f.unit) }, { after: [rid] }), { text: 'remove the unit file (no content in the spec)', risk: 'restart' }, fileDiff(path, f.unit, null));
+    p.add(fileRemove({ path, before: sha256(f.unit) }, { after: [rid] }), { text: 'remove the unit file (no content in the spec)' }, fileDiff(path, f.unit, null));
   }
   const specDropins = u.dropins ?? {};
   for (const [file, content] of Object.entries(specDropins)) {
@@ -174,7 +173,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     if (was === content) continue;
     p.add(
       fileWrite({ path, content, before: was === null ? null : sha256(was), ...(was === null ? { mode: 0o644 } : {}) }, { after: [rid] }),
-      { text: `${was === null ? 'add' : 'change'} drop-in ${file}`, risk: 'none' },
+      { text: `${was === null ? 'add' : 'change'} drop-in ${file}` },
       fileDiff(path, was, content),
     );
   }
@@ -184,7 +183,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     if (!u.exclusiveDropins && !recordedFiles.has(path)) continue; // a foreign drop-in: not ours to remove
     p.add(
       fileRemove({ path, before: sha256(content) }, { after: [rid] }),
-      { text: `remove drop-in ${file}${recordedFiles.has(path) ? '' : ' (not in the spec, exclusiveDropins)'}`, risk: 'none' },
+      { text: `remove drop-in ${file}${recordedFiles.has(path) ? '' : ' (not in the spec, exclusiveDropins)'}` },
       fileDiff(path, content, null),
     );
   }
@@ -193,7 +192,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   const fragment = fragmentOf(name, observed);
   const needReload = filesChanged || (m?.needDaemonReload ?? false);
   if (needReload) {
-    p.add(daemonReload(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload', risk: 'reload' });
+    p.add(daemonReload(), filesChanged ? undefined : { text: 'systemd has not loaded the files on disk: daemon-reload' });
   }
   const managerAfter = [DAEMON_RELOAD_ID, ...p.steps.filter((s) => s.id.startsWith('file:')).map((s) => s.id)];
 
@@ -202,13 +201,13 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     if (!live && f.unit !== null) throw new UserError(`units[${name}]: cannot mask: ${unitPath(name)} is a unit file, not reconcile's (systemctl mask refuses too); remove it first`);
     if (live && m ? !isMasked(m) : f.unitLink !== '/dev/null') {
       const path = unitPath(name);
-      if (live) p.add(systemctlStep(name, 'mask', managerAfter), { text: 'mask', risk: 'disruptive' });
-      else p.add(symlink({ path, target: '/dev/null', before: f.unitLink }, { title: `mask ${name} (${path} -> /dev/null)` }), { text: 'mask', risk: 'disruptive' }, linkDiff(path, f.unitLink, '/dev/null'));
+      if (live) p.add(systemctlStep(name, 'mask', managerAfter), { text: 'mask' });
+      else p.add(symlink({ path, target: '/dev/null', before: f.unitLink }, { title: `mask ${name} (${path} -> /dev/null)` }), { text: 'mask' }, linkDiff(path, f.unitLink, '/dev/null'));
     }
   } else if (u.masked === false && (live && m ? isMasked(m) : f.unitLink === '/dev/null')) {
     const path = unitPath(name);
-    if (live) p.add(systemctlStep(name, 'unmask', managerAfter), { text: 'unmask', risk: 'none' });
-    else if (u.content === undefined) p.add(fileRemove({ path, before: null }, { title: `unmask ${name} (remove ${path} -> /dev/null)` }), { text: 'unmask', risk: 'none' }, linkDiff(path, '/dev/null', null));
+    if (live) p.add(systemctlStep(name, 'unmask', managerAfter), { text: 'unmask' });
+    else if (u.content === undefined) p.add(fileRemove({ path, before: null }, { title: `unmask ${name} (remove ${path} -> /dev/null)` }), { text: 'unmask' }, linkDiff(path, '/dev/null', null));
   }
 
   // Enablement.
@@ -220,22 +219,22 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const missing = Object.entries(wanted).filter(([link, target]) => !sameUnitFile(observed.links[link], target));
     const stale = linksToRemove(name, observed.fragments, observed.links).filter((l) => !(l in wanted));
     if (live && m) {
-      if (!isEnabledOrIndirect(m)) p.add(systemctlStep(name, 'enable', managerAfter), { text: 'enable', risk: 'reload' });
-      else if (missing.length || stale.length) p.add(systemctlStep(name, 'reenable', managerAfter), { text: 'reenable ([Install] changed)', risk: 'reload' });
+      if (!isEnabledOrIndirect(m)) p.add(systemctlStep(name, 'enable', managerAfter), { text: 'enable' });
+      else if (missing.length || stale.length) p.add(systemctlStep(name, 'reenable', managerAfter), { text: 'reenable ([Install] changed)' });
     } else {
       for (const [link, target] of missing) {
         p.add(symlink({ path: link, target, before: observed.links[link] ?? null }), undefined, linkDiff(link, observed.links[link] ?? null, target));
       }
       for (const link of stale) p.add(removeLinkStep(link, []), undefined, linkDiff(link, observed.links[link]!, null));
-      if (missing.length || stale.length) p.parts.push({ text: 'enable', risk: 'none' });
+      if (missing.length || stale.length) p.parts.push({ text: 'enable' });
     }
   } else if (u.enabled === false) {
     if (live && m) {
-      if (isEnabled(m)) p.add(systemctlStep(name, 'disable', managerAfter), { text: 'disable', risk: 'disruptive' });
+      if (isEnabled(m)) p.add(systemctlStep(name, 'disable', managerAfter), { text: 'disable' });
     } else {
       const links = linksToRemove(name, observed.fragments, observed.links);
       for (const link of links) p.add(removeLinkStep(link, []), undefined, linkDiff(link, observed.links[link]!, null));
-      if (links.length) p.parts.push({ text: 'disable', risk: 'disruptive' });
+      if (links.length) p.parts.push({ text: 'disable' });
     }
   }
 
@@ -249,22 +248,22 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const owed = filesChanged || record?.owe !== undefined;
     if (u.state === 'running' && !running) {
       if (!fragment && m.loadState === 'not-found') throw new UserError(`units[${name}]: state: running, but there is no unit file for it (give content, or install the package that ships it)`);
-      p.add(systemctlStep(name, 'start', runAfter), { text: `start (${m.activeState || 'not loaded'})`, risk: 'reload' });
+      p.add(systemctlStep(name, 'start', runAfter), { text: `start (${m.activeState || 'not loaded'})` });
       acted = true;
     } else if (u.state === 'stopped' && running) {
-      p.add(systemctlStep(name, 'stop', runAfter), { text: 'stop', risk: 'disruptive' });
+      p.add(systemctlStep(name, 'stop', runAfter), { text: 'stop' });
       acted = true;
     } else if (running && owed && u.state !== 'stopped') {
       const verb: SystemctlVerb = u.state === 'running' ? onChange : onChange === 'reload' ? 'try-reload-or-restart' : 'try-restart';
       const why = filesChanged ? 'its files changed' : `owed since an earlier apply`;
-      p.add(systemctlStep(name, verb, runAfter), { text: `${onChange} (${why})`, risk: onChange === 'reload' ? 'reload' : 'restart' });
+      p.add(systemctlStep(name, verb, runAfter), { text: `${onChange} (${why})` });
       owe = onChange;
       acted = true;
     }
   } else if (offline && filesChanged && u.state === 'running' && !isTemplate(name)) {
     // Not observable under --root; shown so the plan says what a live apply would do.
     const verb: SystemctlVerb = isNew ? 'start' : onChange;
-    p.add(systemctlStep(name, verb, runAfter), { text: isNew ? 'start' : onChange, risk: isNew ? 'reload' : onChange === 'reload' ? 'reload' : 'restart' });
+    p.add(systemctlStep(name, verb, runAfter), { text: isNew ? 'start' : onChange });
   }
 
   // The record goes first: the files it lists and the restart they will owe.
@@ -276,12 +275,12 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
   const debtStale = record?.owe !== undefined && !acted;
   if (filesChanged || (filesDiffer && record !== undefined) || debtStale) {
     p.steps.unshift({ id: rid, op: 'units.record', title: `record ${name} in /var/lib/reconcile/units.json`, args: { name, files: ownFiles, owe: owe ?? null } });
-    if (debtStale && !filesChanged && !p.parts.length) p.parts.push({ text: 'forget a restart owed to a unit that is not running', risk: 'none' });
+    if (debtStale && !filesChanged && !p.parts.length) p.parts.push({ text: 'forget a restart owed to a unit that is not running' });
   }
   const making = ownFiles.filter((path) => !exists(path));
   if (making.length) creates[addressOf(name)] = making;
   if (!p.steps.length) return null;
-  if (!p.parts.length) p.parts.push({ text: 'update what reconcile records about it', risk: 'none' });
+  if (!p.parts.length) p.parts.push({ text: 'update what reconcile records about it' });
   const action: Action = isNew ? 'create' : filesChanged || p.parts.some((x) => /able|mask/.test(x.text)) ? 'update' : 'run';
   return {
     address: addressOf(name),
@@ -327,21 +326,21 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
   const unitGoes = removeFiles.some((r) => r.path === path);
   const stopIt = absent || unitGoes;
 
-  if (stopIt && m && isRunning(m) && !isTemplate(name)) p.add(systemctlStep(name, 'stop', []), { text: 'stop', risk: 'disruptive' });
+  if (stopIt && m && isRunning(m) && !isTemplate(name)) p.add(systemctlStep(name, 'stop', []), { text: 'stop' });
   const stopIds = p.ids('units:stop:');
   if (stopIt) {
     if (live && m) {
-      if (isEnabled(m)) p.add(systemctlStep(name, 'disable', stopIds), { text: 'disable', risk: 'disruptive' });
+      if (isEnabled(m)) p.add(systemctlStep(name, 'disable', stopIds), { text: 'disable' });
     } else {
       const links = linksToRemove(name, observed.fragments, observed.links);
       for (const link of links) p.add(removeLinkStep(link, stopIds), undefined, linkDiff(link, observed.links[link]!, null));
-      if (links.length) p.parts.push({ text: 'disable', risk: 'disruptive' });
+      if (links.length) p.parts.push({ text: 'disable' });
     }
   }
   const before = [...stopIds, ...p.ids('units:disable:')];
   for (const r of removeFiles) {
     const title = r.link ? `remove the link ${r.path} -> ${r.link}` : `remove ${r.path}`;
-    p.add(fileRemove({ path: r.path, before: r.before }, { title, after: before }), { text: r.path === path ? 'remove the unit file' : `remove drop-in ${basename(r.path)}`, risk: 'disruptive' }, r.link ? linkDiff(r.path, r.link, null) : fileDiff(r.path, r.was, null));
+    p.add(fileRemove({ path: r.path, before: r.before }, { title, after: before }), { text: r.path === path ? 'remove the unit file' : `remove drop-in ${basename(r.path)}` }, r.link ? linkDiff(r.path, r.link, null) : fileDiff(r.path, r.was, null));
   }
   const removedIds = p.ids('file:');
   if (removeFiles.some((r) => r.path !== path)) {
@@ -350,7 +349,7 @@ function planRemoval(name: string, { observed, live }: Ctx, opts: { spec?: UnitS
   if (removedIds.length) {
     p.add(daemonReload());
     // Drop-ins gone from a unit that stays: it runs on what is left.
-    if (!unitGoes && m && isRunning(m)) p.add(systemctlStep(name, 'try-restart', [DAEMON_RELOAD_ID, ...removedIds]), { text: 'restart (its drop-ins changed)', risk: 'restart' });
+    if (!unitGoes && m && isRunning(m)) p.add(systemctlStep(name, 'try-restart', [DAEMON_RELOAD_ID, ...removedIds]), { text: 'restart (its drop-ins changed)' });
   }
   if (record) p.add({ id: FORGET_ID, op: 'units.record', title: `forget ${name} in /var/lib/reconcile/units.json`, after: [...removedIds, ...p.ids('units:')], args: { name, files: [], owe: null } });
   if (!p.parts.length) return null;
