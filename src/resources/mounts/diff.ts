@@ -1,4 +1,4 @@
-import type { Action, Change, Risk, Step } from '../../plan/types.js';
+import type { Action, Change, Step } from '../../plan/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import { duplicateEntries, editFstab, entryFor, parseFstab, renderEntry, unquoteTag, type FstabEntry, type FstabFields } from './fstab.js';
 import { addressOf, credentialsPath, CREDENTIALS_DIR, pathOfAddress, specMounts } from './observe.js';
@@ -21,6 +21,7 @@ import { UserError } from '../../errors.js';
 import { DAEMON_RELOAD_ID, daemonReload, dirEnsure, fileWrite } from '../../plan/steps.js';
 import { mountStepId, remountStepId } from './ids.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
+import { entries as riskEntries, observedEntry, risk } from './risk.js';
 
 /** A spec or fstab problem the user must fix; the message names the lines involved. */
 export class MountsError extends UserError {
@@ -65,7 +66,6 @@ interface Plan1 {
   credId?: string;
   parts: string[];
   action: Action;
-  risk: Risk;
   notes: string[];
   diffs: string[];
   observed: Record<string, unknown>;
@@ -194,7 +194,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     const address = addressOf(m.path);
     const F = entryFor(fstab, m.path);
     const L: LiveMount | undefined = observed.live[m.path];
-    const p: Plan1 = { address, path: m.path, steps: [], parts: [], action: 'update', risk: 'none', notes: [], diffs: [], observed: {} };
+    const p: Plan1 = { address, path: m.path, steps: [], parts: [], action: 'update', notes: [], diffs: [], observed: {} };
     p.observed = { fstab: F ? fstab.lines[F.line - 1]!.raw : null, live: L ?? null };
 
     const resolved = resolveIds(m.options ?? [], ids);
@@ -287,7 +287,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.steps.push(...mountStep([FSTAB_STEP_ID, p.umountId]));
       p.parts.push(`unmount ${liveName(L)} (${L.fsType}) and mount ${m.source} (${m.type})`);
       p.action = 'replace';
-      p.risk = 'disruptive';
     } else if (state === 'mounted' && L) {
       // Want mounted, the same source and type are mounted: remount for options that differ.
       const drift = liveOptionDrift(options, L);
@@ -301,7 +300,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
           p.steps.push(...mountStep([FSTAB_STEP_ID, p.umountId]));
           p.parts.push(`unmount and mount again for ${changed.join(',')}`);
           p.action = 'replace';
-          p.risk = 'disruptive';
         } else {
           const remountOpts = remountOptions(desired, drift.clear);
           p.steps.push({
@@ -312,7 +310,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
             args: { desired, options: remountOpts },
           });
           p.parts.push(`remount with ${changed.join(',')}`);
-          p.risk = 'reload';
         }
       }
     } else if ((state === 'unmounted' || state === 'absent') && L) {
@@ -320,7 +317,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.umountId = `mounts.umount:${m.path}`;
       p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${m.path}${lazy ? ' (lazy)' : ''}`, args: { path: m.path, lazy } });
       p.parts.push(`unmount ${liveName(L)}`);
-      p.risk = 'disruptive';
     }
     // Want present (fstab only), or mounted as wanted, or not mounted and not wanted: nothing live.
     if (state === 'absent') p.action = 'delete';
@@ -338,7 +334,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       steps: [],
       parts: [],
       action: 'delete',
-      risk: 'none',
       notes: ['no longer in the spec'],
       diffs: [],
       observed: { fstab: F ? fstab.lines[F.line - 1]!.raw : null, live: L ?? null },
@@ -354,7 +349,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.umountId = `mounts.umount:${path}`;
       p.steps.push({ id: p.umountId, op: 'mounts.umount', title: `unmount ${path}`, args: { path, lazy: false } });
       p.parts.push(`unmount ${liveName(L)}`);
-      p.risk = 'disruptive';
       const probe = probeOf(path);
       if (probe && !probe.ok) {
         const note = staleNote(L, probe);
@@ -398,6 +392,12 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     fstabStep = fileWrite({ path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
   }
 
+  // The kind's one judgement of (what the host has, what the spec wants), as review makes it.
+  const desiredByAddress = new Map(riskEntries(input.spec));
+  const judge = (address: string) => {
+    const { entry, context } = observedEntry(observed, address, desiredByAddress.get(address));
+    return risk(entry, desiredByAddress.get(address), context).risk;
+  };
   const changes: Change[] = [];
   const observedByAddress: Record<string, unknown> = {};
   for (const p of plans) {
@@ -416,7 +416,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       address: p.address,
       kind: 'mounts',
       action: p.action,
-      risk: p.risk,
+      risk: judge(p.address),
       summary: `${p.path}: ${p.parts.join(', ')}`,
       diff: p.diffs.filter(Boolean).join(''),
       steps,
