@@ -28,8 +28,8 @@ export interface KindRisk<Entry = any, Context = any, Observed = any> {
    * there), and the context only the live host gives. The kind's diff judges each change with
    * `risk(observedEntry(...).entry, desired, observedEntry(...).context)`; so does the test that
    * holds plan and review to one answer (test/risk-consistency.test.ts). Not yet given by
-   * postgres and migrations, whose diffs still set their risks themselves (that test
-   * names them; any other kind without it fails).
+   * postgres, whose diff still sets its risks itself (that test names it; any other kind
+   * without it fails).
    */
   observedEntry?(observed: Observed, address: string, desired: Entry | undefined, offline: boolean): { entry: Entry | undefined; context?: Context };
 }

@@ -7,6 +7,7 @@ import { NOT_TRANSACTIONAL } from './mysql.js';
 import { compareVersions, type Section } from './parse.js';
 import type { AppliedRow, EntryObserved, FailedRow, MigrateArgs, MigrationFile, MigrationOp, MigrationsObserved, MigrationsStepArgs } from './types.js';
 import { stepMaker } from '../../plan/steps.js';
+import { observedEntry, risk } from './risk.js';
 
 export const MIGRATE_OP = 'migrations.migrate' satisfies keyof MigrationsStepArgs;
 const migrationsStep = stepMaker<MigrationsStepArgs>();
@@ -87,7 +88,7 @@ export function diffMigrations({ spec, observed }: DiffInput<MigrationsObserved>
     if (entry.retry !== undefined && !failed.some((r) => compareVersions(r.version, entry.retry!) === 0)) {
       out.warnings!.push(`${address}: retry: ${entry.retry} is not recorded as failed (any more): remove retry from the entry`);
     }
-    out.changes.push(...planEntry(entry, o, o.db.applied, failed, spec.host, observed.git?.commit ?? null));
+    out.changes.push(...planEntry(entry, o, o.db.applied, failed, spec.host, observed.git?.commit ?? null, observed));
   }
   return out;
 }
@@ -107,7 +108,7 @@ function failedProblem(entry: MigrationsSpec, row: FailedRow, file: string): str
   ].join('\n');
 }
 
-function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: AppliedRow[], failed: FailedRow[], host: string, commit: string | null): Change[] {
+function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: AppliedRow[], failed: FailedRow[], host: string, commit: string | null, observed: MigrationsObserved): Change[] {
   const address = entryAddress(entry.name);
   const files = new Map(o.files.map((f) => [BigInt(f.version), f]));
   const fileOf = (v: string) => files.get(BigInt(v));
@@ -183,6 +184,8 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: Applied
   const counts = [down.length && `${down.length} down`, stamped.length && `${stamped.length} stamped`, up.length && `${up.length} up`].filter(Boolean).join(', ');
   const step = migrationsStep(MIGRATE_OP, args, { id: `migrations:${entry.name}`, title: `migrate ${entry.name} to ${target === versions.at(-1) ? `head (${target})` : target}: ${counts}` });
 
+  // The kind's one judgement of (what the database has, what the spec wants), as review makes it.
+  const judge = (change: string) => risk(observedEntry(observed, change, entry).entry, entry).risk;
   return ops.map((op): Change => {
     const f = fileOf(op.version)!;
     const at = `${address}/${fileLabel(op)}`;
@@ -191,7 +194,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: Applied
         address: at,
         kind: 'migrations',
         action: 'run',
-        risk: 'destructive',
+        risk: judge(at),
         summary: `revert ${op.file} (its down section) to reach target ${target}`,
         diff: sectionDiff(op.file, op.section!, 'down'),
         steps: [step],
@@ -203,7 +206,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: Applied
         address: at,
         kind: 'migrations',
         action: 'update',
-        risk: 'none',
+        risk: judge(at),
         summary: `stamp ${op.file} as applied without running it (stamp: ${stamp})`,
         diff: '',
         steps: [step],
@@ -214,7 +217,7 @@ function planEntry(entry: MigrationsSpec, o: EntryObserved, appliedRows: Applied
       address: at,
       kind: 'migrations',
       action: 'run',
-      risk: 'none',
+      risk: judge(at),
       summary: `apply ${op.file}`,
       diff: sectionDiff(op.file, op.section!, 'up'),
       steps: [step],
