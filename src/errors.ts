@@ -9,6 +9,21 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A fault of the host that a value of the spec runs into (a user the host does not have, a zone
+ * its tzdata lacks): thrown by a kind's diff with the value's path in the spec, so the planner
+ * reports it at FILE:LINE:COL like a validation error.
+ */
+export class SpecValueError extends UserError {
+  constructor(
+    readonly at: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SpecValueError';
+  }
+}
+
 export interface Diagnostic {
   file: string;
   line: number;

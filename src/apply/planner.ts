@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
-import { SpecError, UserError, formatDiagnostic } from '../errors.js';
+import { SpecError, SpecValueError, UserError, formatDiagnostic } from '../errors.js';
 import { loadAndValidate } from '../resources/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
-import type { LoadedSpec } from '../spec/load.js';
+import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
 import { gitInfo } from '../plan/git.js';
@@ -64,7 +64,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const locks: NonNullable<Plan['locks']> = [];
   kinds.forEach((kind, i) => {
-    const out = kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest });
+    const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest }));
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
@@ -90,6 +90,16 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
     ...(locks.length ? { locks } : {}),
   };
   return { plan, spec, host, state, secrets: resolved.secrets };
+}
+
+/** A host fault a spec value ran into is reported at that value's FILE:LINE:COL. */
+function atSpecValue<T>(spec: LoadedSpec, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof SpecValueError) throw new SpecError([diagnosticAt(spec, e.at, e.message)]);
+    throw e;
+  }
 }
 
 export function digest(value: unknown): string {

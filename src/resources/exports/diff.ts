@@ -4,7 +4,7 @@ import { dirEnsure, dirRemoveIfEmpty, exec, fileWrite } from '../../plan/steps.j
 import { ANY_MOUNT } from '../mounts/ids.js';
 import { EXPORTFS_ID, EXPORTS_FILE, EXPORTS_WRITE_ID } from './ids.js';
 import { sha256 } from '../../hash.js';
-import { UserError } from '../../errors.js';
+import { SpecValueError } from '../../errors.js';
 import { idOf } from '../../host/accounts.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import type { ExportSpec } from '../../spec/types.js';
@@ -74,7 +74,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
       continue;
     }
     const want = desiredEntry(e);
-    const dirSteps = directorySteps(e, observed, address);
+    const dirSteps = directorySteps(e, observed, address, ['exports', desired.indexOf(e)]);
     const notes: string[] = [];
     const dirMissing = !observed.dirs[e.path];
     if (!current.length || dirMissing) creates[address] = [...(current.length ? [] : ['line']), ...(dirMissing ? ['directory'] : [])];
@@ -216,19 +216,19 @@ function editDiffs(lines: ExportsLine[], file: string | null): (edit: Edit) => s
   };
 }
 
-function directorySteps(e: ExportSpec, observed: ExportsObserved, address: string): Step[] {
+function directorySteps(e: ExportSpec, observed: ExportsObserved, address: string, at: (string | number)[]): Step[] {
   const stat = observed.dirs[e.path] ?? null;
   const d = e.directory ?? {};
   const resolve = (table: Record<string, number>, what: 'user' | 'group', v: string | number | undefined) => {
     if (v === undefined) return v;
     const id = idOf(table, v);
-    if (id === undefined) throw new UserError(`${address}: ${what} "${v}" does not exist on the host (/etc/${what === 'user' ? 'passwd' : 'group'})`);
+    if (id === undefined) throw new SpecValueError([...at, 'directory', what === 'user' ? 'owner' : 'group'], `${address}: ${what} "${v}" does not exist on the host (/etc/${what === 'user' ? 'passwd' : 'group'})`);
     return id;
   };
   const uid = resolve(observed.users, 'user', d.owner);
   const gid = resolve(observed.groups, 'group', d.group);
   const mode = parseMode(d.mode);
-  if (stat && stat.type !== 'dir') throw new UserError(`${address}: ${e.path} exists and is not a directory`);
+  if (stat && stat.type !== 'dir') throw new SpecValueError([...at, 'path'], `${address}: ${e.path} exists and is not a directory`);
   const matches = stat && (uid === undefined || stat.uid === uid) && (gid === undefined || stat.gid === gid) && (mode === undefined || stat.mode === mode);
   if (matches) return [];
   const what = [mode !== undefined ? `mode ${d.mode}` : '', d.owner !== undefined ? `owner ${d.owner}` : '', d.group !== undefined ? `group ${d.group}` : ''].filter(Boolean).join(', ');

@@ -17,7 +17,7 @@ import { maskOptionPasswords, refKey } from '../../spec/secrets.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../hash.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { UserError } from '../../errors.js';
+import { SpecValueError, UserError } from '../../errors.js';
 import { DAEMON_RELOAD_ID, daemonReload, dirEnsure, fileWrite } from '../../plan/steps.js';
 import { mountStepId, remountStepId } from './ids.js';
 import type { DesiredMount, LiveMount, MountSpec, MountsObserved } from './types.js';
@@ -199,7 +199,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
 
     const resolved = resolveIds(m.options ?? [], ids);
     if (resolved.unknown.length) {
-      throw new MountsError(`${address}: ${resolved.unknown.join(', ')}: no such user or group in /etc/passwd or /etc/group of the host`);
+      throw new SpecValueError(['mounts', mounts.indexOf(m), 'options'], `${address}: ${resolved.unknown.join(', ')}: no such user or group in /etc/passwd or /etc/group of the host`);
     }
 
     const credPath = credentialsPath(m.path);

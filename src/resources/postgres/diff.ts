@@ -1,6 +1,6 @@
 import type { Change, Risk, Step } from '../../plan/types.js';
 import { fileDiff } from '../../plan/filediff.js';
-import { UserError } from '../../errors.js';
+import { SpecValueError, UserError } from '../../errors.js';
 import { refKey } from '../../spec/secrets.js';
 import type { PostgresSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
@@ -73,8 +73,8 @@ export function diffPostgres(input: DiffInput<PgObserved | null>): DiffOutput {
   if (!pg || !o) return { changes: [], observedByAddress: {}, managed: [], warnings };
 
   const inst = o.instance;
-  if (o.osUid === null) throw new UserError(`postgres: the OS user ${inst.osUser} does not exist on this host`);
-  if (o.binVersion === null) throw new UserError(`postgres: no PostgreSQL server binaries at ${inst.bin} (postgres -V failed)`);
+  if (o.osUid === null) throw new SpecValueError(['postgres', 'instance'], `postgres: the OS user ${inst.osUser} does not exist on this host`);
+  if (o.binVersion === null) throw new SpecValueError(['postgres', 'instance'], `postgres: no PostgreSQL server binaries at ${inst.bin} (postgres -V failed)`);
   if (o.dataDir.uid !== null && o.dataDir.uid !== o.osUid) {
     throw new UserError(`postgres: the data directory ${inst.dataDir} is owned by ${o.dataDir.owner ?? `uid ${o.dataDir.uid}`}, not ${inst.osUser}; PostgreSQL will not run on it (chown -R ${inst.osUser}: ${inst.dataDir})`);
   }
@@ -130,7 +130,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
   const observedByAddress: Record<string, unknown> = { [A.server]: { running: !!o.server, dataDir: o.dataDir, serverError: o.serverError ?? null } };
   if (!o.server) return { changes: [notRunning(o, 'primary')], observedByAddress, managed };
   const server = o.server;
-  if (server.inRecovery) throw new UserError(`postgres: ${inst.dataDir} is a standby (in recovery) but the spec says role primary; reconcile does not promote a standby`);
+  if (server.inRecovery) throw new SpecValueError(['postgres', 'role'], `postgres: ${inst.dataDir} is a standby (in recovery) but the spec says role primary; reconcile does not promote a standby`);
   const warnings: string[] = [];
   // Recorded as created so that leaving the spec names them in a warning; they are never removed.
   const creates: Record<string, string[]> = {};
@@ -204,10 +204,12 @@ function settingChanges(pg: PostgresSpec, o: PgObserved, server: PgServer, obser
   const standby = pg.role === 'standby';
   for (const [name, value] of Object.entries(wanted)) {
     const s = server.settings[name];
-    const address = A.setting(name in (pg.settings ?? {}) ? name : name === 'wal_keep_size' ? 'wal_keep_segments' : 'wal_keep_size');
+    // wal_keep_size and wal_keep_segments are one setting across versions: the spec names one of them.
+    const key = name in (pg.settings ?? {}) ? name : name === 'wal_keep_size' ? 'wal_keep_segments' : 'wal_keep_size';
+    const address = A.setting(key);
     observedByAddress[address] = s ?? null;
-    if (!s && !name.includes('.')) throw new UserError(`${address}: PostgreSQL ${Math.floor(server.version / 10000)} has no setting "${name}"`);
-    if (s && normalizeValue(value, s) === undefined) throw new UserError(`${address}: "${value}" is not a valid value for ${name} (${s.vartype}${s.unit ? `, unit ${s.unit}` : ''})`);
+    if (!s && !name.includes('.')) throw new SpecValueError(['postgres', 'settings', key], `${address}: PostgreSQL ${Math.floor(server.version / 10000)} has no setting "${name}"`);
+    if (s && normalizeValue(value, s) === undefined) throw new SpecValueError(['postgres', 'settings', key], `${address}: "${value}" is not a valid value for ${name} (${s.vartype}${s.unit ? `, unit ${s.unit}` : ''})`);
     if (s && sameValue(value, s)) continue;
     const restart = needsRestart(s);
     const steps: Step[] = [{ id: id.alter(name), op: 'postgres.alterSystem', title: `ALTER SYSTEM SET ${name} = '${value}'`, args: { instance: inst, name, value: String(value) } }, reloadStep(inst)];

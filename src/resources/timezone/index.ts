@@ -2,7 +2,7 @@ import type { Change, Step } from '../../plan/types.js';
 import { exec, fileWrite, symlink } from '../../plan/steps.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
-import { UserError } from '../../errors.js';
+import { SpecValueError } from '../../errors.js';
 import type { DiffInput, DiffOutput, ObserveContext, ResourceKind } from '../types.js';
 import type { Host } from '../../host/host.js';
 
@@ -79,7 +79,7 @@ export function diffTimezone({ spec, observed }: DiffInput<TimezoneObserved>): D
   const want = spec.timezone;
   if (want === undefined) return { changes: [], observedByAddress: {}, managed: [] };
   const wantSha = observed.zones[want];
-  if (!wantSha) throw new UserError(`timezone: "${want}" is not a zone known to tzdata (${ZONEINFO})`);
+  if (!wantSha) throw new SpecValueError(['timezone'], `timezone: "${want}" is not a zone known to the host's tzdata (${ZONEINFO})`);
   const same = (zone: string | null | undefined) => !!zone && (zone === want || observed.zones[zone] === wantSha);
 
   const linkZone = zoneOfLink(observed.link);

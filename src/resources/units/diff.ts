@@ -1,7 +1,7 @@
 import type { Action, Change, Risk, Step } from '../../plan/types.js';
 import { fileDiff, linkDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
-import { UserError } from '../../errors.js';
+import { SpecValueError, UserError } from '../../errors.js';
 import type { UnitSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
 import { DAEMON_RELOAD_ID, daemonReload, dirRemoveIfEmpty, fileRemove, fileWrite, symlink } from '../../plan/steps.js';
@@ -79,7 +79,8 @@ export function diffUnits({ spec, observed, owned, offline }: DiffInput<UnitsObs
   const inSpec = new Set(units.map((u) => u.name));
   const changes: Change[] = [];
   const observedByAddress: Record<string, unknown> = {};
-  const ctx: Ctx = { observed, live, offline, creates: {} };
+  const index = new Map(units.map((u, i) => [u.name, i] as const));
+  const ctx: Ctx = { observed, live, offline, creates: {}, at: (name: string, key: string) => ['units', index.get(name) ?? 0, key] };
 
   for (const u of units) {
     const plan = u.state === 'absent' ? planRemoval(u.name, ctx, { spec: u }) : planPresent(u, ctx);
@@ -128,13 +129,15 @@ interface Ctx {
   offline: boolean;
   /** Filled by planPresent: the files each unit's change creates (see DiffOutput.creates). */
   creates: Record<string, string[]>;
+  /** Where a unit's key is in the spec, for errors a spec value runs into. */
+  at(name: string, key: string): (string | number)[];
 }
 
 function fragmentOf(name: string, observed: UnitsObserved): Fragment | null {
   return observed.fragments[name] ?? (templateOf(name) ? observed.fragments[templateOf(name)!] ?? null : null);
 }
 
-function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Change | null {
+function planPresent(u: UnitSpec, { observed, live, offline, creates, at }: Ctx): Change | null {
   const name = u.name;
   const p = new UnitPlan(name);
   const f = observed.files[name] ?? NO_FILES;
@@ -198,7 +201,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
 
   // Masking.
   if (u.masked === true) {
-    if (!live && f.unit !== null) throw new UserError(`units[${name}]: cannot mask: ${unitPath(name)} is a unit file, not reconcile's (systemctl mask refuses too); remove it first`);
+    if (!live && f.unit !== null) throw new SpecValueError(at(name, 'masked'), `units[${name}]: cannot mask: ${unitPath(name)} is a unit file, not reconcile's (systemctl mask refuses too); remove it first`);
     if (live && m ? !isMasked(m) : f.unitLink !== '/dev/null') {
       const path = unitPath(name);
       if (live) p.add(systemctlStep(name, 'mask', managerAfter), { text: 'mask' });
@@ -212,9 +215,9 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
 
   // Enablement.
   if (u.enabled === true) {
-    if (!fragment) throw new UserError(`units[${name}]: enabled: true, but there is no unit file for it (give content, or install the package that ships it)`);
-    if (!hasInstall(fragment.install)) throw new UserError(`units[${name}]: enabled: true, but ${fragment.path} has no [Install] section (a static unit cannot be enabled)`);
-    if (isTemplate(name) && !fragment.install.defaultInstance) throw new UserError(`units[${name}]: a template is enabled through DefaultInstance=, which ${fragment.path} does not set; name an instance instead`);
+    if (!fragment) throw new SpecValueError(at(name, 'enabled'), `units[${name}]: enabled: true, but there is no unit file for it (give content, or install the package that ships it)`);
+    if (!hasInstall(fragment.install)) throw new SpecValueError(at(name, 'enabled'), `units[${name}]: enabled: true, but ${fragment.path} has no [Install] section (a static unit cannot be enabled)`);
+    if (isTemplate(name) && !fragment.install.defaultInstance) throw new SpecValueError(at(name, 'enabled'), `units[${name}]: a template is enabled through DefaultInstance=, which ${fragment.path} does not set; name an instance instead`);
     const wanted = enablementLinks(name, observed.fragments);
     const missing = Object.entries(wanted).filter(([link, target]) => !sameUnitFile(observed.links[link], target));
     const stale = linksToRemove(name, observed.fragments, observed.links).filter((l) => !(l in wanted));
@@ -247,7 +250,7 @@ function planPresent(u: UnitSpec, { observed, live, offline, creates }: Ctx): Ch
     const running = isRunning(m);
     const owed = filesChanged || record?.owe !== undefined;
     if (u.state === 'running' && !running) {
-      if (!fragment && m.loadState === 'not-found') throw new UserError(`units[${name}]: state: running, but there is no unit file for it (give content, or install the package that ships it)`);
+      if (!fragment && m.loadState === 'not-found') throw new SpecValueError(at(name, 'state'), `units[${name}]: state: running, but there is no unit file for it (give content, or install the package that ships it)`);
       p.add(systemctlStep(name, 'start', runAfter), { text: `start (${m.activeState || 'not loaded'})` });
       acted = true;
     } else if (u.state === 'stopped' && running) {
