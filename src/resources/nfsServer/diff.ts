@@ -7,6 +7,8 @@ import { pinMountdPort, unpinMountdPort } from './defaults.js';
 import { fileDiff } from '../../plan/filediff.js';
 import { sha256 } from '../../hash.js';
 
+export { pinMountdPort, unpinMountdPort };
+
 export const NFS_DEFAULTS_FILE = '/etc/default/nfs-kernel-server';
 export const ADDRESS = 'nfsServer';
 
