@@ -35,7 +35,7 @@ let checkerBuild: number | undefined;
  * is never taken for this build's answer.
  */
 function checkerBuildTime(): number {
-  for (const name of ['./check.js', './check.ts']) {
+  for (const name of ['../resources/check.js', '../resources/check.ts']) {
     try {
       return statSync(new URL(name, import.meta.url)).mtimeMs;
     } catch {
