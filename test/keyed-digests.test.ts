@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -66,5 +66,21 @@ describe('keyed digests of secret files', () => {
     const drift = await runCli(['plan', spec, '--root', root], { env });
     expect(drift.exitCode).toBe(2);
     expect(drift.stdout).toContain('write credentials file');
+  });
+
+  it('a plan writes no key (a key of its run only); apply and a plan saved for apply make it', async () => {
+    const keyFile = path.join(root, 'var/lib/reconcile/digest.key');
+    const credFile = path.join(root, 'etc/reconcile/credentials/mnt-share');
+    mkdirSync(path.dirname(credFile), { recursive: true });
+    writeFileSync(credFile, 'username=bob\npassword=by-hand\n', { mode: 0o600 });
+    const p = await runCli(['plan', spec, '--root', root], { env });
+    expect(p.exitCode).toBe(2);
+    expect(existsSync(keyFile)).toBe(false);
+    const out = path.join(dir, 'plan.json');
+    expect((await runCli(['plan', spec, '--root', root, '--out', out], { env })).exitCode).toBe(2);
+    expect(statSync(keyFile).size).toBe(32);
+    const a = await runCli(['apply', out, '--root', root, '--yes'], { env });
+    expect(a.stderr).toBe('');
+    expect(a.exitCode).toBe(0);
   });
 });

@@ -31,7 +31,8 @@ export interface ApplyOptions extends PlanOptions {
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
 
 
-export async function applySpec(file: string, options: ApplyOptions = {}): Promise<ApplyReport> {
+export async function applySpec(file: string, givenOptions: ApplyOptions = {}): Promise<ApplyReport> {
+  const options = { ...givenOptions, createDigestKey: true };
   const first = await planSpec(file, options);
   const lock = await acquireHostLock(
     first.spec.value,

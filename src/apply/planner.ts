@@ -23,6 +23,11 @@ export interface PlanOptions {
   host?: Host;
   /** When ignoreDrift entries are judged (tests); now by default. */
   now?: Date;
+  /**
+   * Create the host's digest key when it is missing (apply, and a plan saved for apply). A plain
+   * plan writes nothing: without a key it digests with a key of this run only.
+   */
+  createDigestKey?: boolean;
 }
 
 export interface PlanResult {
@@ -43,6 +48,7 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   const host = options.host ?? new Host(root);
+  if (options.createDigestKey) host.createsDigestKey = true;
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);

@@ -33,7 +33,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
   const host = values.facts ? await replayingHost(values.facts) : undefined;
-  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host });
+  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out });
   if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
   // Renderers are loaded for the format asked for only.
   const text =

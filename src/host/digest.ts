@@ -18,12 +18,17 @@ export function hmacHex(key: Buffer, data: string | Buffer): string {
   return createHmac('sha256', key).update(data).digest('hex');
 }
 
-/** Reads the key, creating it once (temp file linked into place, so two runs agree on one key). */
-export async function loadDigestKey(host: Host): Promise<Buffer> {
+/**
+ * Reads the key; with `create`, makes it once when missing (temp file linked into place, so two
+ * runs agree on one key). Without `create` (a plan) a missing key is one of this run only: the
+ * plan writes nothing, and its secret digests compare only within the run.
+ */
+export async function loadDigestKey(host: Host, create: boolean): Promise<Buffer> {
   try {
-    const file = await host.realPath(DIGEST_KEY_FILE, { write: true });
-    const have = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+    const file = await host.realPath(DIGEST_KEY_FILE, { write: create });
+    const have = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : Promise.reject(e)));
     if (have && have.length >= KEY_BYTES) return have;
+    if (!create) return (ephemeral ??= randomBytes(KEY_BYTES));
     await host.ensureDir('/var/lib');
     await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -233,10 +233,12 @@ export class Host {
   }
 
   private key: Promise<Buffer> | undefined;
+  /** Whether digestKey() may create the key file (apply); a plan only reads it. */
+  createsDigestKey = false;
 
   /** The host's digest key (see digest.ts); null when it is not known (a facts snapshot). */
   digestKey(): Promise<Buffer | null> {
-    return (this.key ??= loadDigestKey(this));
+    return (this.key ??= loadDigestKey(this, this.createsDigestKey));
   }
 
   /** The key if this run has needed it already: a plan that keeps no secret digest creates none. */
