@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
-import { SpecError, SpecValueError, UserError, formatDiagnostic } from '../errors.js';
+import { SpecError, SpecValueError, UserError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { loadAndValidate } from '../resources/validate.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
@@ -38,8 +38,18 @@ export interface PlanResult {
   secrets: ReadonlyMap<string, string>;
 }
 
-/** Load and check the spec, observe the host once per kind, diff: the plan and what it came from. */
-export async function planSpec(file: string, options: PlanOptions = {}): Promise<PlanResult> {
+/** The spec loaded, checked and its secrets resolved: what a plan needs before it observes. */
+export interface PreparedSpec {
+  spec: LoadedSpec;
+  diagnostics: Diagnostic[];
+  secrets: ReadonlyMap<string, string>;
+  git: Promise<{ commit: string; dirty: boolean } | null>;
+  /** A Host of the spec's root, for what comes before observing (taking the host lock). */
+  host: Host;
+}
+
+/** Load and check the spec and resolve its secrets, observing nothing. */
+export async function prepareSpec(file: string, options: PlanOptions = {}): Promise<PreparedSpec> {
   const root = options.host?.root ?? options.root ?? '/';
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
@@ -47,11 +57,29 @@ export async function planSpec(file: string, options: PlanOptions = {}): Promise
   const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict, migrationFiles: false });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
-  const host = options.host ?? new Host(root);
-  if (options.createDigestKey) host.createsDigestKey = true;
+  const host = newHost(root, options);
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
+  return { spec, diagnostics, secrets: resolved.secrets, git, host };
+}
+
+function newHost(root: string, options: PlanOptions): Host {
+  const host = options.host ?? new Host(root);
+  if (options.createDigestKey) host.createsDigestKey = true;
+  return host;
+}
+
+/**
+ * Load and check the spec, observe the host once per kind, diff: the plan and what it came from.
+ * Given a spec prepared earlier (apply, before it waited for the host lock), the spec is not
+ * loaded again, but the host is observed through a new Host: nothing cached before the wait counts.
+ */
+export async function planSpec(file: string, options: PlanOptions = {}, prepared?: PreparedSpec): Promise<PlanResult> {
+  const p = prepared ?? (await prepareSpec(file, options));
+  const host = prepared ? newHost(prepared.host.root, options) : p.host;
+  const { spec, diagnostics, git } = p;
+  const resolved = { secrets: p.secrets };
 
   const state = await readState(host);
   let accounts: Promise<Accounts> | undefined;
