@@ -2,8 +2,7 @@
  * One risk per change: for every change a kind plans in its diff fixtures, the change's risk is
  * what the kind's `risk` (the function review uses) says for (the observed state as an entry, the
  * spec's entry), with the context only the host gives. Where the context is empty, that is
- * exactly review's call. Kinds whose diffs still set risks themselves are named below; any other
- * kind must give `observedEntry`.
+ * exactly review's call. Every kind gives `observedEntry`.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,17 +12,11 @@ import { KIND_ENTRIES } from '../src/resources/registry.js';
 import type { Change } from '../src/plan/types.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
-/** Not yet judged through observedEntry (their plan risks come from their diffs' own case tables). */
-const NOT_YET = new Set(['postgres']);
 
 describe('plan and review give one risk per change', () => {
   for (const entry of KIND_ENTRIES) {
     it(`${entry.name}: the kind judges its plan's changes with its review risk`, async () => {
       const r = await entry.risk();
-      if (NOT_YET.has(entry.name)) {
-        expect(r.observedEntry, `${entry.name} now has observedEntry: take it off NOT_YET`).toBeUndefined();
-        return;
-      }
       expect(typeof r.observedEntry).toBe('function');
       const dir = path.join(FIXTURES, entry.name);
       let checked = 0;
@@ -35,8 +28,8 @@ describe('plan and review give one risk per change', () => {
         const observed = JSON.parse(read('observed.json'));
         const desired = new Map(r.entries(spec));
         for (const change of JSON.parse(read('changes.json')) as Change[]) {
-          // A change below an entry (migrations[app]/0002_x) is a change of that entry.
-          const want = desired.get(change.address) ?? desired.get(change.address.replace(/\/.*$/, ''));
+          // A change below an entry (migrations[app]/0002_x) or of a part of it (postgres.settings[x]) is a change of that entry.
+          const want = desired.get(change.address) ?? desired.get(change.address.replace(/\/.*$/, '')) ?? desired.get(change.address.replace(/\..*$/, ''));
           const { entry: before, context } = r.observedEntry!(observed, change.address, want, existsSync(path.join(caseDir, 'offline')));
           expect(r.risk(before, want, context).risk, `${entry.name}/${name} ${change.address}`).toBe(change.risk);
           checked++;

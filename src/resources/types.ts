@@ -27,11 +27,9 @@ export interface KindRisk<Entry = any, Context = any, Observed = any> {
    * The plan's side, pure: what the host has at an address as a spec entry (undefined: nothing
    * there), and the context only the live host gives. The kind's diff judges each change with
    * `risk(observedEntry(...).entry, desired, observedEntry(...).context)`; so does the test that
-   * holds plan and review to one answer (test/risk-consistency.test.ts). Not yet given by
-   * postgres, whose diff still sets its risks itself (that test names it; any other kind
-   * without it fails).
+   * holds plan and review to one answer (test/risk-consistency.test.ts).
    */
-  observedEntry?(observed: Observed, address: string, desired: Entry | undefined, offline: boolean): { entry: Entry | undefined; context?: Context };
+  observedEntry(observed: Observed, address: string, desired: Entry | undefined, offline: boolean): { entry: Entry | undefined; context?: Context };
 }
 
 /**

@@ -4,7 +4,8 @@ import { SpecValueError, UserError } from '../../errors.js';
 import { refKey } from '../../spec/secrets.js';
 import type { PostgresSpec } from '../../spec/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
-import { applyRules, parseHba, renderHba, ruleKey, type HbaRule } from './hba.js';
+import { applyRules, parseHba, renderHba, ruleKey } from './hba.js';
+import { A, observedEntry, risk, toRule } from './risk.js';
 import type { Instance } from './instance.js';
 import { needsRestart, normalizeValue, sameValue, settingsForVersion } from './settings.js';
 import { matchesStored } from './scram.js';
@@ -12,14 +13,7 @@ import { sha256 } from './observe.js';
 import type { PgObserved, PgServer } from './types.js';
 
 const KIND = 'postgres';
-export const A = {
-  server: 'postgres.server',
-  standby: 'postgres.standby',
-  setting: (n: string) => `postgres.settings[${n}]`,
-  user: (n: string) => `postgres.users[${n}]`,
-  hba: (r: Pick<HbaRule, 'type' | 'database' | 'user' | 'address'>) => `postgres.hba[${ruleKey(r)}]`,
-  slot: (n: string) => `postgres.slots[${n}]`,
-};
+export { A };
 
 /** Step ids per instance; `*` ids are prefixes the planner expands. */
 export function ids(inst: Instance) {
@@ -104,19 +98,22 @@ function managedAddresses(pg: PostgresSpec | undefined): string[] {
   ];
 }
 
-function toRule(h: NonNullable<PostgresSpec['hba']>[number]): HbaRule {
-  return { type: h.type, database: h.database, user: h.user, ...(h.type === 'local' ? {} : { address: h.address ?? 'all' }), method: h.method, options: h.options ?? '' };
+/** A change's risk: the kind's risk function's (src/resources/postgres/risk.ts), as review's. */
+function judge(o: PgObserved, address: string, pg: PostgresSpec): Risk {
+  const { entry, context } = observedEntry(o, address, pg);
+  return risk(entry, pg, context).risk;
 }
 
-function notRunning(o: PgObserved, what: string): Change {
+function notRunning(pg: PostgresSpec, o: PgObserved, what: string): Change {
   const inst = o.instance;
   if (o.portInUse) throw new UserError(`postgres: cannot start ${inst.dataDir} on port ${inst.port}: ${o.portInUse}`);
   const id = ids(inst);
+  const address = what === 'primary' ? A.server : A.standby;
   return {
-    address: what === 'primary' ? A.server : A.standby,
+    address,
     kind: KIND,
     action: 'update',
-    risk: 'restart',
+    risk: judge(o, address, pg),
     summary: `start the ${what} server in ${inst.dataDir} on port ${inst.port} (not running: ${o.serverError ?? 'no answer'}); ${what === 'primary' ? 'settings, users, hba and slots are' : 'its settings and hba are'} planned once it runs`,
     diff: '',
     steps: [{ id: id.start, op: 'postgres.start', title: `start PostgreSQL in ${inst.dataDir}`, args: { instance: inst } }],
@@ -128,7 +125,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
   const managed = managedAddresses(pg);
   if (o.dataDir.state !== 'cluster') throw new UserError(`postgres: no PostgreSQL cluster in ${inst.dataDir} (${o.dataDir.state}); reconcile does not create a primary with initdb`);
   const observedByAddress: Record<string, unknown> = { [A.server]: { running: !!o.server, dataDir: o.dataDir, serverError: o.serverError ?? null } };
-  if (!o.server) return { changes: [notRunning(o, 'primary')], observedByAddress, managed };
+  if (!o.server) return { changes: [notRunning(pg, o, 'primary')], observedByAddress, managed };
   const server = o.server;
   if (server.inRecovery) throw new SpecValueError(['postgres', 'role'], `postgres: ${inst.dataDir} is a standby (in recovery) but the spec says role primary; reconcile does not promote a standby`);
   const warnings: string[] = [];
@@ -158,7 +155,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
       address,
       kind: KIND,
       action: role ? 'update' : 'create',
-      risk: 'none',
+      risk: judge(o, address, pg),
       summary: role ? `change ${what.join(', ')} of role ${u.name}` : `create role ${u.name} (${[login ? 'LOGIN' : 'NOLOGIN', u.replication ? 'REPLICATION' : '', password !== undefined ? 'password from ' + refKey(u.password!) : ''].filter(Boolean).join(', ')})`,
       diff: '',
       steps: [{ id: id.role(u.name), op: 'postgres.role', title: `${role ? 'alter' : 'create'} role ${u.name}`, args }],
@@ -176,7 +173,7 @@ function diffPrimary(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
       address,
       kind: KIND,
       action: 'create',
-      risk: 'none',
+      risk: judge(o, address, pg),
       summary: `create the physical replication slot ${name} (it keeps WAL until a standby uses it)`,
       diff: '',
       // After a restart that may be raising wal_level: slots need wal_level replica.
@@ -219,7 +216,7 @@ function settingChanges(pg: PostgresSpec, o: PgObserved, server: PgServer, obser
       address,
       kind: KIND,
       action: 'update',
-      risk: restart ? 'restart' : 'reload',
+      risk: judge(o, address, pg),
       summary: `${name}: ${s?.display ?? s?.setting ?? '(unset)'} -> ${value} (${restart ? 'needs a server restart' : 'applied by a reload'})`,
       diff: '',
       steps,
@@ -250,7 +247,7 @@ function hbaChanges(pg: PostgresSpec, o: PgObserved, observedByAddress: Record<s
       address,
       kind: KIND,
       action: current.length ? 'update' : 'create',
-      risk: 'reload',
+      risk: judge(o, address, pg),
       summary: `${current.length ? 'change' : 'add'} the pg_hba.conf rule ${ruleKey(rule)} ${rule.method}${rule.options ? ` ${rule.options}` : ''}`,
       diff: fileDiff(path, text, own),
       steps: [step, reloadStep(inst)],
@@ -339,7 +336,7 @@ function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
         address: A.standby,
         kind: KIND,
         action: rebuild ? 'replace' : 'create',
-        risk: rebuild ? 'destructive' : 'none',
+        risk: judge(o, A.standby, pg),
         summary: rebuild
           ? `rebuild the standby: ${rebuild}; stop it, move the directory aside, copy the primary ${target.host}:${target.port} afresh`
           : `create a standby of ${target.host}:${target.port} in ${inst.dataDir} (${o.dataDir.state}) with a base backup, then start it`,
@@ -365,7 +362,7 @@ function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
     const set: Record<string, string> = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)]));
     set.primary_slot_name = target.slot ?? '';
     if (pg.restoreCommand !== undefined) set.restore_command = pg.restoreCommand;
-    const change = notRunning(o, 'standby');
+    const change = notRunning(pg, o, 'standby');
     change.steps = [
       { id: id.configure, op: 'postgres.configure', title: `write the standby's settings and primary_conninfo into ${inst.dataDir}/postgresql.auto.conf`, args: { instance: inst, target, passwordRef, set } },
       { ...change.steps[0]!, after: [id.configure] },
@@ -396,7 +393,7 @@ function diffStandby(pg: PostgresSpec, o: PgObserved, secrets: ReadonlyMap<strin
       address: A.standby,
       kind: KIND,
       action: 'update',
-      risk: reloadable ? 'reload' : 'restart',
+      risk: judge(o, A.standby, pg),
       summary: `point the standby at ${target.host}:${target.port} as ${target.user}: ${diffs.join(', ')}`,
       diff: '',
       steps: [
