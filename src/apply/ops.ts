@@ -1,5 +1,6 @@
 import { describeFailure } from '../diagnostics/hang.js';
 import { sha256 } from '../hash.js';
+import { updateOwed } from '../host/owed.js';
 import { StepError, typedRunners, type GenericStepArgs } from '../plan/steps.js';
 
 /**
@@ -71,4 +72,7 @@ export const genericOps = typedRunners<GenericStepArgs>({
     if (!result.ok) throw new StepError(describeFailure(result), result.stderr);
     return { status: 'done', detail: result.stdout.trim().split('\n').slice(-3).join('\n') || undefined };
   },
+
+  'restart.owe': async (a, { host }) => ({ status: (await updateOwed(host, { [a.unit]: a.verb })) ? 'done' : 'already' }),
+  'restart.settle': async (a, { host }) => ({ status: (await updateOwed(host, { [a.unit]: null })) ? 'done' : 'already' }),
 });

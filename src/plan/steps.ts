@@ -94,6 +94,14 @@ export type ExecArgs = {
   argv: string[];
   timeoutMs?: number;
 };
+/** A restart owed to a systemd unit, in the ledger of src/host/owed.ts. */
+export type OweArgs = {
+  unit: string;
+  verb: 'restart' | 'reload';
+};
+export type SettleArgs = {
+  unit: string;
+};
 
 export type GenericStepArgs = {
   'file.write': FileWriteArgs;
@@ -102,6 +110,8 @@ export type GenericStepArgs = {
   'dir.ensure': DirArgs;
   'dir.removeIfEmpty': DirArgs;
   exec: ExecArgs;
+  'restart.owe': OweArgs;
+  'restart.settle': SettleArgs;
 };
 
 const generic = stepMaker<GenericStepArgs>();
@@ -116,6 +126,14 @@ export const dirRemoveIfEmpty = (args: DirArgs, meta: Meta = {}): Step => generi
 /** A command (argv, never a shell). Id `exec:ARGV` unless given. */
 export const exec = (argv: string[], meta: Meta = {}, timeoutMs?: number): Step =>
   generic('exec', timeoutMs === undefined ? { argv } : { argv, timeoutMs }, { id: `exec:${argv.join(' ')}`, title: argv.join(' '), ...meta });
+
+/**
+ * A restart owed (src/host/owed.ts): noted before the files the unit reads are written, settled
+ * after the restart ran, so an apply that stops in between leaves it to the next one. Live only:
+ * under --root nothing is restarted, so nothing is owed.
+ */
+export const oweRestart = (args: OweArgs, meta: Meta = {}): Step => generic('restart.owe', args, { id: `owe:${args.unit}`, title: `note the ${args.verb} of ${args.unit} this change owes`, live: true, ...meta });
+export const settleRestart = (args: SettleArgs, meta: Meta = {}): Step => generic('restart.settle', args, { id: `settle:${args.unit}`, title: `forget the owed restart of ${args.unit}`, live: true, ...meta });
 
 /**
  * The one `systemctl daemon-reload` of an apply, shared by every kind that changes what systemd

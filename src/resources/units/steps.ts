@@ -2,7 +2,8 @@ import { describeFailure } from '../../diagnostics/hang.js';
 import type { Host } from '../../host/host.js';
 import { StepError, type StepRunner } from '../types.js';
 import type { SystemctlVerb } from './diff.js';
-import { readRecord, updateRecord, updateRecords, type UnitRecord } from './record.js';
+import { updateOwed, type OwedVerb } from '../../host/owed.js';
+import { readRecordFile, updateRecord, updateRecords } from './record.js';
 import { isEnabled, isEnabledOrIndirect, isMasked, isRunning, parseSystemctlShow, showArgv, type ManagerState } from './show.js';
 
 /** How long a started unit must stay up before the step believes it (Type=simple returns at fork). */
@@ -65,10 +66,11 @@ const systemctl: StepRunner = async (step, { host, timeoutMs }) => {
       }
     }
   }
-  // A restart owed by an earlier apply is settled by any of these (see record.ts).
+  // A restart owed by an earlier apply is settled by any of these (src/host/owed.ts), and so is
+  // the debt an earlier version left in units.json.
   if (STARTS.has(verb) || verb === 'stop') {
-    const record = await readRecord(host);
-    const entry = record.units[name];
+    await updateOwed(host, { [name]: null });
+    const entry = (await readRecordFile(host)).units[name];
     if (entry?.owe) await updateRecord(host, name, { files: entry.files });
   }
   return { status: outcome };
@@ -76,14 +78,17 @@ const systemctl: StepRunner = async (step, { host, timeoutMs }) => {
 
 /** Writes what reconcile keeps about a unit: before its files (with the restart they will owe), or after removing them. */
 const record: StepRunner = async (step, { host }) => {
-  const entries = step.args.entries as Record<string, { files: string[]; owe: 'restart' | 'reload' | null }>;
-  const updates: Record<string, UnitRecord | null> = {};
+  const entries = step.args.entries as Record<string, { files: string[]; owe: OwedVerb | null }>;
+  const files: Record<string, { files: string[] } | null> = {};
+  const owed: Record<string, OwedVerb | null> = {};
   for (const [name, e] of Object.entries(entries)) {
+    files[name] = e.files.length ? { files: e.files } : null;
     // Under --root nothing is restarted, so nothing is owed.
-    const owe = host.offline ? undefined : (e.owe ?? undefined);
-    updates[name] = e.files.length || owe ? { files: e.files, owe } : null;
+    owed[name] = host.offline ? null : e.owe;
   }
-  return { status: (await updateRecords(host, updates)) ? 'done' : 'already' };
+  // The debt first: it must be on disk before the files that owe it.
+  const noted = await updateOwed(host, owed);
+  return { status: (await updateRecords(host, files)) || noted ? 'done' : 'already' };
 };
 
 export const unitsOps: Record<string, StepRunner> = {
