@@ -132,6 +132,7 @@ export class Container {
         clearTimeout(timer);
         resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
       });
+      child.stdin.on('error', () => {}); // EPIPE when the command exits without reading its input
       child.stdin.end(options.input ?? '');
     });
   }
