@@ -328,7 +328,8 @@ export class Host {
    * place, so they have to be copied onto the temp file, which costs a process (cp): only the files
    * that have any pay it. Node cannot list xattrs, so one `getfattr` per directory per apply lists
    * every file of the directory at once (a units apply rewriting 250 files spawns one, not 250).
-   * A file the listing did not see (created since) counts as "may have".
+   * A file the listing did not see (created since) counts as "may have", and so does every file
+   * when getfattr is missing (package attr): then each replaced file pays the cp, but keeps them.
    */
   private async mayHaveXattrs(real: string): Promise<boolean> {
     const dir = path.dirname(real);

@@ -4,7 +4,7 @@
  * files on the temp directory's filesystem (tmpfs or ext4 here: both take user.* and ACLs).
  */
 import { afterEach, beforeEach, describe, expect } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -64,6 +64,24 @@ describe('Host.writeFile keeps extended attributes', () => {
     await host.writeFile('/late.conf', 'new\n');
     expect(readFileSync(late, 'utf8')).toBe('new\n');
     expect(attrs(late)).toContain('user.late="1"');
+  });
+
+  itNeeding(needs, 'without getfattr (package attr) every replaced file is copied with cp, and keeps them', async () => {
+    const file = path.join(root, 'exports');
+    writeFileSync(file, 'old\n');
+    execFileSync('setfattr', ['-n', 'user.x', '-v', '1', '--', file]);
+    const bin = mkdtempSync(path.join(tmpdir(), 'reconcile-bin-'));
+    symlinkSync(execFileSync('sh', ['-c', 'command -v cp'], { encoding: 'utf8' }).trim(), path.join(bin, 'cp'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      expect(await new Host(root).writeFile('/exports', 'new\n')).toBeUndefined();
+    } finally {
+      process.env.PATH = saved;
+      rmSync(bin, { recursive: true, force: true });
+    }
+    expect(readFileSync(file, 'utf8')).toBe('new\n');
+    expect(attrs(file)).toContain('user.x="1"');
   });
 
   itNeeding(needs, 'still writes, and says so, when the attributes cannot be copied (no cp, no getfattr)', async () => {
