@@ -22,8 +22,8 @@ export const genericOps = typedRunners<GenericStepArgs>({
     if (currentSha !== a.before && currentSha !== want) {
       throw new StepError(`${a.path} changed since it was observed; plan again`);
     }
-    await host.writeFile(a.path, a.content, { mode: a.mode, uid: a.uid, gid: a.gid });
-    return { status: 'done' };
+    const warning = await host.writeFile(a.path, a.content, { mode: a.mode, uid: a.uid, gid: a.gid });
+    return { status: 'done', detail: warning };
   },
 
   'file.symlink': async (a, { host }) => {

@@ -8,15 +8,22 @@ import { randomBytes } from 'node:crypto';
  * the target, then the directory fsync'd. A reader sees the old bytes or the new ones, never a
  * partial file, and a crash leaves one of the two.
  */
-export async function writeFileAtomic(file: string, content: string | Buffer, options: { mode?: number; uid?: number; gid?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Buffer,
+  options: { mode?: number; uid?: number; gid?: number; prepare?: (tmp: string) => Promise<void> } = {},
+): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   await removeDeadTemps(dir);
   const tmp = tempPath(file);
   const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   try {
-    await fh.writeFile(content);
+    // `prepare` (the old file's xattrs and ACL) runs first, and owner and mode are set before the
+    // bytes go in: the new bytes are never readable under a wider mode than the one asked for.
+    await options.prepare?.(tmp);
     if (options.uid !== undefined || options.gid !== undefined) await fh.chown(options.uid ?? -1, options.gid ?? -1);
     await fh.chmod(options.mode ?? 0o644);
+    await fh.writeFile(content);
     await fh.sync();
     await fh.close();
     await fsp.rename(tmp, file);

@@ -178,7 +178,7 @@ export class ReplayingHost extends Host {
   override hostname(): string {
     return this.facts.hostname;
   }
-  override writeFile(): Promise<void> {
+  override writeFile(): Promise<undefined> {
     return refuseWrite();
   }
   override symlink(): Promise<void> {

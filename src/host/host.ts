@@ -54,6 +54,8 @@ export class Host {
   private readonly probes = new Map<string, Promise<string | null>>();
   private readonly mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
+  /** Per directory, which of its files have extended attributes (null: unknown, getfattr missing). */
+  private readonly xattrListings = new Map<string, Promise<XattrListing | null>>();
 
   /** Whether host paths are resolved under `root` (false in the view unrooted() gives). */
   protected rooted: boolean;
@@ -291,9 +293,11 @@ export class Host {
 
   /**
    * Replaces a file atomically: temp file in the same directory, fsync, rename, fsync of the
-   * directory. Mode and owner are kept from the previous file unless given.
+   * directory. Mode and owner are kept from the previous file unless given; its extended
+   * attributes (ACLs, SELinux label, user.*) are kept too. Returns a warning for the step's
+   * outcome when they could not be: the write still happens, but never silently loses them.
    */
-  async writeFile(hostPath: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  async writeFile(hostPath: string, content: string | Buffer, options: WriteOptions = {}): Promise<string | undefined> {
     const real = await this.realPath(hostPath, { write: true });
     const dir = path.dirname(real);
     await this.guard(real);
@@ -308,7 +312,35 @@ export class Host {
     const mode = options.mode ?? (prevStat?.type === 'file' ? prevStat.mode : 0o644);
     const uid = options.uid ?? (prevStat?.type === 'file' ? prevStat.uid : undefined);
     const gid = options.gid ?? (prevStat?.type === 'file' ? prevStat.gid : undefined);
-    await writeFileAtomic(real, content, { mode, uid, gid });
+    let lost: string | undefined;
+    const prepare =
+      prevStat?.type === 'file' && (await this.mayHaveXattrs(real))
+        ? async (tmp: string) => {
+            lost = await copyXattrs(real, tmp, hostPath);
+          }
+        : undefined;
+    await writeFileAtomic(real, content, { mode, uid, gid, prepare });
+    return lost;
+  }
+
+  /**
+   * Whether the file at `real` has (or may have) extended attributes. A rename puts a new inode in
+   * place, so they have to be copied onto the temp file, which costs a process (cp): only the files
+   * that have any pay it. Node cannot list xattrs, so one `getfattr` per directory per apply lists
+   * every file of the directory at once (a units apply rewriting 250 files spawns one, not 250).
+   * A file the listing did not see (created since) counts as "may have", and so does every file
+   * when getfattr is missing (package attr): then each replaced file pays the cp, but keeps them.
+   */
+  private async mayHaveXattrs(real: string): Promise<boolean> {
+    const dir = path.dirname(real);
+    let listing = this.xattrListings.get(dir);
+    if (!listing) {
+      listing = listXattrs(dir);
+      this.xattrListings.set(dir, listing);
+    }
+    const known = await listing;
+    const name = path.basename(real);
+    return known === null || !known.listed.has(name) || known.withXattrs.has(name);
   }
 
   /** Points `hostPath` at `target` atomically (a temp link renamed over the old one). */
@@ -465,4 +497,60 @@ function toStat(s: import('node:fs').Stats): FileStat {
 
 export function isMissing(e: unknown): boolean {
   return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+interface XattrListing {
+  listed: Set<string>;
+  withXattrs: Set<string>;
+}
+
+/** getfattr over a directory's files in batches (argv stays far below ARG_MAX); null when it cannot run. */
+async function listXattrs(dir: string): Promise<XattrListing | null> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files = entries.filter((e) => e.isFile()).map((e) => e.name);
+  const listing: XattrListing = { listed: new Set(), withXattrs: new Set() };
+  for (let i = 0; i < files.length; i += 1000) {
+    const batch = files.slice(i, i + 1000);
+    // `-m -`: every namespace (security.selinux, system.posix_acl_*, user.*, trusted.*), names only.
+    const r = await exec(['getfattr', '-m', '-', '--absolute-names', '--', ...batch.map((f) => path.join(dir, f))], {
+      env: { LC_ALL: 'C' },
+      describe: `list the extended attributes of the files in ${dir}`,
+    });
+    // A file removed meanwhile makes getfattr exit 1 and still list the others.
+    if (r.failedToStart || (!r.ok && !r.stdout)) return null;
+    for (const line of r.stdout.split('\n')) {
+      if (line.startsWith('# file: ')) listing.withXattrs.add(path.basename(unquoteGetfattr(line.slice(8))));
+    }
+    for (const f of batch) listing.listed.add(f);
+  }
+  return listing;
+}
+
+/** getfattr writes a name's backslash, newline, blanks and control bytes as `\ooo` (octal). */
+function unquoteGetfattr(quoted: string): string {
+  const bytes: Buffer[] = [];
+  let rest = quoted;
+  for (let m = /\\([0-7]{3})/.exec(rest); m; m = /\\([0-7]{3})/.exec(rest)) {
+    bytes.push(Buffer.from(rest.slice(0, m.index)), Buffer.from([parseInt(m[1]!, 8)]));
+    rest = rest.slice(m.index + 4);
+  }
+  bytes.push(Buffer.from(rest));
+  return Buffer.concat(bytes).toString();
+}
+
+/**
+ * Copies the extended attributes of `from` onto `tmp` with GNU cp: `--preserve=xattr` takes
+ * user.*, trusted.* and security.* (the SELinux label: without `context` cp copies it as a plain
+ * xattr), `mode` takes the POSIX ACL (cp copies ACLs with the permissions, not with the xattrs).
+ * The mode and owner themselves are set again by the caller, as before. Returns a warning if cp
+ * could not run or failed.
+ */
+async function copyXattrs(from: string, tmp: string, hostPath: string): Promise<string | undefined> {
+  const r = await exec(['cp', '--attributes-only', '--preserve=mode,xattr', '--', from, tmp], {
+    env: { LC_ALL: 'C' },
+    describe: `copy the extended attributes of ${from}`,
+  });
+  if (r.ok) return undefined;
+  const why = r.failedToStart ? 'cp could not run' : r.stderr.trim().split('\n').pop() || `cp exited ${r.exitCode}`;
+  return `extended attributes (ACL, SELinux label, user.*) of ${hostPath} not kept: ${why}`;
 }

@@ -133,13 +133,13 @@ const hba: StepRunner = async (step, ctx) => {
   const sha = current === null ? null : sha256(current);
   if (sha === sha256(a.content)) return { status: 'already' };
   if (sha !== a.before) throw new StepError(`${a.path} changed since it was observed; plan again`);
-  await host.writeFile(a.path, a.content);
+  const warning = await host.writeFile(a.path, a.content);
   const errors = await sql(ctx, i, "SELECT string_agg('line ' || line_number || ': ' || error, E'\\n' ORDER BY line_number) FROM pg_hba_file_rules WHERE error IS NOT NULL;\n");
   if (errors) {
     await host.writeFile(a.path, current!);
     throw new StepError(`PostgreSQL rejects the new ${a.path}; the previous file was put back:\n${errors}`);
   }
-  return { status: 'done' };
+  return { status: 'done', detail: warning };
 };
 
 const slot: StepRunner = async (step, ctx) => {
