@@ -54,7 +54,9 @@ units:
     const b = await runCli(['apply', spec, '--root', root, '--yes']);
     expect(b.exitCode).toBe(1);
     expect(b.stderr).toContain('[Install] WantedBy=../../../outside.target is a path, not a unit name');
-    expect(readdirSync(root).sort()).toEqual(['etc', 'lib']);
+    // Nothing at the root's /outside.target; apply's only mark is its lock file, taken before it observes.
+    expect(readdirSync(root).sort()).toEqual(['etc', 'lib', 'var']);
+    expect(readdirSync(path.join(root, 'var/lib/reconcile')).sort()).toEqual(['lock', 'lock.fence']);
     expect(readdirSync(path.join(root, 'etc/systemd/system'))).toEqual([]);
   });
 });
