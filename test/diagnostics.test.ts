@@ -191,7 +191,7 @@ describe('a hung mount (bindfs with its daemon stopped)', () => {
 
 describe('watchSelf', () => {
   // A plain node child imports the built code (`npm test` builds first).
-  const lib = path.join(REPO, 'dist', 'diagnostics');
+  const lib = path.join(REPO, 'dist', 'host');
 
   function runNode(script: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
