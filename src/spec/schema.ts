@@ -43,6 +43,39 @@ const PROPERTY_MEANING: Record<string, string> = {
   options: 'a single option (no commas or blanks), such as rw or size=64m',
 };
 
+/**
+ * The meaning of every other pattern of the host schema, by the schema node that holds it (its
+ * path without `#/` and the keyword): a property name alone is ambiguous (`name` of a unit, a
+ * role, a migrations entry). src/spec/schema.test.ts fails when a pattern has no meaning here.
+ */
+export const NODE_MEANING: Record<string, string> = {
+  'properties/mounts/items/properties/source': 'a mount source that is not empty',
+  'properties/mounts/items/properties/type': 'a filesystem type such as ext4, nfs or cifs',
+  'properties/units/items/properties/name': 'a unit name such as app.service or backup@.timer',
+  'properties/units/items/properties/dropins': 'a drop-in file name ending in .conf, such as 10-limits.conf',
+  'properties/postgres/properties/instance/oneOf/0/properties/cluster': 'a cluster name such as main',
+  'properties/postgres/properties/instance/oneOf/1/properties/osUser': 'a system user name such as postgres',
+  'properties/postgres/properties/settings': 'a setting name such as work_mem',
+  'properties/postgres/properties/users/items/properties/name': 'a role name (letters, digits, _, $ and -, not starting with a digit)',
+  'properties/postgres/properties/slots/items': 'a slot name of lower-case letters, digits and _',
+  'properties/postgres/properties/primary/properties/slot': 'a slot name of lower-case letters, digits and _',
+  'properties/migrations/items/properties/name': 'a name of letters, digits, _, . and -',
+  'properties/migrations/items/properties/target': 'head or a migration version number',
+  'properties/migrations/items/properties/stamp': 'a migration version number',
+  'properties/migrations/items/properties/retry': 'a migration version number',
+  'properties/ignoreDrift/items/properties/until': 'a date such as 2026-12-31',
+  'definitions/secretRef/oneOf/0/properties/env': 'an environment variable name',
+  'definitions/secretRef/oneOf/1/properties/file': 'an absolute path',
+  'definitions/principal/oneOf/0': 'a user or group name',
+  'definitions/export/properties/clients/items/properties/host': 'an export client (a host, network, wildcard or @netgroup, without blanks, #, quotes or parentheses)',
+  'definitions/export/properties/clients/items/properties/options/items': 'an export option such as rw or anonuid=65534',
+};
+
+/** The schema node an error's keyword stands on: `#/a/b/pattern` -> `a/b` (propertyNames too). */
+export function schemaNode(schemaPath: string): string {
+  return schemaPath.replace(/^#\//, '').replace(/\/(pattern|not|propertyNames\/pattern)$/, '');
+}
+
 /** Validates against schemas/host-spec.schema.json; every error points at the offending node. */
 export function schemaDiagnostics(spec: LoadedSpec): Diagnostic[] {
   return schemaDiagnosticsWith(validate, spec);
@@ -121,7 +154,7 @@ function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diag
         const form = /^user/.test(data) ? ' (the user%password form)' : '';
         return diagnosticAt(spec, path, `${where}: a plaintext password is not allowed in options${form}; use credentials: {username, password: {env: NAME}}`);
       }
-      const meaning = DEFINITION_MEANING[definition ?? ''] ?? PROPERTY_MEANING[name] ?? `a value matching ${String(err.params.pattern ?? 'the schema')}`;
+      const meaning = NODE_MEANING[schemaNode(err.schemaPath)] ?? DEFINITION_MEANING[definition ?? ''] ?? PROPERTY_MEANING[name] ?? `a value matching ${String(err.params.pattern ?? 'the schema')}`;
       return diagnosticAt(spec, path, `${where}: ${JSON.stringify(data)} is not ${meaning}`);
     }
     case 'minItems':
