@@ -106,7 +106,7 @@ async function runPlan(
         batch.map(async (step, i) => {
           await options.onStep?.({ index: index + i, total: steps.length, step });
           const result = await runStep(step, servedBy.get(step.id) ?? [], runners, { host, timeoutMs, secrets, fencingToken: lock.token });
-          await journal.record({ event: 'step', id: step.id, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
+          await journal.record({ event: 'step', id: step.id, op: step.op, title: step.title, status: result.status, error: result.error, durationMs: result.durationMs, lockToken: lock.token });
           await options.onStep?.({ index: index + i, total: steps.length, step, result });
           return result;
         }),
@@ -180,7 +180,8 @@ async function reasonToStop(signal: AbortSignal | undefined, locks: LockHandle[]
   return undefined;
 }
 
-async function runStep(step: Step, addresses: string[], runners: Record<string, StepRunner>, ctx: StepContext): Promise<StepResult> {
+/** One step with the watchdog's deadline, as a result (never an exception). Shared with rollback. */
+export async function runStep(step: Step, addresses: string[], runners: Record<string, StepRunner>, ctx: StepContext): Promise<StepResult> {
   const { host, timeoutMs } = ctx;
   const started = performance.now();
   const base = { id: step.id, title: step.title, addresses };

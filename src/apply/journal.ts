@@ -11,7 +11,7 @@ export const JOURNALS_KEPT = 50;
 
 /**
  * A record of one apply: each step and the previous bytes of every file it replaced, so an apply
- * can be undone by hand (`files/N` is what `path` held before). Appended and synced as it goes,
+ * can be undone (`reconcile rollback`; `files/N` is what `path` held before). Appended and synced as it goes,
  * so a crash leaves a journal that says how far it got.
  */
 export class Journal {
@@ -19,6 +19,7 @@ export class Journal {
   private constructor(
     readonly dir: string,
     private readonly fh: fsp.FileHandle,
+    private readonly host: Host,
   ) {}
 
   static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
@@ -30,7 +31,7 @@ export class Journal {
     await fsp.mkdir(path.join(dir, 'files'), { recursive: true, mode: 0o700 });
     await pruneJournals(path.dirname(dir), JOURNALS_KEPT);
     const fh = await fsp.open(path.join(dir, 'journal.jsonl'), 'a', 0o600);
-    const journal = new Journal(dir, fh);
+    const journal = new Journal(dir, fh, host);
     await journal.record({ event: 'start', ...meta });
     return journal;
   }
@@ -53,7 +54,9 @@ export class Journal {
     }
     // `masked`: the saved bytes had a password (fstab password=, a resolved secret) replaced, so
     // they restore everything but that.
-    await this.record({ event: 'backup', path: hostPath, saved: saved ?? null, ...(masked ? { masked } : {}), existed: stat !== null, type: stat?.type ?? null, mode: stat?.mode, uid: stat?.uid, gid: stat?.gid });
+    // A link's target is what `rollback` needs to point it back.
+    const target = stat?.type === 'symlink' ? await this.host.readlink(hostPath) : undefined;
+    await this.record({ event: 'backup', path: hostPath, saved: saved ?? null, ...(masked ? { masked } : {}), existed: stat !== null, type: stat?.type ?? null, mode: stat?.mode, uid: stat?.uid, gid: stat?.gid, ...(target !== undefined ? { target } : {}) });
   };
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> 
   facts: { load: async () => (await import('./facts.js')).factsCommand, about: 'record what plan observes, for plan --facts on another machine' },
   review: { load: async () => (await import('./review.js')).reviewCommand, about: 'risk of the spec changes since a git ref (exit 2 when risky)' },
   spec: { load: async () => (await import('./spec.js')).specCommand, about: "a host's spec with its fragments merged, each entry with its origin" },
+  rollback: { load: async () => (await import('./rollback.js')).rollbackCommand, about: 'put back the files the last apply changed, as a plan first, then an apply' },
   pull: { load: async () => (await import('./pull.js')).pullCommand, about: "fetch a git repo, plan or --apply this host's spec at a ref" },
 };
 
