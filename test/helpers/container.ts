@@ -7,7 +7,7 @@
  * the host. Everything that changes the container runs inside it through exec().
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli.js';
@@ -84,8 +84,11 @@ export class Container {
     private readonly log: string,
   ) {}
 
-  /** Boots a fresh copy of the cached tree; the hostname inside is `name`. */
-  static async boot(options: { name?: string; bootTimeoutMs?: number } = {}): Promise<Container> {
+  /**
+   * Boots a fresh copy of the cached tree; the hostname inside is `name`. `bindProject: false`
+   * boots a host with neither this machine's node nor the project (a package must bring its own).
+   */
+  static async boot(options: { name?: string; bootTimeoutMs?: number; bindProject?: boolean } = {}): Promise<Container> {
     const tree = ensureTree();
     const name = options.name ?? `rt${process.pid}x${Math.floor(Math.random() * 1e6)}`;
     const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-ct-'));
@@ -98,7 +101,7 @@ export class Container {
     const out = openSync(log, 'a'); // nspawn's console output, shown when boot fails
     const nspawn = spawn(
       'systemd-nspawn',
-      ['-b', '-D', merged!, '-M', name, '--register=no', '--keep-unit', '--console=passive', '--timezone=off', '--private-network', '--bind-ro=/usr/bin/node', `--bind-ro=${REPO}:${PROJECT}`],
+      ['-b', '-D', merged!, '-M', name, '--register=no', '--keep-unit', '--console=passive', '--timezone=off', '--private-network', ...(options.bindProject === false ? [] : ['--bind-ro=/usr/bin/node', `--bind-ro=${REPO}:${PROJECT}`])],
       { stdio: ['ignore', out, out] },
     );
     const cleanup = () => {
@@ -156,9 +159,11 @@ export class Container {
     writeFileSync(real, content, { mode });
   }
 
-  /** Copies a file of this machine into the container. */
-  copyIn(hostFile: string, inside: string): void {
-    this.writeFile(inside, readFileSync(hostFile, 'utf8'));
+  /** Copies a file or a directory tree of this machine into the container, bytes and modes as they are. */
+  copyIn(hostPath: string, inside: string): void {
+    const real = path.join(this.merged, inside);
+    mkdirSync(path.dirname(real), { recursive: true });
+    cpSync(hostPath, real, { recursive: true, verbatimSymlinks: true });
   }
 
   /** Reads a file of the container (null when missing). */
