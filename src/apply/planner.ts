@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, SpecValueError, UserError, formatDiagnostic, type Diagnostic } from '../errors.js';
-import { loadAndValidate } from '../resources/validate.js';
+import { loadHostSpec, type FleetSources } from '../fleet/load.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
@@ -44,6 +44,8 @@ export interface PreparedSpec {
   diagnostics: Diagnostic[];
   secrets: ReadonlyMap<string, string>;
   git: Promise<{ commit: string; dirty: boolean } | null>;
+  /** Inside a fleet: the files the merged spec was made from (recorded in the plan, checked for staleness). */
+  fleet?: FleetSources;
   /** A Host of the spec's root, for what comes before observing (taking the host lock). */
   host: Host;
 }
@@ -53,15 +55,17 @@ export async function prepareSpec(file: string, options: PlanOptions = {}): Prom
   const root = options.host?.root ?? options.root ?? '/';
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
-  const git = gitInfo(file).catch(() => null);
-  const { spec, diagnostics } = await loadAndValidate(file, { root, strict: options.strict, migrationFiles: false });
+  let git = gitInfo(file).catch(() => null);
+  const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
+  // A merged spec is dirty when any of its files is.
+  if (fleet) git = gitInfo(file, fleet.files).catch(() => null);
   const host = newHost(root, options);
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
-  return { spec, diagnostics, secrets: resolved.secrets, git, host };
+  return { spec, diagnostics, secrets: resolved.secrets, git, host, ...(fleet ? { fleet } : {}) };
 }
 
 function newHost(root: string, options: PlanOptions): Host {
@@ -115,7 +119,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     host: spec.value.host,
     root: host.root,
     createdAt: new Date().toISOString(),
-    spec: { path: file, sha256: spec.sha256, git: await git },
+    spec: { path: file, sha256: spec.sha256, ...(p.fleet ? { sources: p.fleet.sources, fleet: p.fleet.fleet } : {}), git: await git },
     changes,
     digests,
     managed,

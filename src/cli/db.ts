@@ -1,5 +1,5 @@
 import { SpecError, UserError } from '../errors.js';
-import { loadAndValidate } from '../resources/validate.js';
+import { loadHostSpec } from '../fleet/load.js';
 import { readSecretRef, redact } from '../spec/secrets.js';
 import type { MigrationsSpec, SecretRef } from '../spec/types.js';
 import { describeDbError, describeUrl } from '../resources/migrations/db.js';
@@ -29,7 +29,7 @@ export async function dbCommand(argv: string[]): Promise<number> {
   if (specFile === undefined || extra.length) throw new UserError('reconcile db inspect: expected SPEC and an optional NAME (see reconcile db --help)');
   const format = oneOf('db', 'format', values.format, ['text', 'json'] as const, 'text');
 
-  const { spec, diagnostics } = await loadAndValidate(specFile);
+  const { spec, diagnostics } = await loadHostSpec(specFile);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   const entry = pickEntry(spec.value.migrations ?? [], name, specFile);

@@ -1,7 +1,5 @@
-import * as path from 'node:path';
-import { formatDiagnostic, UserError, type Diagnostic } from '../errors.js';
-import { findFleetRoot } from '../fleet/files.js';
-import { loadAndValidate } from '../resources/validate.js';
+import { formatDiagnostic, UserError } from '../errors.js';
+import { loadHostSpec } from '../fleet/load.js';
 import { parse } from './args.js';
 
 export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--strict]
@@ -27,20 +25,12 @@ export async function validateCommand(argv: string[]): Promise<number> {
   for (const file of positionals) {
     const options = { root: values.root, strict: values.strict };
     // A host file of a fleet is checked as what it means: merged with its groups' and its own includes.
-    const { diagnostics } = findFleetRoot(path.dirname(path.resolve(file))).fleetRoot ? await validateFleetHost(file, options) : await loadAndValidate(file, options);
+    const { diagnostics } = await loadHostSpec(file, options);
     for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     if (diagnostics.some((d) => d.severity === 'error')) failed = true;
     else if (!values.quiet) process.stdout.write(`${file}: valid\n`);
   }
   return failed ? 1 : 0;
-}
-
-async function validateFleetHost(file: string, options: { root?: string; strict?: boolean }): Promise<{ diagnostics: Diagnostic[] }> {
-  const { mergeSpecArgument } = await import('../fleet/index.js');
-  const { checkMerged } = await import('../fleet/check.js');
-  const { merged, diagnostics } = mergeSpecArgument(file);
-  if (!merged || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { diagnostics: [...diagnostics, ...checkMerged(merged, options)] };
 }
 
 /** `validate --fleet [DIR]`: apart from the per-file path above, which it leaves as it was. */

@@ -13,12 +13,13 @@ const yaml = () => require('yaml') as typeof import('yaml');
  * files). The checker sees the merged value as JSON text; each finding is moved back to the file
  * and line that said the value, and names the host whose merge it is.
  */
-export function checkMerged(merged: MergedSpec, options: ValidateOptions = {}): Diagnostic[] {
+export function checkMerged(merged: MergedSpec, options: ValidateOptions = {}, what: { migrationFiles?: boolean } = {}): Diagnostic[] {
   const file = merged.hostFile.file.display;
   // JSON is YAML: the checker finds positions in it, which are mapped back by path below.
   const spec = new LoadedSpec(file, JSON.stringify(merged.value, null, 1), merged.value);
   const found = checkLoaded(spec, options);
-  if (!found.some((d) => d.severity === 'error') && merged.value.migrations?.length) found.push(...migrationFileDiagnostics(spec));
+  // A plan does not need them here: the migrations kind reads and checks its files when it observes.
+  if (what.migrationFiles !== false && !found.some((d) => d.severity === 'error') && merged.value.migrations?.length) found.push(...migrationFileDiagnostics(spec));
   return found.map((d) => (d.file === file ? relocate(d, spec, merged) : d));
 }
 

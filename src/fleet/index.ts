@@ -24,7 +24,7 @@ export function openFleet(root: string): OpenFleet {
  * `reconcile spec HOST|SPEC`: a spec file (in a fleet or not), or a host of the fleet around the
  * working directory. The fleet's own diagnostics come first: a broken inventory breaks merges.
  */
-export function mergeSpecArgument(arg: string): { merged?: MergedSpec; diagnostics: Diagnostic[] } {
+export function mergeSpecArgument(arg: string): { merged?: MergedSpec; diagnostics: Diagnostic[]; fleet?: Fleet } {
   const isFile = existsSync(arg) && statSync(arg).isFile();
   const start = isFile ? path.dirname(path.resolve(arg)) : process.cwd();
   const { fleetRoot, repoRoot } = findFleetRoot(start);
@@ -44,9 +44,9 @@ export function mergeSpecArgument(arg: string): { merged?: MergedSpec; diagnosti
     if (host && !existsSync(host.spec)) throw new UserError(`${formatPosition(host.said, { key: true })}: ${displayPath(host.spec)}: no such spec file for host ${host.name}`);
   }
   // A host the broken inventory did not yield: its diagnostics say why.
-  if (!host && !isFile) return { diagnostics: open.diagnostics };
+  if (!host && !isFile) return { diagnostics: open.diagnostics, fleet: open.fleet };
   const merged = mergeHost(host?.spec ?? arg, open.ctx, host);
-  return { merged, diagnostics: [...open.diagnostics, ...merged.diagnostics] };
+  return { merged, diagnostics: [...open.diagnostics, ...merged.diagnostics], fleet: open.fleet };
 }
 
 export interface FleetValidation {

@@ -6,6 +6,9 @@ import type { Plan } from './types.js';
 
 /** Names every resource whose observed state is not what the saved plan was computed from. */
 export function refuseStale(saved: Plan, fresh: Plan): void {
+  // Inside a fleet every file the merged spec was made from counts, and is named.
+  const files = changedSources(saved, fresh);
+  if (files.length) throw new UserError(`the saved plan is stale: ${files.join(', ')} changed since the plan was made; plan again`);
   if (saved.spec.sha256 !== fresh.spec.sha256) {
     throw new UserError(`the saved plan is stale: ${fresh.spec.path} changed since the plan was made; plan again`);
   }
@@ -33,4 +36,13 @@ export function refuseStale(saved: Plan, fresh: Plan): void {
   if (differ.length) {
     throw new UserError(`the saved plan is stale: planning again now gives other changes for ${differ.join(', ')}; review a new plan`);
   }
+}
+
+/** Sources (fragments, the host file, the inventory) whose bytes differ, added or gone since the saved plan. */
+function changedSources(saved: Plan, fresh: Plan): string[] {
+  const was = new Map((saved.spec.sources ?? []).map((s) => [s.path, s.sha256]));
+  const now = new Map((fresh.spec.sources ?? []).map((s) => [s.path, s.sha256]));
+  const changed = [...new Set([...was.keys(), ...now.keys()])].filter((p) => was.get(p) !== now.get(p)).sort();
+  if ((saved.spec.fleet ?? null) !== (fresh.spec.fleet ?? null)) changed.push('the fleet inventory (fleet.yaml, inventory files)');
+  return changed;
 }

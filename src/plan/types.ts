@@ -59,8 +59,19 @@ export interface Change {
 
 export interface SpecRef {
   path: string;
+  /** sha256 of the spec's text; of the canonical merged spec (mergedSpecDigest) inside a fleet. */
   sha256: string;
+  /** Inside a fleet: every file the merged spec was made from (repository-relative), the host file last. */
+  sources?: SpecSource[];
+  /** Inside a fleet: sha256 over fleet.yaml and the inventory files. */
+  fleet?: string;
+  /** `dirty` covers every source and the inventory files. */
   git: { commit: string; dirty: boolean } | null;
+}
+
+export interface SpecSource {
+  path: string;
+  sha256: string;
 }
 
 export interface Plan {

@@ -18,6 +18,11 @@ const yaml = () => (yamlModule ??= require('yaml') as typeof import('yaml'));
 export class LoadedSpec {
   private parsed: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
   readonly sha256: string;
+  /**
+   * Where a value was written when that is not this text: a spec merged from fragments (src/fleet)
+   * says each value's own FILE:LINE:COL, so every diagnostic on it points at the file holding it.
+   */
+  locate?: (path: PathSegment[], options: { key?: boolean }) => { file: string; line: number; col: number } | undefined;
 
   constructor(
     readonly path: string,
@@ -177,6 +182,8 @@ export function diagnosticAt(
   severity: Diagnostic['severity'] = 'error',
   options: { key?: boolean } = {},
 ): Diagnostic {
+  const located = spec.locate?.(path, options);
+  if (located) return { ...located, message, severity };
   const { line, col } = positionOf(spec, path, options);
   return { file: spec.path, line, col, message, severity };
 }
