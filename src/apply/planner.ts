@@ -4,6 +4,7 @@ import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
 import { SpecError, SpecValueError, UserError, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { loadHostSpec, type FleetSources } from '../fleet/load.js';
+import type { OpenFleet } from '../fleet/index.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
@@ -28,6 +29,8 @@ export interface PlanOptions {
    * plan writes nothing: without a key it digests with a key of this run only.
    */
   createDigestKey?: boolean;
+  /** A fleet's inventory opened once for many of its hosts (plan --fleet); read afresh without it. */
+  fleet?: OpenFleet;
 }
 
 export interface PlanResult {
@@ -56,7 +59,7 @@ export async function prepareSpec(file: string, options: PlanOptions = {}): Prom
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
   let git = gitInfo(file).catch(() => null);
-  const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false });
+  const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false, fleet: options.fleet });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   // A merged spec is dirty when any of its files is.

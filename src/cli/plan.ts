@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { savePlan } from '../plan/file.js';
 
 export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
+       reconcile plan --fleet [DIR] --facts SNAPDIR [--limit SEL] [--format text|json|markdown] [--strict]
 
 Observes the host, compares it with the spec and prints what apply would change: unified diffs,
 steps, and the risk of each change. Nothing on the host is changed.
@@ -14,7 +15,12 @@ steps, and the risk of each change. Nothing on the host is changed.
   --format FORMAT  text (default), json (versioned, stable) or markdown (for a pull-request comment)
   --facts SNAPSHOT plan against facts recorded on the host by \`reconcile facts\` (CI), not this machine
   --out PLANFILE   save the plan; \`reconcile apply PLANFILE\` refuses it if the host changed since
-  --strict         security lint findings are errors
+  --strict         security lint findings are errors; with --fleet, a missing snapshot is an error
+  --fleet          plan every host of the fleet around DIR (default: here) from SNAPDIR/<host>.json
+                   (one \`reconcile facts\` snapshot per host), touching no host; lists hosts
+                   without a snapshot and the age of each snapshot used
+  --limit SEL      with --fleet: only these hosts (web*, group:web, !web3, &group:dc1; comma-separated
+                   or repeated)
 exit 0 in sync · 2 changes pending · 1 error`;
 
 export async function planCommand(argv: string[]): Promise<number> {
@@ -24,15 +30,19 @@ export async function planCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     strict: { type: 'boolean' },
     facts: { type: 'string' },
+    fleet: { type: 'boolean' },
+    limit: { type: 'string', multiple: true },
   });
   if (values.help) {
     process.stdout.write(`${PLAN_HELP}\n`);
     return 0;
   }
+  if (values.fleet) return (await import('./plan-fleet.js')).planFleetCommand(positionals, values);
+  if (values.limit) throw new UserError('reconcile plan: --limit selects hosts of a fleet; give it with --fleet --facts DIR');
   if (positionals.length !== 1) throw new UserError(`reconcile plan: expected one SPEC, got ${positionals.length} (see reconcile plan --help)`);
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
-  const host = values.facts ? await replayingHost(values.facts) : undefined;
+  const host = values.facts ? (await readSnapshot(values.facts)).host : undefined;
   const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out });
   if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
   // Renderers are loaded for the format asked for only.
@@ -47,10 +57,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   return plan.changes.length ? 2 : 0;
 }
 
-async function replayingHost(file: string) {
+/** A snapshot made by `reconcile facts`, and a Host that answers from it only. */
+export async function readSnapshot(file: string) {
   const { parseFacts, ReplayingHost } = await import('../host/facts.js');
   const text = await fsp.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new UserError(`${file}: cannot read facts snapshot (${e.code ?? e.message})`);
   });
-  return new ReplayingHost(parseFacts(text, file), file);
+  const facts = parseFacts(text, file);
+  return { facts, host: new ReplayingHost(facts, file) };
 }

@@ -1,17 +1,22 @@
-import { formatDiagnostic } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { formatDiagnostic, UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
 
 export const SPEC_HELP = `usage: reconcile spec HOST|SPEC [--format yaml|json]
+       reconcile spec --limit SEL [--format yaml|json]
 
 Prints the host's spec with its fragments merged (DESIGN §8.2): its groups' includes, its own
 includes, then the file itself. YAML carries "# FILE:LINE" beside each entry and beside each
 field another file said ("overrides FILE:LINE" when it replaced a value); --format json carries
 "origins" (address or address.field -> FILE:LINE) and "sources". HOST is a host of the fleet
 around the working directory (fleet.yaml at the repository root).
+  --limit SEL  every selected host of that fleet (web*, group:web, !web3, &group:dc1; comma-separated
+               or repeated): YAML documents one after another, or JSON {formatVersion, hosts}
 exit 0 · 1 error (FILE:LINE:COL: message)`;
 
 export async function specCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('spec', argv, { format: { type: 'string' } });
+  const { values, positionals } = parse('spec', argv, { format: { type: 'string' }, limit: { type: 'string', multiple: true } });
+  if (values.limit && !values.help) return specLimitCommand(positionals, values.limit, values.format);
   if (values.help || positionals.length !== 1) {
     process.stdout.write(`${SPEC_HELP}\n`);
     return values.help ? 0 : 1;
@@ -25,4 +30,30 @@ export async function specCommand(argv: string[]): Promise<number> {
   if (format === 'json') process.stdout.write(`${JSON.stringify(render.mergedJson(merged), null, 2)}\n`);
   else process.stdout.write(render.renderMergedYaml(merged));
   return 0;
+}
+
+/** `spec --limit SEL`: each selected host's merged spec; a host that does not merge is reported and fails the command. */
+async function specLimitCommand(positionals: string[], limit: string[], formatFlag: string | undefined): Promise<number> {
+  if (positionals.length) throw new UserError('reconcile spec: give HOST|SPEC or --limit SEL, not both (see reconcile spec --help)');
+  const format = oneOf('spec', 'format', formatFlag, ['yaml', 'json'] as const, 'yaml');
+  const { openSelected, mergeSpecArgument } = await import('../fleet/index.js');
+  const { open, hosts } = openSelected('.', limit, 'reconcile spec');
+  const render = await import('../fleet/render.js');
+  let failed = open.diagnostics.some((d) => d.severity === 'error');
+  for (const d of open.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  const out: Record<string, unknown> = {};
+  const docs: string[] = [];
+  for (const h of hosts) {
+    const { merged, diagnostics } = mergeSpecArgument(existsSync(h.spec) ? h.spec : h.name, open);
+    // The inventory's own findings were said once above.
+    for (const d of diagnostics.filter((x) => !open.diagnostics.includes(x))) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (!merged || diagnostics.some((d) => d.severity === 'error')) {
+      failed = true;
+      continue;
+    }
+    if (format === 'json') out[h.name] = render.mergedJson(merged);
+    else docs.push(render.renderMergedYaml(merged));
+  }
+  process.stdout.write(format === 'json' ? `${JSON.stringify({ formatVersion: 1, hosts: out }, null, 2)}\n` : docs.join('---\n'));
+  return failed ? 1 : 0;
 }

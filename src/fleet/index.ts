@@ -8,6 +8,9 @@ import { diagnosticIn, displayPath, findFleetRoot, isInside, realPath } from './
 import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
 import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
 import { formatPosition } from './origins.js';
+import { selectHosts } from './select.js';
+
+const hasErrors = (ds: Diagnostic[]) => ds.some((d) => d.severity === 'error');
 
 export interface OpenFleet {
   fleet: Fleet;
@@ -24,7 +27,7 @@ export function openFleet(root: string): OpenFleet {
  * `reconcile spec HOST|SPEC`: a spec file (in a fleet or not), or a host of the fleet around the
  * working directory. The fleet's own diagnostics come first: a broken inventory breaks merges.
  */
-export function mergeSpecArgument(arg: string): { merged?: MergedSpec; diagnostics: Diagnostic[]; fleet?: Fleet } {
+export function mergeSpecArgument(arg: string, opened?: OpenFleet): { merged?: MergedSpec; diagnostics: Diagnostic[]; fleet?: Fleet } {
   const isFile = existsSync(arg) && statSync(arg).isFile();
   const start = isFile ? path.dirname(path.resolve(arg)) : process.cwd();
   const { fleetRoot, repoRoot } = findFleetRoot(start);
@@ -33,7 +36,8 @@ export function mergeSpecArgument(arg: string): { merged?: MergedSpec; diagnosti
     const merged = mergeHost(arg, mergeContext(repoRoot));
     return { merged, diagnostics: merged.diagnostics };
   }
-  const open = openFleet(fleetRoot);
+  // An inventory opened once serves many hosts (plan --fleet): fragments are read once too.
+  const open = opened && realPath(opened.fleet.root) === realPath(fleetRoot) ? opened : openFleet(fleetRoot);
   let host: FleetHost | undefined;
   if (isFile) {
     const abs = realPath(arg);
@@ -56,33 +60,46 @@ export interface FleetValidation {
   merged: Map<string, MergedSpec>;
 }
 
-/** `validate --fleet`: the inventory, then every host merged and checked by the spec checker. */
-export function validateFleet(dir: string, options: ValidateOptions = {}): FleetValidation {
+/**
+ * `validate --fleet`: the inventory, then every host merged and checked by the spec checker.
+ * `limit` (the terms of --limit, see select.ts): every host is still merged and checked, as the
+ * checks between hosts need the whole fleet, but only the selected hosts' findings are reported:
+ * their own, and those between hosts that point into one of their files.
+ */
+export function validateFleet(dir: string, options: ValidateOptions & { limit?: string[] } = {}): FleetValidation {
   const { fleetRoot } = findFleetRoot(dir);
   if (!fleetRoot) throw new UserError(`reconcile validate --fleet: no fleet.yaml in ${dir} or above it (up to the repository root)`);
   const open = openFleet(fleetRoot);
+  const selected = options.limit?.length && !hasErrors(open.diagnostics) ? selectHosts(open.fleet, options.limit) : undefined;
   const diagnostics = [...open.diagnostics];
   const merged = new Map<string, MergedSpec>();
   for (const host of open.fleet.hosts.values()) {
+    // A host outside --limit is merged and checked for the checks between hosts; its findings are not reported.
+    const out = selected && !selected.has(host.name) ? [] : diagnostics;
     if (!isInside(realPath(host.spec), realPath(fleetRoot))) {
-      diagnostics.push(diagnosticIn(host.said.file, [...host.said.at, 'spec'], `hosts.${host.name}: its spec ${displayPath(host.spec)} is outside the repository (${fleetRoot})`));
+      out.push(diagnosticIn(host.said.file, [...host.said.at, 'spec'], `hosts.${host.name}: its spec ${displayPath(host.spec)} is outside the repository (${fleetRoot})`));
       continue;
     }
     if (!existsSync(host.spec)) {
       const named = (host.said.file.value as { hosts?: Record<string, { spec?: string }> }).hosts?.[host.name]?.spec !== undefined;
       const hint = named ? '' : ' (the default is hosts/<name>.yaml; say spec: to name another)';
-      diagnostics.push(diagnosticIn(host.said.file, host.said.at, `hosts.${host.name}: its spec ${displayPath(host.spec)} does not exist${hint}`, { key: true }));
+      out.push(diagnosticIn(host.said.file, host.said.at, `hosts.${host.name}: its spec ${displayPath(host.spec)} does not exist${hint}`, { key: true }));
       continue;
     }
     const m = mergeHost(host.spec, open.ctx, host);
-    diagnostics.push(...m.diagnostics);
+    out.push(...m.diagnostics);
     if (m.diagnostics.some((d) => d.severity === 'error')) continue;
-    diagnostics.push(...checkMerged(m, options));
+    out.push(...checkMerged(m, options));
     merged.set(host.name, m);
   }
   // Between hosts: only hosts whose own spec passed take part (a broken one already said why).
-  diagnostics.push(...crossHostChecks({ fleet: open.fleet, merged }, options));
-  return { fleet: open.fleet, hosts: open.fleet.hosts.size, diagnostics: collapse(diagnostics), merged };
+  const between = crossHostChecks({ fleet: open.fleet, merged }, options);
+  if (!selected) diagnostics.push(...between);
+  else {
+    const files = new Set([...merged.values()].filter((m) => selected.has(m.host)).flatMap((m) => m.sources.map((s) => s.file.display)));
+    diagnostics.push(...between.filter((d) => files.has(d.file)));
+  }
+  return { fleet: open.fleet, hosts: selected?.size ?? open.fleet.hosts.size, diagnostics: collapse(diagnostics), merged };
 }
 
 /**
@@ -104,4 +121,18 @@ function collapse(ds: Diagnostic[]): Diagnostic[] {
     const named = hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
     return { ...d, message: `${d.message} (included by host${hosts.length > 1 ? 's' : ''} ${named})` };
   });
+}
+
+/**
+ * The fleet around `dir` and the hosts `--limit` selects (all without terms), in fleet order; for
+ * commands that work host by host (spec --limit, plan --fleet). A broken inventory comes back as
+ * diagnostics with no host.
+ */
+export function openSelected(dir: string, limit: string[] = [], command = 'reconcile'): { open: OpenFleet; hosts: FleetHost[] } {
+  const { fleetRoot } = findFleetRoot(dir);
+  if (!fleetRoot) throw new UserError(`${command}: no fleet.yaml in ${dir} or above it (up to the repository root)`);
+  const open = openFleet(fleetRoot);
+  if (hasErrors(open.diagnostics)) return { open, hosts: [] };
+  const selected = selectHosts(open.fleet, limit);
+  return { open, hosts: [...open.fleet.hosts.values()].filter((h) => selected.has(h.name)) };
 }

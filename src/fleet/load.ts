@@ -12,7 +12,7 @@ import { loadAndValidate, type ValidateOptions } from '../resources/validate.js'
 import { checkMerged, originOf } from './check.js';
 import { canonicalJson } from './context.js';
 import { findFleetRoot, realPath } from './files.js';
-import { mergeSpecArgument } from './index.js';
+import { mergeSpecArgument, type OpenFleet } from './index.js';
 import type { Fleet } from './inventory.js';
 import type { MergedSpec } from './merge.js';
 import type { SpecSource } from '../plan/types.js';
@@ -41,9 +41,9 @@ export function inFleet(file: string): boolean {
 }
 
 /** The spec a command works on: merged when inside a fleet, else exactly `loadAndValidate`. */
-export async function loadHostSpec(file: string, options: ValidateOptions & { migrationFiles?: boolean } = {}): Promise<LoadedHostSpec> {
+export async function loadHostSpec(file: string, options: ValidateOptions & { migrationFiles?: boolean; fleet?: OpenFleet } = {}): Promise<LoadedHostSpec> {
   if (!inFleet(file)) return loadAndValidate(file, options);
-  const { merged, diagnostics, fleet } = mergeSpecArgument(file);
+  const { merged, diagnostics, fleet } = mergeSpecArgument(file, options.fleet);
   if (!merged || !fleet || diagnostics.some((d) => d.severity === 'error')) return { spec: new LoadedSpec(file, '', {} as never), diagnostics };
   return loadMerged(file, merged, fleet, diagnostics, options);
 }
