@@ -25,7 +25,7 @@ export type SelectableFleet = Pick<Fleet, 'hosts' | 'groups'>;
 export function selectHosts(fleet: SelectableFleet, terms: readonly string[]): Set<string> {
   const all = [...fleet.hosts.keys()];
   if (!terms.length) return new Set(all);
-  const parsed = terms.flatMap((t) => t.split(',')).map((raw) => parseTerm(raw.trim(), raw));
+  const parsed = terms.flatMap((flag) => flag.split(',').map((raw) => parseTerm(raw.trim(), flag)));
   const plain = parsed.filter((t) => t.op === '');
   let out = new Set(plain.length ? plain.flatMap((t) => [...resolve(fleet, t)]) : all);
   for (const t of parsed.filter((x) => x.op === '&')) {
@@ -47,8 +47,8 @@ interface Term {
 
 const show = (s: string) => (/^[\p{L}\p{N}._*?:!&@+-]+$/u.test(s) ? s : JSON.stringify(s));
 
-function parseTerm(term: string, raw: string): Term {
-  if (term === '') throw new UserError(`--limit: an empty term${raw === '' ? '' : ` (${JSON.stringify(raw)})`}; terms are separated by single commas, e.g. --limit 'web*,!web3'`);
+function parseTerm(term: string, flag: string): Term {
+  if (term === '') throw new UserError(`--limit ${JSON.stringify(flag)}: an empty term; terms are separated by single commas, e.g. --limit 'web*,!web3'`);
   const op = term[0] === '!' || term[0] === '&' ? (term[0] as '!' | '&') : '';
   const body = term.slice(op.length);
   if (body === '') throw new UserError(`--limit: ${show(term)} says nothing after ${op}; give a host glob or group:NAME after it`);
