@@ -97,6 +97,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   const creates: Record<string, string[]> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const locks: NonNullable<Plan['locks']> = [];
+  const files: NonNullable<Plan['files']> = [];
   kinds.forEach((kind, i) => {
     const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest }));
     changes.push(...out.changes);
@@ -105,6 +106,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     Object.assign(creates, out.creates ?? {});
     warnings.push(...(out.warnings ?? []));
     locks.push(...(out.locks ?? []));
+    files.push(...(out.files ?? []));
   });
   warnings.push(...acknowledgeDrift(changes, spec.value.ignoreDrift, options.now ?? new Date()));
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
@@ -122,6 +124,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     ...(Object.keys(creates).length ? { creates } : {}),
     warnings,
     ...(locks.length ? { locks } : {}),
+    ...(files.length ? { files } : {}),
   };
   return { plan, spec, host, state, secrets: resolved.secrets };
 }

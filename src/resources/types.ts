@@ -2,6 +2,7 @@ import type { Host } from '../host/host.js';
 import { maxRisk, type Risk } from '../plan/types.js';
 import type { Accounts } from '../host/accounts.js';
 import type { Change } from '../plan/types.js';
+import type { FileDiff } from '../plan/filediff.js';
 import type { StepRunner } from '../plan/steps.js';
 import type { HostSpec, ValidateOptions } from '../spec/types.js';
 import type { Diagnostic } from '../errors.js';
@@ -95,6 +96,8 @@ export interface DiffOutput {
   warnings?: string[];
   /** Shared resources the changes touch, beyond this host (a PostgreSQL cluster): apply takes these read-write locks. */
   locks?: ResourceLock[];
+  /** One diff per file that several resources edit (fstab, exports), with each resource's own lines. */
+  files?: FileDiff[];
 }
 
 export interface ResourceLock {
