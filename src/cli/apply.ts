@@ -8,6 +8,7 @@ import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
 import { setActivity, watchSelf } from '../host/watchdog.js';
+import { confirmation } from './confirm.js';
 
 /** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
 const MAX_EVENT_LOOP_STALL_MS = 60_000;
@@ -76,8 +77,8 @@ async function confirm(plan: Plan, interactive: boolean, style: ReturnType<typeo
   process.stderr.write(renderPlanText(plan, style));
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`Apply ${plan.changes.length} change(s) to ${plan.host}? [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
+    const ask = confirmation(plan);
+    return ask.accepts(await rl.question(ask.question));
   } finally {
     rl.close();
   }

@@ -29,6 +29,20 @@ export function readPlanFile(file: string): Plan | undefined {
   return parsePlan(value, file);
 }
 
+/** Whether a file holds a saved plan (of any format version): a plan given where a spec belongs is pointed to `show`. */
+export function isPlanFile(file: string): boolean {
+  let value: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (!text.trimStart().startsWith('{')) return false;
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const p = value as Record<string, unknown> | null;
+  return typeof p === 'object' && p !== null && typeof p.formatVersion === 'number' && Array.isArray(p.changes) && typeof p.spec === 'object';
+}
+
 /** Checks the public form and turns it back into a Plan (changes with their steps). */
 export function parsePlan(value: unknown, file: string): Plan {
   const notOurs = () => new UserError(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})`);
