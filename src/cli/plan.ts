@@ -6,7 +6,7 @@ import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
 import { isPlanFile, savePlan } from '../plan/file.js';
 
-export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
+export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict] [--target ADDRESS]...
 
 Observes the host, compares it with the spec and prints what apply would change: unified diffs,
 steps, and the risk of each change. Nothing on the host is changed.
@@ -15,6 +15,8 @@ steps, and the risk of each change. Nothing on the host is changed.
   --facts SNAPSHOT plan against facts recorded on the host by \`reconcile facts\` (CI), not this machine
   --out PLANFILE   save the plan; \`reconcile apply PLANFILE\` refuses it if the host changed since
   --strict         security lint findings are errors
+  --target ADDRESS only this resource's changes, as the plan prints it (units[kafka.service], mounts[/mnt/x]);
+                   repeatable; a warning names what it shares with or needs from the rest
 exit 0 in sync · 2 changes pending · 1 error`;
 
 export async function planCommand(argv: string[]): Promise<number> {
@@ -24,6 +26,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     strict: { type: 'boolean' },
     facts: { type: 'string' },
+    target: { type: 'string', multiple: true },
   });
   if (values.help) {
     process.stdout.write(`${PLAN_HELP}\n`);
@@ -34,7 +37,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
   const host = values.facts ? await replayingHost(values.facts) : undefined;
-  const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out });
+  const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out, targets: values.target });
   // A saved plan names its spec by absolute path (apply may run elsewhere); what is printed is what is saved, so `show` prints the same.
   const plan = values.out ? { ...planned, spec: { ...planned.spec, path: path.resolve(planned.spec.path) } } : planned;
   if (values.out) await savePlan(values.out, plan);

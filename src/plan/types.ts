@@ -88,6 +88,8 @@ export interface Plan {
    * is, with the lines each change owns; a change's own `diff` holds the files only it writes.
    */
   files?: FileDiff[];
+  /** The --target addresses the plan was limited to (src/plan/target.ts); absent: the whole spec. */
+  targets?: string[];
 }
 
 export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';

@@ -78,6 +78,11 @@ export interface DiffInput<Observed> {
    * known (a facts snapshot, a fixture): a secret file's content is then not compared.
    */
   digest?: (data: string) => string | null;
+  /**
+   * Under --target: whether an address is targeted (absent: all are). A file several resources
+   * edit is then made of the targeted resources' edits only, so a target writes no line of another.
+   */
+  targeted?: (address: string) => boolean;
 }
 
 export interface DiffOutput {

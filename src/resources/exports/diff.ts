@@ -114,8 +114,9 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
   }
 
   // One final file for all changes, and one diff of it that says whose lines are whose.
-  const edited = editFile(EXPORTS_FILE, observed.file, lineEdits(lines, plans));
-  const dirIds = plans.flatMap((p) => p.dirSteps.filter((s) => s.op === 'dir.ensure').map((s) => s.id)).sort();
+  const targeted = plans.filter((p) => input.targeted?.(p.address) ?? true);
+  const edited = editFile(EXPORTS_FILE, observed.file, lineEdits(lines, targeted));
+  const dirIds = targeted.flatMap((p) => p.dirSteps.filter((s) => s.op === 'dir.ensure').map((s) => s.id)).sort();
   const writeStep = fileWrite(
     { path: EXPORTS_FILE, content: edited.after, before: observed.file === null ? null : sha256(observed.file), ...(observed.file === null ? { mode: 0o644 } : {}) },
     { after: dirIds },

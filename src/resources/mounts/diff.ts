@@ -376,7 +376,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
 
   // One fstab write serves every change: same id, same bytes, after every unmount and credentials step.
   const edits = new Map<string, FstabFields | null>();
-  for (const p of plans) if (p.fstabEdit !== undefined) edits.set(p.path, p.fstabEdit);
+  const targeted = input.targeted ?? (() => true);
+  for (const p of plans) if (p.fstabEdit !== undefined && targeted(p.address)) edits.set(p.path, p.fstabEdit);
   let fstabStep: Step | undefined;
   const files: FileDiff[] = [];
   if (edits.size > 0) {
@@ -384,8 +385,8 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     const edited = editFile(FSTAB, observed.fstab, fstabEdits(fstab, edits, addressOf), { mask: maskOptionPasswords });
     if (edited.file.diff) files.push(edited.file);
     const after = [
-      ...plans.map((p) => p.umountId).filter((x): x is string => !!x),
-      ...plans.map((p) => p.credId).filter((x): x is string => !!x),
+      ...plans.filter((p) => targeted(p.address)).map((p) => p.umountId).filter((x): x is string => !!x),
+      ...plans.filter((p) => targeted(p.address)).map((p) => p.credId).filter((x): x is string => !!x),
     ];
     fstabStep = fileWrite({ path: FSTAB, content: edited.after, before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
   }
