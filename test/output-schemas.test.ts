@@ -74,6 +74,16 @@ describe('output schemas', () => {
     expect(review.specs[0].changes[0].address).toBe('units[kafka.service]');
   });
 
+  it('rollback: the journals, the plan of a rollback (no file contents), and its run', async () => {
+    await runCli(['apply', t.spec, '--root', t.root, '--yes']);
+    const list = await valid('rollback.schema.json', ['rollback', '--root', t.root, '--list', '--format', 'json'], 0);
+    expect(list.journals).toHaveLength(1);
+    const preview = await valid('rollback.schema.json', ['rollback', '--root', t.root, '--plan', '--format', 'json'], 2);
+    expect(preview.plan.changes.length).toBeGreaterThan(0);
+    const run = await valid('rollback.schema.json', ['rollback', '--root', t.root, '--yes', '--format', 'json'], 0);
+    expect(run.ok).toBe(true);
+  });
+
   it('the schemas can fail: a step that carries a file content, an unknown risk, a missing field', async () => {
     const r = await runCli(['plan', t.spec, '--root', t.root, '--format', 'json']);
     const plan = JSON.parse(r.stdout);

@@ -8,15 +8,25 @@ const cache = new Map<string, ValidateFunction>();
 
 /**
  * A validator for one schema file of schemas/ (e.g. 'plan.schema.json'), strict like the product's
- * own, with the shared definitions of outputs-common.schema.json resolvable by $ref.
+ * own, with every schema it refers to by $id (outputs-common.schema.json's definitions) loaded.
  */
 export function outputValidator(schemaFile: string): ValidateFunction {
   let v = cache.get(schemaFile);
   if (!v) {
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    const load = (f: string) => JSON.parse(readFileSync(path.join(SCHEMAS, f), 'utf8')) as object;
-    if (schemaFile !== 'outputs-common.schema.json') ajv.addSchema(load('outputs-common.schema.json'));
-    v = ajv.compile(load(schemaFile));
+    const text = (f: string) => readFileSync(path.join(SCHEMAS, f), 'utf8');
+    // The schemas it refers to by $id (https://reconcile.dev/schemas/NAME), and theirs.
+    const added = new Set([schemaFile]);
+    const refer = (f: string) => {
+      for (const [, name] of text(f).matchAll(/"https:\/\/reconcile\.dev\/schemas\/([\w.-]+\.schema\.json)#/g)) {
+        if (added.has(name!)) continue;
+        added.add(name!);
+        ajv.addSchema(JSON.parse(text(name!)) as object);
+        refer(name!);
+      }
+    };
+    refer(schemaFile);
+    v = ajv.compile(JSON.parse(text(schemaFile)) as object);
     cache.set(schemaFile, v);
   }
   return v;
