@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
 import { runOnTty } from './helpers/pty.js';
+import { describeNeeding } from './helpers/prereq.js';
 
 let t: ReturnType<typeof tempRoot>;
 beforeEach(() => {
@@ -100,7 +101,7 @@ describe('show PLANFILE', () => {
   });
 });
 
-describe('apply asks before it acts (on a terminal)', () => {
+describeNeeding({ commands: { python3: 'python3' } }, 'apply asks before it acts (on a terminal)', () => {
   it('a plan that restarts needs yes typed out: y is no, and nothing changes', async () => {
     const before = readFileSync(path.join(t.root, 'etc/exports'), 'utf8');
     const r = await runOnTty(['apply', t.spec, '--root', t.root], { prompt: 'type yes to go on: ', with: 'y' });
