@@ -3,8 +3,7 @@
  * CLI against temporary roots (issue 15).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
@@ -88,6 +87,25 @@ describe('show PLANFILE', () => {
       expect(shown.stdout.length).toBeGreaterThan(200);
     });
   }
+
+  it('refuses a plan file whose file diffs or targets are not what plan writes, in one line', async () => {
+    const file = path.join(t.dir, 'edited.plan');
+    await runCli(['plan', t.spec, '--root', t.root, '--out', file]);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    for (const [name, edit] of [
+      ['files not a list', (p: any) => (p.files = 'x')],
+      ['a line number not a number', (p: any) => (p.files[0].lines['exports[/srv/backup]'].added = ['8'])],
+      ['lines not a record', (p: any) => (p.files[0].lines = [1])],
+      ['targets not strings', (p: any) => (p.targets = [1])],
+    ] as const) {
+      const copy = structuredClone(saved);
+      edit(copy);
+      writeFileSync(file, JSON.stringify(copy));
+      const r = await runCli(['show', file]);
+      expect(r.exitCode, name).toBe(1);
+      expect(r.stderr, name).toBe(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})\n`);
+    }
+  });
 
   it('plan given a saved plan points to show; show given a spec says it is not a plan', async () => {
     const file = path.join(t.dir, 'web1.plan');
