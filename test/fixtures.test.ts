@@ -4,7 +4,8 @@
  * a diff is never tested on a spec that validate would refuse. Optional inputs: owned.json
  * (addresses where reconcile created something before), created.json (what it created there, by
  * address), secrets.json (resolved references by refKey), an empty file `offline` (plan under
- * --root). The rest of the diff's output is pinned too: warnings.json, managed.json and locks.json
+ * --root). The rest of the diff's output is pinned too: warnings.json, managed.json, locks.json and
+ * files.json (the one diff of each shared file)
  * must match when present, and absent means empty. Discovered from folder names: a folder that
  * runs no test fails. UPDATE_FIXTURES=1 rewrites the expected files (review the diff).
  */
@@ -81,6 +82,6 @@ for (const kindName of kindDirs) {
 }
 
 /** The diff's output beside its changes, each in its own file; absent and empty are the same. */
-function pinned(out: { warnings?: string[]; managed: string[]; locks?: unknown[] }): Record<string, unknown[]> {
-  return { 'warnings.json': out.warnings ?? [], 'managed.json': out.managed, 'locks.json': out.locks ?? [] };
+function pinned(out: { warnings?: string[]; managed: string[]; locks?: unknown[]; files?: unknown[] }): Record<string, unknown[]> {
+  return { 'warnings.json': out.warnings ?? [], 'managed.json': out.managed, 'locks.json': out.locks ?? [], 'files.json': out.files ?? [] };
 }

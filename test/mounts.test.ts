@@ -140,8 +140,16 @@ suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
     writeFileSync(real('/etc/fstab'), foreign);
     const spec: MountSpec = { path: '/mnt/cache', source: 'tmpfs', type: 'tmpfs', options: ['size=12m', 'nosuid'] };
     const p = await plan([spec]);
-    expect(p.changes[0]!.diff).toContain('-tmpfs   /mnt/cache   tmpfs   size=8m   0   0');
-    expect(p.changes[0]!.diff).toContain('+tmpfs   /mnt/cache   tmpfs   size=12m,nosuid   0   0');
+    // The one diff of fstab, at the real line, with its context; the last line has no newline and keeps none.
+    expect(p.files).toEqual([
+      {
+        path: '/etc/fstab',
+        diff:
+          '--- a/etc/fstab\n+++ b/etc/fstab\n@@ -5,5 +5,5 @@\n LABEL=My\\040Data\t/srv/my\\040data\text4\tdefaults,noatime,noauto\t0\t2\n \n    # hand-written, indented\n' +
+          '-tmpfs   /mnt/cache   tmpfs   size=8m   0   0\n+tmpfs   /mnt/cache   tmpfs   size=12m,nosuid   0   0\n /dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0\n\\ No newline at end of file\n',
+        lines: { 'mounts[/mnt/cache]': { removed: [8], added: [8] } },
+      },
+    ]);
     expect((await apply(p)).filter((r) => r.error)).toEqual([]);
     expect(fstab()).toBe(foreign.replace('size=8m   0', 'size=12m,nosuid   0'));
     expect(findmnt(real('/mnt/cache'))!.options).toContain('size=12288k');
@@ -174,7 +182,8 @@ suite('mounts for real under a temp --root (tmpfs, bind, loop ext4)', () => {
         },
       ];
       const p = await plan(specs);
-      expect(JSON.stringify(p.changes)).not.toMatch(/hunter2|password=old/);
+      expect(JSON.stringify([p.changes, p.files])).not.toMatch(/hunter2|password=old/);
+      expect(p.files![0]!.diff).toContain('-//192.168.1.107/f /mnt/107f cifs username=share,password=***,iocharset=utf8 0 0\n');
       expect(p.changes.find((c) => c.address === 'mounts[/mnt/107f]')!.diff).toContain('password=***');
       const ran = await apply(p);
       // Every step ran; the fake `mount` leaves a tmpfs behind, which the applier's re-observation

@@ -5,6 +5,7 @@ import { orderSteps } from '../plan/order.js';
 import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';
 import { refuseStale } from '../plan/stale.js';
+import { targets } from '../plan/target.js';
 import { loadKinds } from '../resources/registry.js';
 import { StepError, type StepContext, type StepRunner } from '../resources/types.js';
 import { parseDuration } from '../duration.js';
@@ -255,6 +256,8 @@ async function recordOwnership(host: Host, state: State, plan: Plan, results: St
   }
   for (const [address, entry] of Object.entries(owned)) {
     if (changed.has(address)) continue;
+    // Left out by --target: its ownership is as it was.
+    if (plan.targets && !plan.targets.some((t) => targets(t, address))) continue;
     if (plan.managed[address] === undefined) delete owned[address]; // left the spec, nothing (of ours) left to remove
     else if (entry.pending) owned[address] = { kind: entry.kind, created: entry.created };
   }

@@ -14,6 +14,7 @@ import { gitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
 import { orderSteps } from '../plan/order.js';
+import { targetPlan, targets } from '../plan/target.js';
 import { VERSION } from '../version.js';
 
 export interface PlanOptions {
@@ -31,6 +32,8 @@ export interface PlanOptions {
   createDigestKey?: boolean;
   /** A fleet's inventory opened once for many of its hosts (plan --fleet); read afresh without it. */
   fleet?: OpenFleet;
+  /** --target: only these addresses' changes (src/plan/target.ts). */
+  targets?: readonly string[];
 }
 
 export interface PlanResult {
@@ -104,14 +107,18 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   const creates: Record<string, string[]> = {};
   const warnings = diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const locks: NonNullable<Plan['locks']> = [];
+  const files: NonNullable<Plan['files']> = [];
+  const wanted = options.targets ?? [];
+  const targeted = wanted.length ? (address: string) => wanted.some((t) => targets(t, address)) : undefined;
   kinds.forEach((kind, i) => {
-    const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest }));
+    const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest, ...(targeted ? { targeted } : {}) }));
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
     Object.assign(creates, out.creates ?? {});
     warnings.push(...(out.warnings ?? []));
     locks.push(...(out.locks ?? []));
+    files.push(...(out.files ?? []));
   });
   warnings.push(...acknowledgeDrift(changes, spec.value.ignoreDrift, options.now ?? new Date()));
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
@@ -129,8 +136,9 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     ...(Object.keys(creates).length ? { creates } : {}),
     warnings,
     ...(locks.length ? { locks } : {}),
+    ...(files.length ? { files } : {}),
   };
-  return { plan, spec, host, state, secrets: resolved.secrets };
+  return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
 }
 
 /** A host fault a spec value ran into is reported at that value's FILE:LINE:COL. */

@@ -8,11 +8,12 @@ import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
 import { setActivity, watchSelf } from '../host/watchdog.js';
+import { confirmation } from './confirm.js';
 
 /** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
 const MAX_EVENT_LOOP_STALL_MS = 60_000;
 
-export const APPLY_HELP = `usage: reconcile apply SPEC|PLANFILE [--root DIR] [--yes] [--allow-destructive] [--format text|json]
+export const APPLY_HELP = `usage: reconcile apply SPEC|PLANFILE [--root DIR] [--yes] [--allow-destructive] [--format text|json] [--target ADDRESS]...
 
 Takes the host lock, observes the host again, runs the steps in order (each re-checks the host
 before it acts), then observes once more and fails unless the host matches the spec.
@@ -20,6 +21,7 @@ before it acts), then observes once more and fails unless the host matches the s
   --root DIR           DIR is the host's /; live-only actions are skipped (offline root)
   --yes                do not ask for confirmation (needed when stdin is not a terminal)
   --allow-destructive  allow changes whose risk is destructive
+  --target ADDRESS     only this resource's changes (repeatable); a saved plan keeps the targets it was made with
 exit 0 converged · 1 error (the report says what ran, what failed and what did not run)`;
 
 export async function applyCommand(argv: string[]): Promise<number> {
@@ -28,6 +30,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     yes: { type: 'boolean', short: 'y' },
     'allow-destructive': { type: 'boolean' },
     format: { type: 'string' },
+    target: { type: 'string', multiple: true },
   });
   if (values.help) {
     process.stdout.write(`${APPLY_HELP}\n`);
@@ -39,6 +42,8 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const savedPlan = readPlanFile(positionals[0]!);
   const specFile = savedPlan ? savedPlan.spec.path : positionals[0]!;
   const root = values.root ?? savedPlan?.root;
+  if (savedPlan && values.target) throw new UserError(`reconcile apply: ${positionals[0]} is a saved plan: it keeps the targets it was made with (${savedPlan.targets?.join(', ') ?? 'none'}); plan again with --target to change them`);
+  const targets = savedPlan ? savedPlan.targets : values.target;
 
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
@@ -55,6 +60,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const report = await applySpec(specFile, {
     root,
     savedPlan,
+    targets,
     allowDestructive: values['allow-destructive'],
     signal: controller.signal,
     confirm: savedPlan || values.yes ? undefined : (plan) => confirm(plan, interactive, style),
@@ -76,8 +82,8 @@ async function confirm(plan: Plan, interactive: boolean, style: ReturnType<typeo
   process.stderr.write(renderPlanText(plan, style));
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`Apply ${plan.changes.length} change(s) to ${plan.host}? [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
+    const ask = confirmation(plan);
+    return ask.accepts(await rl.question(ask.question));
   } finally {
     rl.close();
   }

@@ -9,6 +9,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> = {
   validate: { load: async () => (await import('./validate.js')).validateCommand, about: 'check specs: schema, rules, security lint' },
   plan: { load: async () => (await import('./plan.js')).planCommand, about: 'show what apply would change (exit 0 in sync, 2 changes)' },
+  show: { load: async () => (await import('./show.js')).showCommand, about: 'print a plan saved by plan --out, as plan printed it' },
   apply: { load: async () => (await import('./apply.js')).applyCommand, about: 'make the host match the spec, then prove it' },
   doctor: { load: async () => (await import('./doctor.js')).doctorCommand, about: 'diagnose the host: disk IO, stale mounts, stuck processes, failed units' },
   db: { load: async () => (await import('./db.js')).dbCommand, about: 'db inspect SPEC [NAME]: tables and columns of a migrations entry\'s database' },

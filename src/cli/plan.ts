@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { planSpec } from '../apply/planner.js';
-import { styleFor } from '../render/style.js';
+import { renderPlanAs } from '../render/plan.js';
 import { oneOf, parse } from './args.js';
 import { UserError } from '../errors.js';
-import { savePlan } from '../plan/file.js';
+import { isPlanFile, savePlan } from '../plan/file.js';
 
-export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict]
+export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict] [--target ADDRESS]...
        reconcile plan --fleet [DIR] --facts SNAPDIR [--limit SEL] [--format text|json|markdown] [--strict]
 
 Observes the host, compares it with the spec and prints what apply would change: unified diffs,
@@ -21,6 +21,8 @@ steps, and the risk of each change. Nothing on the host is changed.
                    without a snapshot and the age of each snapshot used
   --limit SEL      with --fleet: only these hosts (web*, group:web, !web3, &group:dc1; comma-separated
                    or repeated)
+  --target ADDRESS only this resource's changes, as the plan prints it (units[kafka.service], mounts[/mnt/x]);
+                   repeatable; a warning names what it shares with or needs from the rest
 exit 0 in sync · 2 changes pending · 1 error`;
 
 export async function planCommand(argv: string[]): Promise<number> {
@@ -32,6 +34,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     facts: { type: 'string' },
     fleet: { type: 'boolean' },
     limit: { type: 'string', multiple: true },
+    target: { type: 'string', multiple: true },
   });
   if (values.help) {
     process.stdout.write(`${PLAN_HELP}\n`);
@@ -40,18 +43,15 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (values.fleet) return (await import('./plan-fleet.js')).planFleetCommand(positionals, values);
   if (values.limit) throw new UserError('reconcile plan: --limit selects hosts of a fleet; give it with --fleet --facts DIR');
   if (positionals.length !== 1) throw new UserError(`reconcile plan: expected one SPEC, got ${positionals.length} (see reconcile plan --help)`);
+  if (isPlanFile(positionals[0]!)) throw new UserError(`${positionals[0]}: this is a saved plan, not a spec; print it with: reconcile show ${positionals[0]} (or apply it with: reconcile apply ${positionals[0]})`);
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
   const host = values.facts ? (await readSnapshot(values.facts)).host : undefined;
-  const { plan } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out });
-  if (values.out) await savePlan(values.out, { ...plan, spec: { ...plan.spec, path: path.resolve(plan.spec.path) } });
-  // Renderers are loaded for the format asked for only.
-  const text =
-    format === 'json'
-      ? (await import('../render/json.js')).renderPlanJson(plan)
-      : format === 'markdown'
-        ? (await import('../render/markdown.js')).renderPlanMarkdown(plan)
-        : (await import('../render/text.js')).renderPlanText(plan, styleFor(process.stdout, !!values['no-color']), { verbose: values.verbose });
+  const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out, targets: values.target });
+  // A saved plan names its spec by absolute path (apply may run elsewhere); what is printed is what is saved, so `show` prints the same.
+  const plan = values.out ? { ...planned, spec: { ...planned.spec, path: path.resolve(planned.spec.path) } } : planned;
+  if (values.out) await savePlan(values.out, plan);
+  const text = await renderPlanAs(plan, format, { noColor: !!values['no-color'], verbose: values.verbose });
   if (!values.quiet || format !== 'text') process.stdout.write(text);
   if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
   return plan.changes.length ? 2 : 0;

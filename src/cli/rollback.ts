@@ -10,6 +10,8 @@ import { renderApplyText, renderPlanText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
+import { redact } from '../spec/secrets.js';
+import { publicPlan } from '../plan/public.js';
 
 export const ROLLBACK_HELP = `usage: reconcile rollback [JOURNAL] [--root DIR] [--plan] [--yes] [--format text|json] [--list]
 
@@ -54,7 +56,8 @@ export async function rollbackCommand(argv: string[]): Promise<number> {
   const journal = await readJournal(host, positionals[0]);
   const preview = await planRollback(host, journal);
   if (values.plan || preview.changes.length === 0) {
-    process.stdout.write(format === 'json' ? `${JSON.stringify({ formatVersion: 1, journal: journal.name, plan: preview })}\n` : renderPlanText(preview, style));
+    // The plan's public form (schemas/plan.schema.json): step ids, no file contents (the bytes put back may be secret).
+    process.stdout.write(format === 'json' ? `${redact(JSON.stringify({ formatVersion: 1, journal: journal.name, plan: publicPlan(preview) }))}\n` : renderPlanText(preview, style));
     return preview.changes.length ? (values.plan ? 2 : 0) : 0;
   }
 

@@ -11,7 +11,7 @@
  * or an empty term is an error, with a did-you-mean where a name is close.
  */
 import { UserError } from '../errors.js';
-import { editDistance } from '../spec/schema.js';
+import { closest } from '../distance.js';
 import type { Fleet } from './inventory.js';
 
 /** The part of a Fleet a selection reads: host names and each host's groups, and the groups declared. */
@@ -85,11 +85,6 @@ export function globRegExp(glob: string): RegExp {
 }
 
 function didYouMean(what: string, names: string[], prefix: string): string {
-  const plain = what.replace(/[*?]/g, '');
-  let best: { name: string; d: number } | undefined;
-  for (const n of names) {
-    const d = editDistance(plain, n);
-    if (d <= Math.max(2, Math.floor(n.length / 3)) && d < n.length && (!best || d < best.d)) best = { name: n, d };
-  }
-  return best ? ` (did you mean ${prefix}${best.name}?)` : '';
+  const best = closest(what.replace(/[*?]/g, ''), names);
+  return best ? ` (did you mean ${prefix}${best}?)` : '';
 }

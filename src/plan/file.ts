@@ -29,6 +29,20 @@ export function readPlanFile(file: string): Plan | undefined {
   return parsePlan(value, file);
 }
 
+/** Whether a file holds a saved plan (of any format version): a plan given where a spec belongs is pointed to `show`. */
+export function isPlanFile(file: string): boolean {
+  let value: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (!text.trimStart().startsWith('{')) return false;
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const p = value as Record<string, unknown> | null;
+  return typeof p === 'object' && p !== null && typeof p.formatVersion === 'number' && Array.isArray(p.changes) && typeof p.spec === 'object';
+}
+
 /** Checks the public form and turns it back into a Plan (changes with their steps). */
 export function parsePlan(value: unknown, file: string): Plan {
   const notOurs = () => new UserError(`${file}: not a reconcile plan file (save one with: reconcile plan SPEC --out ${file})`);
@@ -40,7 +54,9 @@ export function parsePlan(value: unknown, file: string): Plan {
   const valid =
     isRecord(plan.spec) && typeof plan.spec.path === 'string' && typeof plan.spec.sha256 === 'string' && typeof plan.root === 'string' && isRecord(plan.digests) &&
     Array.isArray(plan.changes) && plan.changes.every((c) => isRecord(c) && typeof c.address === 'string' && Array.isArray(c.steps) && c.steps.every((id) => typeof id === 'string')) &&
-    Array.isArray(plan.steps) && plan.steps.every((s) => isRecord(s) && typeof s.id === 'string' && typeof s.op === 'string' && isRecord(s.args));
+    Array.isArray(plan.steps) && plan.steps.every((s) => isRecord(s) && typeof s.id === 'string' && typeof s.op === 'string' && isRecord(s.args)) &&
+    (plan.files === undefined || (Array.isArray(plan.files) && plan.files.every(isFileDiff))) &&
+    (plan.targets === undefined || (Array.isArray(plan.targets) && plan.targets.every((t) => typeof t === 'string')));
   if (!valid) throw notOurs();
   const steps = new Map<string, Step>(plan.steps.map((s) => [s.id, s]));
   const changes = plan.changes.map((c) => ({
@@ -53,4 +69,15 @@ export function parsePlan(value: unknown, file: string): Plan {
   }));
   const { steps: _steps, ...rest } = plan;
   return { ...rest, changes };
+}
+
+/** A shared file's diff as a plan file holds it: renderers read its lines without further checks. */
+function isFileDiff(f: unknown): boolean {
+  const lineNumbers = (v: unknown) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n > 0);
+  if (typeof f !== 'object' || f === null) return false;
+  const { path, diff, lines } = f as Record<string, unknown>;
+  return (
+    typeof path === 'string' && typeof diff === 'string' && typeof lines === 'object' && lines !== null && !Array.isArray(lines) &&
+    Object.values(lines).every((own) => typeof own === 'object' && own !== null && lineNumbers((own as Record<string, unknown>).removed) && lineNumbers((own as Record<string, unknown>).added))
+  );
 }

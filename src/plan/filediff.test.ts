@@ -1,40 +1,79 @@
 import { describe, expect, it } from 'vitest';
 import { applyPatch } from 'diff';
-import { fileDiff, lineEditDiffs } from './filediff.js';
+import { editFile, fileDiff, type LineEdit } from './filediff.js';
 
 /** A small seeded generator: the same cases on every run. */
 function rng(seed: number) {
   return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
-function cases(pool: (n: number) => string, count: number) {
-  const r = rng(7);
+/** Random files and non-overlapping edits by two or three owners. */
+function cases(pool: (k: number) => string, count: number) {
+  const r = rng(11);
   return Array.from({ length: count }, (_, n) => {
-    const lines = Array.from({ length: Math.floor(r() * 14) }, (_, i) => pool(n * 100 + i + Math.floor(r() * 3) * 1000));
-    if (lines.length && r() < 0.3) lines[lines.length - 1] = lines.at(-1)!.replace(/\n$/, '') || 'x';
-    const start = Math.floor(r() * (lines.length + 1));
-    const remove = Math.min(lines.length - start, Math.floor(r() * 3));
-    const insert = Array.from({ length: Math.floor(r() * 3) }, (_, i) => `/new${n}_${i} *(rw)\n`);
-    return { lines, start, remove, insert, after: [...lines.slice(0, start), ...insert, ...lines.slice(start + remove)] };
-  }).filter((c) => !(c.start === c.lines.length && c.insert.length && c.lines.length && !c.lines.at(-1)!.endsWith('\n'))); // callers end the last line first
+    const size = Math.floor(r() * 16);
+    const lines = Array.from({ length: size }, (_, i) => pool(n * 100 + i));
+    // A last line that is empty and unterminated is no line at all: not a file of that shape.
+    const finalNewline = r() < 0.8 || lines.at(-1) === '';
+    const before = size === 0 ? (r() < 0.3 ? null : '') : lines.join('\n') + (finalNewline ? '\n' : '');
+    const edits: LineEdit[] = [];
+    let at = 0;
+    while (at <= size && edits.length < 4) {
+      at += Math.floor(r() * 6);
+      if (at > size) break;
+      const remove = Math.min(size - at, Math.floor(r() * 3));
+      const insert = Array.from({ length: Math.floor(r() * 3) }, (_, i) => `new ${n} ${edits.length} ${i}`);
+      edits.push({ owner: `o${edits.length % 3}`, start: at, remove, insert });
+      at += remove + 1;
+    }
+    return { before, edits };
+  });
 }
 
-describe('lineEditDiffs', () => {
-  it('gives the text of a diff of the whole file when lines are distinct', () => {
-    for (const c of cases((k) => `/e${k} 10.0.0.${k % 250}(rw)\n`, 300)) {
-      const whole = fileDiff('/etc/exports', c.lines.join(''), c.after.join(''));
-      expect(lineEditDiffs('/etc/exports', c.lines)(c.start, c.remove, c.insert), JSON.stringify(c)).toBe(whole);
+describe('editFile', () => {
+  it('appends to a 3-line file as a hunk at the real lines with the 3 lines as context', () => {
+    const { after, file } = editFile('/etc/fstab', 'a\nb\nc\n', [{ owner: 'mounts[/mnt/x]', start: 3, remove: 0, insert: ['d'] }]);
+    expect(after).toBe('a\nb\nc\nd\n');
+    expect(file.diff).toBe('--- a/etc/fstab\n+++ b/etc/fstab\n@@ -1,3 +1,4 @@\n a\n b\n c\n+d\n');
+    expect(file.lines).toEqual({ 'mounts[/mnt/x]': { removed: [], added: [4] } });
+  });
+
+  it('is the text diff(1) gives for the whole file when lines are distinct', () => {
+    for (const c of cases((k) => `line ${k}`, 400)) {
+      const { after, file } = editFile('/etc/x', c.before, c.edits);
+      const whole = (c.before ?? '') === after ? '' : fileDiff('/etc/x', c.before, after);
+      expect(file.diff, JSON.stringify(c)).toBe(whole);
     }
   });
 
-  it('is a correct patch of the whole file with repeated lines, continuations and no final newline', () => {
-    const pool = ['/a 1(rw)\n', '/b 2(ro)\n', '# comment\n', '\n', '/c \\\n  3(rw)\n', '/a 1(rw)\n'];
-    for (const c of cases((k) => pool[k % pool.length]!, 300)) {
-      const patch = lineEditDiffs('/etc/exports', c.lines)(c.start, c.remove, c.insert);
-      const before = c.lines.join('');
-      const after = c.after.join('');
-      if (before === after) expect(patch).toBe('');
-      else expect(applyPatch(before, patch), JSON.stringify(c)).toBe(after);
+  it('is a correct patch with repeated lines and no final newline, and each owner owns exactly its lines', () => {
+    const pool = ['/a 1(rw)', '/b 2(ro)', '# comment', '', '/a 1(rw)'];
+    for (const c of cases((k) => pool[k % pool.length]!, 400)) {
+      const { after, file } = editFile('/etc/x', c.before, c.edits);
+      if (file.diff === '') expect(after).toBe(c.before ?? '');
+      else {
+        let patched: string | false;
+        try {
+          patched = applyPatch(c.before ?? '', file.diff);
+        } catch (e) {
+          throw new Error(`${JSON.stringify(c)}\n${file.diff}\n${(e as Error).message}`);
+        }
+        expect(patched, JSON.stringify(c)).toBe(after);
+      }
+      const newLines = after.split('\n');
+      for (const e of c.edits) {
+        const own = file.lines[e.owner];
+        for (const l of e.insert) expect(own?.added.map((n) => newLines[n - 1]), JSON.stringify(c)).toContain(l);
+      }
     }
+  });
+
+  it('masks what it shows, never what it writes', () => {
+    const mask = (l: string) => l.replace(/password=[^,\s]*/g, 'password=***');
+    const { after, file } = editFile('/etc/fstab', '//s/a /mnt/a cifs password=hunter2 0 0\n', [{ owner: 'm', start: 1, remove: 0, insert: ['tmpfs /mnt/b tmpfs password=s3cret 0 0'] }], { mask });
+    expect(after).toContain('password=hunter2');
+    expect(after).toContain('password=s3cret');
+    expect(file.diff).not.toMatch(/hunter2|s3cret/);
+    expect(file.diff).toContain(' //s/a /mnt/a cifs password=*** 0 0');
   });
 });

@@ -30,32 +30,131 @@ export function linkDiff(path: string, before: string | null, after: string | nu
   return fileDiff(path, before === null ? null : `-> ${before}\n`, after === null ? null : `-> ${after}\n`);
 }
 
-/**
- * Diffs of contiguous edits of one file given as its lines (each with its own newline): an edit
- * replaces `remove` lines from `start` by `insert`. Each diff is the same text as fileDiff of the
- * whole file before and after that edit, but computed on the edit and its context only, so a plan
- * with one change per line of a large file (20,000 exports) stays linear.
- */
-export function lineEditDiffs(path: string, lines: readonly string[], options: { context?: number } = {}) {
-  const context = options.context ?? 3;
-  // Physical lines before each line (a line may hold continuations).
-  const startOf = [0];
-  for (const l of lines) startOf.push(startOf.at(-1)! + physicalLines(l));
-  return (start: number, remove: number, insert: readonly string[]): string => {
-    // A window of `context` lines holds at least `context` physical lines of context.
-    const from = Math.max(0, start - context);
-    const to = Math.min(lines.length, start + remove + context);
-    const before = lines.slice(from, to).join('');
-    const after = [...lines.slice(from, start), ...insert, ...lines.slice(start + remove, to)].join('');
-    const hunk = fileDiff(path, before, after, { context });
-    const offset = startOf[from]!;
-    if (offset === 0) return hunk;
-    return hunk.replace(/^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@/gm, (_m, a: string, ac: string, b: string, bc: string) => `@@ -${Number(a) + offset}${ac} +${Number(b) + offset}${bc} @@`);
-  };
+/** One resource's edit of a shared file: `remove` physical lines from `start` (0-based, in the file as it is), then `insert`. */
+export interface LineEdit {
+  owner: string;
+  start: number;
+  remove: number;
+  /** Physical lines, without their newline. */
+  insert: string[];
 }
 
-function physicalLines(line: string): number {
-  let n = 0;
-  for (let i = line.indexOf('\n'); i !== -1; i = line.indexOf('\n', i + 1)) n++;
-  return n;
+/** Which lines of a shared file are one resource's own: 1-based, `removed` in the file as it is, `added` in the new one. */
+export interface OwnLines {
+  removed: number[];
+  added: number[];
+}
+
+/**
+ * One unified diff of a file several resources edit (fstab, exports), against the file as it is,
+ * with real line numbers and context, and which of its lines are each resource's own.
+ */
+export interface FileDiff {
+  path: string;
+  diff: string;
+  lines: Record<string, OwnLines>;
+}
+
+/**
+ * The new bytes of a file and its one diff, from the edits of every resource: both come from the
+ * same edit script, so the diff is true to what the write step writes. Linear in the file (a plan
+ * with 20,000 exports never runs a general diff). A file without a final newline keeps that shape
+ * unless an edit touches or follows its last line; then it gains the newline. `mask` is applied to
+ * every line shown (passwords in fstab options), never to the bytes written.
+ */
+export function editFile(
+  path: string,
+  before: string | null,
+  edits: readonly LineEdit[],
+  options: { context?: number; mask?: (line: string) => string } = {},
+): { after: string; file: FileDiff } {
+  const context = options.context ?? 3;
+  const mask = options.mask ?? ((l: string) => l);
+  const text = before ?? '';
+  const finalNewline = text === '' || text.endsWith('\n');
+  const old = text === '' ? [] : (finalNewline ? text.slice(0, -1) : text).split('\n');
+  // Stable by start: two appends keep the order they were given in.
+  const sorted = edits.map((e, i) => ({ e, i })).sort((a, b) => a.e.start - b.e.start || a.i - b.i).map(({ e }) => ({ ...e, insert: [...e.insert] }));
+  for (let k = 1; k < sorted.length; k++) {
+    const prev = sorted[k - 1]!;
+    if (sorted[k]!.start < prev.start + prev.remove) throw new Error(`${path}: edits of ${prev.owner} and ${sorted[k]!.owner} overlap`);
+  }
+  let touchesEnd = false;
+  if (!finalNewline) {
+    // The last line gains a newline: it is part of the first edit that touches or follows it.
+    const last = old.length - 1;
+    const at = sorted.findIndex((e) => e.start + e.remove > last || e.start > last);
+    if (at !== -1) {
+      touchesEnd = true;
+      const e = sorted[at]!;
+      if (e.start > last) sorted[at] = { ...e, start: last, remove: e.remove + 1, insert: [old[last]!, ...e.insert] };
+    }
+  }
+  const out: string[] = [];
+  const lines: Record<string, OwnLines> = {};
+  const own = (owner: string) => (lines[owner] ??= { removed: [], added: [] });
+  // Each edit with its place in the new file.
+  const placed: { e: LineEdit; newStart: number }[] = [];
+  let o = 0;
+  for (const e of sorted) {
+    for (; o < e.start; o++) out.push(old[o]!);
+    placed.push({ e, newStart: out.length });
+    for (let k = 0; k < e.remove; k++) own(e.owner).removed.push(e.start + k + 1);
+    for (const l of e.insert) {
+      out.push(l);
+      own(e.owner).added.push(out.length);
+    }
+    o = e.start + e.remove;
+  }
+  for (; o < old.length; o++) out.push(old[o]!);
+  const newFinalNewline = finalNewline || touchesEnd;
+  const after = out.length === 0 ? '' : out.join('\n') + (newFinalNewline ? '\n' : '');
+  const changed = placed.filter(({ e }) => e.remove || e.insert.length);
+  if (changed.length === 0 || (after === text && before !== null)) return { after, file: { path, diff: '', lines: {} } };
+
+  // Hunks: edits closer than two contexts apart share one, as in diff(1).
+  const hunks: (typeof changed)[] = [];
+  for (const p of changed) {
+    const h = hunks.at(-1);
+    const prev = h?.at(-1);
+    if (h && prev && p.e.start - (prev.e.start + prev.e.remove) <= 2 * context) h.push(p);
+    else hunks.push([p]);
+  }
+  const body: string[] = [`--- ${before === null ? '/dev/null' : `a${path}`}`, `+++ b${path}`];
+  const noNewline = '\\ No newline at end of file';
+  for (const h of hunks) {
+    const first = h[0]!;
+    const lastEdit = h.at(-1)!;
+    const oldFrom = Math.max(0, first.e.start - context);
+    const oldTo = Math.min(old.length, lastEdit.e.start + lastEdit.e.remove + context);
+    const newFrom = first.newStart - (first.e.start - oldFrom);
+    const shown: string[] = [];
+    const contextLine = (i: number) => {
+      shown.push(` ${mask(old[i]!)}`);
+      if (i === old.length - 1 && !finalNewline) shown.push(noNewline);
+    };
+    let i = oldFrom;
+    let newCount = 0;
+    // Adjacent edits are one block: its removed lines, then its added lines, as diff(1) shows them.
+    for (let k = 0; k < h.length; ) {
+      let end = k + 1;
+      while (end < h.length && h[end]!.e.start === h[end - 1]!.e.start + h[end - 1]!.e.remove) end++;
+      const block = h.slice(k, end).map((p) => p.e);
+      for (; i < block[0]!.start; i++, newCount++) contextLine(i);
+      for (const e of block) {
+        for (let r = 0; r < e.remove; r++) {
+          shown.push(`-${mask(old[e.start + r]!)}`);
+          if (e.start + r === old.length - 1 && !finalNewline) shown.push(noNewline);
+        }
+        i = e.start + e.remove;
+      }
+      for (const e of block) for (const l of e.insert) shown.push(`+${mask(l)}`);
+      newCount += block.reduce((n, e) => n + e.insert.length, 0);
+      k = end;
+    }
+    for (; i < oldTo; i++, newCount++) contextLine(i);
+    const oldCount = oldTo - oldFrom;
+    body.push(`@@ -${oldCount ? oldFrom + 1 : oldFrom},${oldCount} +${newCount ? newFrom + 1 : newFrom},${newCount} @@`, ...shown);
+  }
+  return { after, file: { path, diff: redact(body.join('\n') + '\n'), lines } };
 }

@@ -2,7 +2,10 @@
  * The Plan is versioned data. Renderers, plan files and `apply` read only this shape.
  * Bump PLAN_FORMAT_VERSION on any incompatible change of the JSON form (src/plan/public.ts).
  * 2: steps stored once, in run order, and referenced by id from the changes.
+ * (2 also carries `files`, optional: a reader of 2 that ignores it still reads every change.)
  */
+import type { FileDiff } from './filediff.js';
+
 export const PLAN_FORMAT_VERSION = 2;
 
 /** A closed set, like Terraform's plans.Action. */
@@ -91,6 +94,13 @@ export interface Plan {
   warnings: string[];
   /** Read-write locks on shared resources (by name) that apply takes with lock.redis. */
   locks?: { name: string; mode: 'read' | 'write' }[];
+  /**
+   * One unified diff per file that several resources edit (fstab, exports), against the file as it
+   * is, with the lines each change owns; a change's own `diff` holds the files only it writes.
+   */
+  files?: FileDiff[];
+  /** The --target addresses the plan was limited to (src/plan/target.ts); absent: the whole spec. */
+  targets?: string[];
 }
 
 export type StepStatus = 'done' | 'already' | 'skipped' | 'failed' | 'not run';

@@ -1,5 +1,6 @@
 import { RISKS, type Plan } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
+import { filesOf, ownLinesText, planFooter, sharedFiles } from './files.js';
 
 const RISK_BADGE: Record<string, string> = { none: '⚪ none', reload: '🔵 reload', restart: '🟡 restart', disruptive: '🟠 disruptive', destructive: '🔴 destructive' };
 
@@ -26,6 +27,10 @@ export function renderPlanMarkdown(plan: Plan): string {
       out.push(escapeHtml(c.summary), '');
       if (c.acknowledged) out.push(`*Acknowledged drift until ${c.acknowledged.until}: ${escapeHtml(c.acknowledged.reason)}*`, '');
       if (c.diff) out.push(fence(c.diff, 'diff'), '');
+      for (const { file, own, alone } of filesOf(plan, c.address)) {
+        if (alone) out.push(fence(file.diff, 'diff'), '');
+        else out.push(`<code>${escapeHtml(file.path)}</code>: ${ownLinesText(own)} (in its one diff below)`, '');
+      }
       if (c.steps.length) {
         out.push('Steps:', '');
         for (const s of c.steps) out.push(`1. ${escapeHtml(s.title)}${s.live && plan.root !== '/' ? ' *(live host only)*' : ''}`);
@@ -33,6 +38,10 @@ export function renderPlanMarkdown(plan: Plan): string {
       }
       out.push('</details>', '');
     }
+    for (const file of sharedFiles(plan)) {
+      out.push(`<code>${escapeHtml(file.path)}</code>, one write for ${Object.keys(file.lines).map((a) => `<code>${escapeHtml(a)}</code>`).join(', ')}:`, '', fence(file.diff, 'diff'), '');
+    }
+    out.push(`**${planFooter(plan)}**`);
   }
   if (plan.warnings.length) {
     out.push('', '**Warnings**', '');

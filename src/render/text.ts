@@ -2,6 +2,7 @@ import type { Plan, Risk } from '../plan/types.js';
 import type { ApplyReport } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
 import type { Style } from './style.js';
+import { filesOf, ownLinesText, planFooter, sharedFiles } from './files.js';
 
 const ACTION_MARK: Record<string, string> = { create: '+', update: '~', delete: '-', replace: '-/+', run: '>' };
 
@@ -33,12 +34,22 @@ export function renderPlanText(plan: Plan, style: Style, options: { verbose?: bo
     if (c.acknowledged) out.push(`  ${style.dim(`acknowledged drift until ${c.acknowledged.until}: ${c.acknowledged.reason}`)}`);
     for (const n of c.notes ?? []) out.push(`  ${style.dim(`note: ${n}`)}`);
     if (c.diff) out.push(colorDiff(c.diff.replace(/\n$/, ''), style).replace(/^/gm, '    '));
+    for (const { file, own, alone } of filesOf(plan, c.address)) {
+      if (alone) out.push(colorDiff(file.diff.replace(/\n$/, ''), style).replace(/^/gm, '    '));
+      else out.push(`  ${file.path}: ${ownLinesText(own)} ${style.dim('(in its one diff below)')}`);
+    }
     for (const s of c.steps) out.push(`  ${style.dim(`step: ${s.title}${s.live && plan.root !== '/' ? ' (live host only: skipped under --root)' : ''}`)}`);
+  }
+  for (const file of sharedFiles(plan)) {
+    out.push('');
+    out.push(style.bold(`${file.path}: one write for ${Object.keys(file.lines).join(', ')}`));
+    out.push(colorDiff(file.diff.replace(/\n$/, ''), style).replace(/^/gm, '    '));
   }
   const counts = new Map<string, number>();
   for (const c of plan.changes) counts.set(c.action, (counts.get(c.action) ?? 0) + 1);
   out.push('');
   out.push(style.bold(`${plan.host}: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} pending (${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')})`));
+  out.push(planFooter(plan));
   if (options.verbose) out.push(style.dim(`spec ${plan.spec.path} sha256 ${plan.spec.sha256.slice(0, 12)}${plan.spec.git ? ` git ${plan.spec.git.commit.slice(0, 12)}${plan.spec.git.dirty ? ' (dirty)' : ''}` : ''}`));
   return redact(out.join('\n') + '\n');
 }

@@ -2,6 +2,7 @@ import type { Host } from '../host/host.js';
 import { maxRisk, type Risk } from '../plan/types.js';
 import type { Accounts } from '../host/accounts.js';
 import type { Change } from '../plan/types.js';
+import type { FileDiff } from '../plan/filediff.js';
 import type { StepRunner } from '../plan/steps.js';
 import type { HostSpec, ValidateOptions } from '../spec/types.js';
 import type { Diagnostic } from '../errors.js';
@@ -77,6 +78,11 @@ export interface DiffInput<Observed> {
    * known (a facts snapshot, a fixture): a secret file's content is then not compared.
    */
   digest?: (data: string) => string | null;
+  /**
+   * Under --target: whether an address is targeted (absent: all are). A file several resources
+   * edit is then made of the targeted resources' edits only, so a target writes no line of another.
+   */
+  targeted?: (address: string) => boolean;
 }
 
 export interface DiffOutput {
@@ -95,6 +101,8 @@ export interface DiffOutput {
   warnings?: string[];
   /** Shared resources the changes touch, beyond this host (a PostgreSQL cluster): apply takes these read-write locks. */
   locks?: ResourceLock[];
+  /** One diff per file that several resources edit (fstab, exports), with each resource's own lines. */
+  files?: FileDiff[];
 }
 
 export interface ResourceLock {

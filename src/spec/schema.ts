@@ -4,6 +4,7 @@ import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
 
 import { SCHEMA_URL } from './schema-url.js';
+import { editDistance } from '../distance.js';
 
 export { SCHEMA_URL };
 /** Written by scripts/build-schema-validator.mjs next to the compiled code. */
@@ -196,14 +197,4 @@ export function describePath(value: unknown, path: PathSegment[]): string {
     v = next;
   }
   return out;
-}
-
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
 }

@@ -1,5 +1,5 @@
 import type { Change, Step } from '../../plan/types.js';
-import { fileDiff, lineEditDiffs } from '../../plan/filediff.js';
+import { editFile, type LineEdit } from '../../plan/filediff.js';
 import { dirEnsure, dirRemoveIfEmpty, exec, fileWrite } from '../../plan/steps.js';
 import { ANY_MOUNT } from '../mounts/ids.js';
 import { EXPORTFS_ID, EXPORTS_FILE, EXPORTS_WRITE_ID } from './ids.js';
@@ -113,22 +113,19 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     });
   }
 
-  // One final file for all changes; each change shows only its own edit.
-  const edits = plans.flatMap((p) => (p.edit ? [p.edit] : []));
-  const finalText = applyEdits(lines, edits);
-  const dirIds = plans.flatMap((p) => p.dirSteps.filter((s) => s.op === 'dir.ensure').map((s) => s.id)).sort();
+  // One final file for all changes, and one diff of it that says whose lines are whose.
+  const targeted = plans.filter((p) => input.targeted?.(p.address) ?? true);
+  const edited = editFile(EXPORTS_FILE, observed.file, lineEdits(lines, targeted));
+  const dirIds = targeted.flatMap((p) => p.dirSteps.filter((s) => s.op === 'dir.ensure').map((s) => s.id)).sort();
   const writeStep = fileWrite(
-    { path: EXPORTS_FILE, content: finalText, before: observed.file === null ? null : sha256(observed.file), ...(observed.file === null ? { mode: 0o644 } : {}) },
+    { path: EXPORTS_FILE, content: edited.after, before: observed.file === null ? null : sha256(observed.file), ...(observed.file === null ? { mode: 0o644 } : {}) },
     { after: dirIds },
   );
   const exportfsStep = exec(['exportfs', '-ra'], { id: EXPORTFS_ID, live: true, after: [WRITE_ID] });
-  const ownDiff = editDiffs(lines, observed.file);
 
   const changes: Change[] = plans.map((p) => {
     const steps = [...p.dirSteps.filter((s) => s.op === 'dir.ensure')];
-    let diff = '';
     if (p.edit) {
-      diff = ownDiff(p.edit);
       steps.push(writeStep, exportfsStep);
     } else if (p.liveOnly) {
       steps.push(exportfsStep);
@@ -138,12 +135,12 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     const want = desiredByPath.get(p.path);
     const { entry, context } = observedEntry(observed, p.address, want, offline);
     const { risk: level } = risk(entry, want, context);
-    return { address: p.address, kind: 'exports', action: p.action, risk: level, summary: p.summary, diff, steps, ...(p.notes.length ? { notes: p.notes } : {}) };
+    return { address: p.address, kind: 'exports', action: p.action, risk: level, summary: p.summary, diff: '', steps, ...(p.notes.length ? { notes: p.notes } : {}) };
   });
 
   const fileSha = observed.file === null ? null : sha256(observed.file);
   const observedByAddress: Record<string, unknown> = {};
-  const rewrites = new Set(changes.filter((c) => c.diff).map((c) => c.address));
+  const rewrites = new Set(plans.filter((p) => p.edit).map((p) => p.address));
   const liveByPath = new Map<string, NonNullable<ExportsObserved['live']>>();
   for (const l of observed.live ?? []) (liveByPath.get(l.path) ?? liveByPath.set(l.path, []).get(l.path)!).push(l);
   for (const path of [...inSpec, ...removedOwned]) {
@@ -162,6 +159,7 @@ export function diffExports(input: DiffInput<ExportsObserved>): DiffOutput {
     observedByAddress,
     managed: desired.filter((e) => e.state !== 'absent').map((e) => addressOf(e.path)),
     creates,
+    ...(edited.file.diff ? { files: [edited.file] } : {}),
   };
 }
 
@@ -171,49 +169,30 @@ interface Edit {
   text?: string;
 }
 
-/** Every edit at once, in one pass: the first of an export's lines is rewritten in place, its duplicates dropped. */
-function applyEdits(lines: ExportsLine[], edits: Edit[]): string {
-  const removed = new Set<ExportsLine>();
-  const replaced = new Map<ExportsLine, string>();
-  const appended: string[] = [];
-  for (const e of edits) {
-    for (const l of e.remove) removed.add(l);
-    if (e.text === undefined) continue;
-    if (e.remove.length) replaced.set(e.remove[0]!, e.text);
-    else appended.push(e.text);
-  }
-  const out: string[] = [];
+/**
+ * Every change's edit as edits of physical lines (a line may hold continuations): the first of an
+ * export's lines is rewritten in place, its duplicates dropped, a new export appended.
+ */
+function lineEdits(lines: ExportsLine[], plans: { address: string; edit?: Edit }[]): LineEdit[] {
+  const startOf = new Map<ExportsLine, number>();
+  let at = 0;
   for (const l of lines) {
-    const text = replaced.get(l);
-    if (text !== undefined) out.push(`${text}${l.raw.endsWith('\n') ? '\n' : ''}`);
-    else if (!removed.has(l)) out.push(l.raw);
+    startOf.set(l, at);
+    at += physicalLines(l.raw);
   }
-  if (appended.length && out.length && !out.at(-1)!.endsWith('\n')) out[out.length - 1] += '\n';
-  for (const text of appended) out.push(`${text}\n`);
-  return out.join('');
+  const out: LineEdit[] = [];
+  for (const { address, edit } of plans) {
+    if (!edit) continue;
+    const insert = edit.text === undefined ? [] : edit.text.split('\n');
+    edit.remove.forEach((l, k) => out.push({ owner: address, start: startOf.get(l)!, remove: physicalLines(l.raw), insert: k === 0 ? insert : [] }));
+    if (!edit.remove.length && insert.length) out.push({ owner: address, start: at, remove: 0, insert });
+  }
+  return out;
 }
 
-/** The diff each change shows: the file as it is, with only that change's edit. */
-function editDiffs(lines: ExportsLine[], file: string | null): (edit: Edit) => string {
-  const raw = lines.map((l) => l.raw);
-  const index = new Map(lines.map((l, i) => [l, i]));
-  const local = lineEditDiffs(EXPORTS_FILE, raw);
-  return (edit) => {
-    if (file === null) {
-      const own = applyEdits(lines, [edit]);
-      return fileDiff(EXPORTS_FILE, null, own === '' ? null : own);
-    }
-    const at = edit.remove.map((l) => index.get(l)!);
-    const contiguous = at.every((i, k) => i === at[0]! + k);
-    // Rare (an export's duplicate lines apart from each other): the whole file.
-    if (!contiguous) return fileDiff(EXPORTS_FILE, file, applyEdits(lines, [edit]));
-    const insert = edit.text === undefined ? [] : [`${edit.text}${edit.remove.length && !edit.remove[0]!.raw.endsWith('\n') ? '' : '\n'}`];
-    if (edit.remove.length) return local(at[0]!, edit.remove.length, insert);
-    // Appended: the last line gains the newline it lacked, if it did.
-    const last = raw.at(-1);
-    if (last !== undefined && !last.endsWith('\n')) return local(raw.length - 1, 1, [`${last}\n`, ...insert]);
-    return local(raw.length, 0, insert);
-  };
+/** Physical lines of a line as parsed: its newlines, and one more for an unterminated last line. */
+function physicalLines(raw: string): number {
+  return raw.split('\n').length - (raw.endsWith('\n') ? 1 : 0);
 }
 
 function directorySteps(e: ExportSpec, observed: ExportsObserved, address: string, at: (string | number)[]): Step[] {

@@ -45,8 +45,11 @@ describe('mounts diff shape', () => {
     expect(writes).toHaveLength(2);
     expect(writes[0]).toEqual(writes[1]);
     expect((writes[0]!.args as { content: string }).content).toBe(`${fstab}tmpfs\t/a\ttmpfs\tdefaults\t0\t0\ntmpfs\t/b\ttmpfs\tsize=1m\t0\t0\n`);
-    expect(out.changes[0]!.diff).toContain('+tmpfs\t/a\t');
-    expect(out.changes[0]!.diff).not.toContain('/b');
+    // One diff of fstab for both, each change's lines named in it.
+    expect(out.changes.map((c) => c.diff)).toEqual(['', '']);
+    expect(out.files).toHaveLength(1);
+    expect(out.files![0]!.diff).toBe('--- a/etc/fstab\n+++ b/etc/fstab\n@@ -1,2 +1,4 @@\n # mine\n /dev/vdb /data ext4 defaults 0 2\n+tmpfs\t/a\ttmpfs\tdefaults\t0\t0\n+tmpfs\t/b\ttmpfs\tsize=1m\t0\t0\n');
+    expect(out.files![0]!.lines).toEqual({ 'mounts[/a]': { removed: [], added: [3] }, 'mounts[/b]': { removed: [], added: [4] } });
     expect((out.observedByAddress['mounts[/a]'] as { fstabSha256: string }).fstabSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(out.managed).toEqual(['mounts[/a]', 'mounts[/b]']);
   });
@@ -56,9 +59,11 @@ describe('mounts diff shape', () => {
       { fstab: '//h/s /s cifs username=u,password=oldsecret 0 0\n' },
       { secrets: { 'env:P': 'newsecret' } },
     );
-    const text = JSON.stringify(out.changes);
+    const text = JSON.stringify([out.changes, out.files]);
     expect(text).not.toContain('newsecret');
     expect(text).not.toContain('oldsecret');
     expect(out.changes[0]!.diff).toContain('password=***');
+    // The fstab line that held the password, as the one diff of fstab shows it leaving.
+    expect(out.files![0]!.diff).toContain('-//h/s /s cifs username=u,password=*** 0 0\n');
   });
 });

@@ -1,6 +1,6 @@
 import type { Action, Change, Step } from '../../plan/types.js';
 import type { DiffInput, DiffOutput } from '../types.js';
-import { duplicateEntries, editFstab, entryFor, parseFstab, renderEntry, unquoteTag, type FstabEntry, type FstabFields } from './fstab.js';
+import { duplicateEntries, entryFor, fstabEdits, parseFstab, unquoteTag, type FstabEntry, type FstabFields } from './fstab.js';
 import { addressOf, credentialsPath, CREDENTIALS_DIR, pathOfAddress, specMounts } from './observe.js';
 import {
   isBind,
@@ -16,7 +16,7 @@ import {
 import { maskOptionPasswords, refKey } from '../../spec/secrets.js';
 import { credentialsContent, credentialsValueProblem } from './credentials.js';
 import { sha256 } from '../../hash.js';
-import { fileDiff } from '../../plan/filediff.js';
+import { editFile, fileDiff, type FileDiff } from '../../plan/filediff.js';
 import { SpecValueError, UserError } from '../../errors.js';
 import { DAEMON_RELOAD_ID, daemonReload, dirEnsure, fileWrite } from '../../plan/steps.js';
 import { mountStepId, remountStepId } from './ids.js';
@@ -222,12 +222,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.parts.push(fstabCase.part);
       if (fstabCase.edit !== null && !F) creates[address] = ['fstab line'];
     }
-    if (p.fstabEdit !== undefined) {
-      p.fstabBefore = F;
-      p.diffs.push(
-        patch(FSTAB, F ? maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n' : '', p.fstabEdit ? maskOptionPasswords(renderEntry(p.fstabEdit, F && fstab.lines[F.line - 1]!.raw)) + '\n' : ''),
-      );
-    }
+    if (p.fstabEdit !== undefined) p.fstabBefore = F;
 
     // credentials file
     if (cred) {
@@ -342,7 +337,6 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
       p.fstabEdit = null;
       p.fstabBefore = F;
       p.parts.push('remove fstab entry');
-      p.diffs.push(patch(FSTAB, maskOptionPasswords(fstab.lines[F.line - 1]!.raw) + '\n', ''));
     }
     removeCredentials(p);
     if (L) {
@@ -382,14 +376,19 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
 
   // One fstab write serves every change: same id, same bytes, after every unmount and credentials step.
   const edits = new Map<string, FstabFields | null>();
-  for (const p of plans) if (p.fstabEdit !== undefined) edits.set(p.path, p.fstabEdit);
+  const targeted = input.targeted ?? (() => true);
+  for (const p of plans) if (p.fstabEdit !== undefined && targeted(p.address)) edits.set(p.path, p.fstabEdit);
   let fstabStep: Step | undefined;
+  const files: FileDiff[] = [];
   if (edits.size > 0) {
+    // One diff of fstab for every change, against the file as it is; passwords masked as shown.
+    const edited = editFile(FSTAB, observed.fstab, fstabEdits(fstab, edits, addressOf), { mask: maskOptionPasswords });
+    if (edited.file.diff) files.push(edited.file);
     const after = [
-      ...plans.map((p) => p.umountId).filter((x): x is string => !!x),
-      ...plans.map((p) => p.credId).filter((x): x is string => !!x),
+      ...plans.filter((p) => targeted(p.address)).map((p) => p.umountId).filter((x): x is string => !!x),
+      ...plans.filter((p) => targeted(p.address)).map((p) => p.credId).filter((x): x is string => !!x),
     ];
-    fstabStep = fileWrite({ path: FSTAB, content: editFstab(fstab, edits), before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
+    fstabStep = fileWrite({ path: FSTAB, content: edited.after, before: observed.fstab === null ? null : sha256(observed.fstab) }, { id: FSTAB_STEP_ID, ...(after.length ? { after } : {}) });
   }
 
   // The kind's one judgement of (what the host has, what the spec wants), as review makes it.
@@ -424,7 +423,7 @@ export function diffMounts(input: DiffInput<MountsObserved>): MountsDiffOutput {
     });
   }
   const managed = mounts.filter((m) => (m.state ?? 'mounted') !== 'absent').map((m) => addressOf(m.path));
-  return { changes, observedByAddress, managed, warnings, creates };
+  return { changes, observedByAddress, managed, warnings, creates, ...(files.length ? { files } : {}) };
 }
 
 /** Options for `mount -o remount,…`: the whole wanted set, plus what clears unwanted live flags. */

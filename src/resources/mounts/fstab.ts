@@ -4,6 +4,7 @@ import { describeChar } from '../chars.js';
  * Lossless fstab(5): every line is kept as written; only lines the caller replaces are rendered.
  */
 import { decodeOctalEscapes } from '../../host/mounts.js';
+import { editFile, type LineEdit } from '../../plan/filediff.js';
 
 export interface FstabEntry {
   /** 1-based line number. */
@@ -164,25 +165,27 @@ export function duplicateEntries(f: Fstab): Map<string, FstabEntry[]> {
 }
 
 /**
- * Applies edits by mount point: a value replaces that entry's line, null removes it, and paths
- * without a line are appended in the order given. Every other byte is kept.
+ * Edits by mount point as line edits of the file: a value replaces that entry's line, null removes
+ * it, and paths without a line are appended in the order given. Every other byte is kept. Each
+ * edit is owned by `owner(path)`, so the one diff of fstab can say whose lines are whose.
  */
-export function editFstab(f: Fstab, edits: Map<string, FstabFields | null>): string {
+export function fstabEdits(f: Fstab, edits: Map<string, FstabFields | null>, owner: (path: string) => string = (p) => p): LineEdit[] {
   const pending = new Map(edits);
-  const lines: FstabLine[] = [];
-  for (const l of f.lines) {
+  const out: LineEdit[] = [];
+  f.lines.forEach((l, i) => {
     const e = l.entry;
-    if (!e || !pending.has(e.path)) {
-      lines.push(l);
-      continue;
-    }
+    if (!e || !pending.has(e.path)) return;
     const next = pending.get(e.path)!;
     pending.delete(e.path);
-    if (next !== null) lines.push({ raw: renderEntry(next, l.raw) });
-  }
-  const added = [...pending.values()].filter((v): v is FstabFields => v !== null).map((v) => ({ raw: renderEntry(v) }));
-  if (added.length === 0) return renderFstab({ lines, finalNewline: f.finalNewline });
-  return renderFstab({ lines: [...lines, ...added], finalNewline: true });
+    out.push({ owner: owner(e.path), start: i, remove: 1, insert: next === null ? [] : [renderEntry(next, l.raw)] });
+  });
+  for (const [path, v] of pending) if (v !== null) out.push({ owner: owner(path), start: f.lines.length, remove: 0, insert: [renderEntry(v)] });
+  return out;
+}
+
+/** The file after `fstabEdits`. */
+export function editFstab(f: Fstab, edits: Map<string, FstabFields | null>): string {
+  return editFile('/etc/fstab', renderFstab(f), fstabEdits(f, edits)).after;
 }
 
 const entryIndex = new WeakMap<Fstab, Map<string, FstabEntry>>();
