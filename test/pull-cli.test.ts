@@ -39,7 +39,7 @@ describe('reconcile pull', () => {
     const p = await pull('--format', 'json');
     expect(p.exitCode).toBe(2);
     const plan = JSON.parse(p.stdout);
-    expect(plan.spec.git).toEqual({ commit: first, dirty: false });
+    expect(plan.spec.git).toEqual({ commit: first, dirty: false, state: 'clean' });
     expect(readdirSync(path.join(t.root, 'var/lib/reconcile/pull'))).toHaveLength(1);
 
     const a = await pull('--apply');
@@ -51,7 +51,7 @@ describe('reconcile pull', () => {
     // The journal of that apply carries the commit too.
     const [journal] = readdirSync(path.join(t.root, 'var/lib/reconcile/journal'));
     const start = JSON.parse(readFileSync(path.join(t.root, 'var/lib/reconcile/journal', journal!, 'journal.jsonl'), 'utf8').split('\n')[0]!);
-    expect(start.spec.git).toEqual({ commit: first, dirty: false });
+    expect(start.spec.git).toEqual({ commit: first, dirty: false, state: 'clean' });
 
     // A fast-forward is taken.
     writeFileSync(path.join(work, 'hosts/nfs1.yaml'), EXAMPLE.replace('timezone: Asia/Shanghai', 'timezone: Europe/Berlin'));

@@ -10,7 +10,7 @@ import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
-import { gitInfo } from '../plan/git.js';
+import { gitInfo, type GitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
 import { orderSteps } from '../plan/order.js';
@@ -46,7 +46,7 @@ export interface PreparedSpec {
   spec: LoadedSpec;
   diagnostics: Diagnostic[];
   secrets: ReadonlyMap<string, string>;
-  git: Promise<{ commit: string; dirty: boolean } | null>;
+  git: Promise<GitInfo | null>;
   /** Inside a fleet: the files the merged spec was made from (recorded in the plan, checked for staleness). */
   fleet?: FleetSources;
   /** A Host of the spec's root, for what comes before observing (taking the host lock). */
