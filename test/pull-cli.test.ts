@@ -183,6 +183,10 @@ describe('reconcile pull --disable / --enable', () => {
 
     const e = await runCli(['pull', '--root', t.root, '--enable']);
     expect(e.stdout).toBe('reconcile pull: enabled (was disabled: incident 7: hands off)\n');
+    // A reason with a line break stays one line where the timer's journal shows it.
+    expect((await runCli(['pull', '--root', t.root, '--disable', 'a\nreconcile pull: converged'])).exitCode).toBe(0);
+    expect((await pull('--apply')).stdout).toMatch(/^reconcile pull: disabled: a reconcile pull: converged \(since [^\n]+\)\n$/);
+    expect((await runCli(['pull', '--root', t.root, '--enable'])).exitCode).toBe(0);
     expect((await pull('--apply')).exitCode).toBe(0);
     expect(timezone()).toBe('Asia/Shanghai\n');
   });
@@ -255,5 +259,9 @@ describe('reconcile pull --install-timer (under --root)', () => {
     const v = await runCli(['validate', spec]);
     expect(v.exitCode).toBe(1);
     expect(v.stderr).toBe(`${spec}:5:11: units[reconcile-pull.timer]: reconcile's own pull unit is installed on the host by \`reconcile pull REPO --install-timer\`, never by a spec: the repository must not change how the host pulls it\n`);
+    writeFileSync(spec, 'host: nfs1\nunits:\n  - name: x.timer\n    content: "[Timer]\\nOnCalendar=daily\\n[Install]\\nAlias=reconcile-pull.timer\\nWantedBy=timers.target\\n"\n    enabled: true\n');
+    const alias = await runCli(['validate', spec]);
+    expect(alias.exitCode).toBe(1);
+    expect(alias.stderr).toContain(`${spec}:4:14: units[x.timer]: Alias=reconcile-pull.timer would replace reconcile's own pull unit`);
   });
 });

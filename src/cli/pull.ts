@@ -104,6 +104,8 @@ export async function pullCommand(argv: string[]): Promise<number> {
   // A disabled host changes nothing, fetches nothing: the operator said why.
   const disabled = await readPullDisabled(host);
   if (disabled) {
+    // One line in the journal whatever the reason holds: a line break must not forge another entry.
+    for (const k of ['reason', 'by'] as const) disabled[k] = disabled[k].replace(/[\x00-\x1f\x7f]/g, ' ');
     process.stdout.write(format === 'json' ? `${JSON.stringify({ formatVersion: 1, result: 'disabled', reason: disabled.reason, since: disabled.at, by: disabled.by })}\n` : `reconcile pull: disabled: ${disabled.reason}${disabled.at ? ` (since ${disabled.at}${disabled.by ? ` by ${disabled.by}` : ''})` : ''}\n`);
     return 0;
   }

@@ -32,6 +32,11 @@ export function validate(spec: LoadedSpec, options: ValidateOptions = {}): Diagn
     const instance = isTemplate(u.name) && install.defaultInstance ? u.name.replace(/@\./, `@${install.defaultInstance}.`) : u.name;
     for (const a of install.alias) {
       const alias = expandSpecifiers(a, instance);
+      if (OWN_UNITS.includes(alias) && !options.ownUnits) {
+        // The link would stand where reconcile's own unit is, replacing it: the same rule as naming it.
+        out.push(diagnosticAt(spec, ['units', i, 'content'], `units[${u.name}]: Alias=${alias} would replace reconcile's own pull unit, which only \`reconcile pull REPO --install-timer\` manages`));
+        continue;
+      }
       const other = index.get(alias);
       if (alias === u.name || other === undefined || other === i) continue;
       const line = diagnosticAt(spec, ['units', other, 'name'], '').line;
