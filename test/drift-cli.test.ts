@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import * as path from 'node:path';
 import { BIN, REPO, runCli } from './helpers/cli.js';
@@ -89,7 +89,7 @@ describe('reconcile drift', () => {
     const r = await runCli(['drift', t.spec, '--install-timer', '--every', '15m', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom', '--spec-at', '/etc/reconcile/nfs1.yaml']);
     expect(r.exitCode).toBe(0);
     const fragment = t.spec.replace(/\.yaml$/, '.drift-timer.yaml');
-    expect(r.stderr).toBe(`reconcile drift: wrote ${fragment}; add it to ${t.spec} (include: [${path.basename(fragment)}]), commit both, then reconcile apply ${t.spec} installs the timer\n`);
+    expect(r.stderr).toBe(`reconcile drift: wrote ${fragment}; ${t.spec} is in no fleet, so it cannot include it: copy its units into the spec's units:, then reconcile apply ${t.spec} installs the timer\n`);
     expect(readFileSync(t.spec, 'utf8')).toBe(before);
     const text = readFileSync(fragment, 'utf8');
     const units = parseYaml(text).units as { name: string; content: string; enabled?: boolean; state?: string }[];
@@ -115,6 +115,23 @@ describe('reconcile drift', () => {
     const v = await runCli(['validate', withUnits]);
     expect(v.stderr).not.toMatch(/error/);
     expect(v.exitCode).toBe(0);
+  });
+
+  it('--install-timer in a fleet: the host file includes the fragment and its merged spec has the timer', async () => {
+    const fleet = path.join(t.dir, 'fleet');
+    cpSync(path.join(REPO, 'examples/fleet'), fleet, { recursive: true });
+    const host = path.join(fleet, 'hosts/web1.yaml');
+    const before = readFileSync(host, 'utf8');
+    const r = await runCli(['drift', host, '--install-timer', '--every', '1h', '--spec-at', '/etc/reconcile/web1.yaml']);
+    expect(r.stderr).toBe(`reconcile drift: wrote ${path.join(fleet, 'hosts/web1.drift-timer.yaml')}; add it to ${host} (include: [./web1.drift-timer.yaml]), commit both, then reconcile apply ${host} installs the timer\n`);
+    expect(readFileSync(host, 'utf8')).toBe(before);
+    writeFileSync(host, before.replace('host: web1\n', 'host: web1\ninclude: [./web1.drift-timer.yaml]\n'));
+    const merged = await runCli(['spec', host, '--format', 'json']);
+    expect(merged.exitCode).toBe(0);
+    const units = JSON.parse(merged.stdout).spec.units.map((u: { name: string }) => u.name);
+    expect(units).toEqual(expect.arrayContaining(['reconcile-drift.service', 'reconcile-drift.timer']));
+    const again = await runCli(['drift', host, '--install-timer', '--every', '1h', '--spec-at', '/etc/reconcile/web1.yaml']);
+    expect(again.stderr).toContain(`${host} includes it: reconcile apply ${host} installs the timer`);
   });
 
   it('--install-timer: bad schedules and a spec in git without --spec-at are refused, saying why', async () => {

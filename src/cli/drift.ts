@@ -8,6 +8,7 @@ import { parseSchedule, unitsFragmentYaml } from '../schedule/units.js';
 import { readSpecFile } from '../spec/load.js';
 import { readFileSync } from 'node:fs';
 import { gitRoot } from '../plan/git.js';
+import { findFleetRoot } from '../fleet/files.js';
 import { durationTooLong, parseDuration } from '../duration.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
@@ -131,21 +132,27 @@ async function installTimer(spec: string, o: { every?: string; format: string; r
   }
   const out = o.out ?? driftFragmentPath(spec);
   if (readTextOrNull(out) !== text) await writeReport(out, text);
-  const rel = path.relative(path.dirname(path.resolve(spec)), path.resolve(out));
+  // How an include names it: `./x` relative to the host file, else relative to the fleet's root.
+  const beside = path.relative(path.dirname(path.resolve(spec)), path.resolve(out));
+  const fleetRoot = findFleetRoot(path.dirname(path.resolve(spec))).fleetRoot;
+  const rel = !beside.startsWith('..') ? `./${beside}` : fleetRoot ? path.relative(fleetRoot, path.resolve(out)) : beside;
   const { parse: parseYaml } = await import('yaml');
   const included = (() => {
     try {
       const include = (parseYaml(readSpecFile(spec)) as { include?: unknown } | null)?.include;
-      return Array.isArray(include) && include.includes(rel);
+      return Array.isArray(include) && (include.includes(rel) || (fleetRoot !== undefined && include.includes(path.relative(fleetRoot, path.resolve(out)))));
     } catch {
       return false; // a spec that does not parse is validate's to report
     }
   })();
   if (!o.quiet) {
+    // include: is a fleet's (fragments merge into host files); a spec outside a fleet takes the units as they are.
     process.stderr.write(
       included
         ? `reconcile drift: wrote ${out}; ${spec} includes it: reconcile apply ${spec} installs the timer\n`
-        : `reconcile drift: wrote ${out}; add it to ${spec} (include: [${rel}]), commit both, then reconcile apply ${spec} installs the timer\n`,
+        : fleetRoot
+          ? `reconcile drift: wrote ${out}; add it to ${spec} (include: [${rel}]), commit both, then reconcile apply ${spec} installs the timer\n`
+          : `reconcile drift: wrote ${out}; ${spec} is in no fleet, so it cannot include it: copy its units into the spec's units:, then reconcile apply ${spec} installs the timer\n`,
     );
   }
   return 0;
