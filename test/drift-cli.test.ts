@@ -4,9 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import * as path from 'node:path';
-import { BIN, runCli } from './helpers/cli.js';
+import { BIN, REPO, runCli } from './helpers/cli.js';
 import { tempRoot } from './helpers/root.js';
 
 let t: ReturnType<typeof tempRoot>;
@@ -80,36 +81,70 @@ describe('reconcile drift', () => {
     expect(text).toContain('reconcile_drift_check_success 1');
     expect(readdirSync(t.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const j = JSON.parse((await runCli(['drift', t.spec, '--root', t.root, '--format', 'json'])).stdout);
-    expect(j.spec.git).toEqual({ commit, dirty: false });
+    expect(j.spec.git).toEqual({ commit, dirty: false, state: 'clean' });
   });
 
-  it('--install-timer adds the units to the spec and applies them through the units kind', async () => {
-    const refused = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes']);
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain('the host has other pending changes (timezone, exports[/data/share], exports[/srv/backup], nfsServer)');
-    expect(existsSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.timer'))).toBe(false);
-    // The units are in the spec now: the reviewed apply of everything installs the timer too.
-    expect(readFileSync(t.spec, 'utf8')).toContain('  - name: reconcile-drift.timer\n');
-    const applied = await runCli(['apply', t.spec, '--root', t.root, '--yes']);
-    expect(applied.exitCode).toBe(0);
-    expect(applied.stdout).toContain('write /etc/systemd/system/reconcile-drift.timer');
-    expect(applied.stdout).toContain('link /etc/systemd/system/timers.target.wants/reconcile-drift.timer');
+  it('--install-timer writes the units as a fragment beside the spec, never touching the spec, with no path of this machine', async () => {
+    const before = readFileSync(t.spec, 'utf8');
+    const r = await runCli(['drift', t.spec, '--install-timer', '--every', '15m', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom', '--spec-at', '/etc/reconcile/nfs1.yaml']);
+    expect(r.exitCode).toBe(0);
+    const fragment = t.spec.replace(/\.yaml$/, '.drift-timer.yaml');
+    expect(r.stderr).toBe(`reconcile drift: wrote ${fragment}; ${t.spec} is in no fleet, so it cannot include it: copy its units into the spec's units:, then reconcile apply ${t.spec} installs the timer\n`);
+    expect(readFileSync(t.spec, 'utf8')).toBe(before);
+    const text = readFileSync(fragment, 'utf8');
+    const units = parseYaml(text).units as { name: string; content: string; enabled?: boolean; state?: string }[];
+    expect(units.map((u) => u.name)).toEqual(['reconcile-drift.service', 'reconcile-drift.timer']);
+    expect(units[0]!.content).toContain('ExecStart=reconcile drift /etc/reconcile/nfs1.yaml --format prom --report /var/lib/node_exporter/reconcile.prom\n');
+    expect(units[1]).toMatchObject({ enabled: true, state: 'running' });
+    expect(units[1]!.content).toContain('OnUnitActiveSec=900s\n');
+    expect(units[1]!.content).not.toContain('Persistent');
+    // Nothing of this checkout or this temp dir: the file is meant for git and other hosts.
+    expect(text).not.toContain(REPO);
+    expect(text).not.toContain(t.dir);
 
-    // Other options: the service is rewritten through the units kind, nothing else changes.
-    const installed = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom']);
-    expect(installed.stderr).toBe(`reconcile drift: wrote reconcile-drift.service and reconcile-drift.timer into the units of ${t.spec}; commit them with the spec\n`);
-    expect(installed.exitCode).toBe(0);
-    expect(installed.stdout).toContain('write /etc/systemd/system/reconcile-drift.service');
-    const service = readFileSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.service'), 'utf8');
-    expect(service).toContain(`drift ${t.spec} --format prom --report /var/lib/node_exporter/reconcile.prom\n`);
-    expect(readFileSync(path.join(t.root, 'etc/systemd/system/reconcile-drift.timer'), 'utf8')).toContain('OnUnitActiveSec=15m\n');
-    expect(readFileSync(t.spec, 'utf8')).toContain('  - name: reconcile-drift.timer\n');
+    // --print: the same text on stdout, nothing written; daily is a calendar timer, persistent.
+    const printed = await runCli(['drift', t.spec, '--install-timer', '--every', 'daily', '--print', '--spec-at', '/etc/reconcile/nfs1.yaml']);
+    expect(printed.exitCode).toBe(0);
+    expect(printed.stdout).toContain('OnCalendar=daily\n');
+    expect(printed.stdout).toContain('Persistent=true\n');
+    expect(readFileSync(fragment, 'utf8')).toBe(text);
 
-    const again = await runCli(['drift', t.spec, '--root', t.root, '--install-timer', '--every', '15m', '--yes', '--format', 'prom', '--report', '/var/lib/node_exporter/reconcile.prom']);
-    expect(again.exitCode).toBe(0);
-    expect(again.stdout).toContain('the drift timer is installed, nothing to change');
-    expect(again.stderr).toBe('');
-    expect((await runCli(['drift', t.spec, '--root', t.root])).exitCode).toBe(0);
+    // The fragment is a valid part of a spec: the spec with its units validates.
+    const withUnits = path.join(t.dir, 'with-units.yaml');
+    writeFileSync(withUnits, `${before.trimEnd()}\n${text.replace(/^#.*\n/gm, '')}`);
+    const v = await runCli(['validate', withUnits]);
+    expect(v.stderr).not.toMatch(/error/);
+    expect(v.exitCode).toBe(0);
+  });
+
+  it('--install-timer in a fleet: the host file includes the fragment and its merged spec has the timer', async () => {
+    const fleet = path.join(t.dir, 'fleet');
+    cpSync(path.join(REPO, 'examples/fleet'), fleet, { recursive: true });
+    const host = path.join(fleet, 'hosts/web1.yaml');
+    const before = readFileSync(host, 'utf8');
+    const r = await runCli(['drift', host, '--install-timer', '--every', '1h', '--spec-at', '/etc/reconcile/web1.yaml']);
+    expect(r.stderr).toBe(`reconcile drift: wrote ${path.join(fleet, 'hosts/web1.drift-timer.yaml')}; add it to ${host} (include: [./web1.drift-timer.yaml]), commit both, then reconcile apply ${host} installs the timer\n`);
+    expect(readFileSync(host, 'utf8')).toBe(before);
+    writeFileSync(host, before.replace('host: web1\n', 'host: web1\ninclude: [./web1.drift-timer.yaml]\n'));
+    const merged = await runCli(['spec', host, '--format', 'json']);
+    expect(merged.exitCode).toBe(0);
+    const units = JSON.parse(merged.stdout).spec.units.map((u: { name: string }) => u.name);
+    expect(units).toEqual(expect.arrayContaining(['reconcile-drift.service', 'reconcile-drift.timer']));
+    const again = await runCli(['drift', host, '--install-timer', '--every', '1h', '--spec-at', '/etc/reconcile/web1.yaml']);
+    expect(again.stderr).toContain(`${host} includes it: reconcile apply ${host} installs the timer`);
+  });
+
+  it('--install-timer: bad schedules and a spec in git without --spec-at are refused, saying why', async () => {
+    for (const every of ['0s', 'fortnightly', '15']) {
+      const r = await runCli(['drift', t.spec, '--install-timer', '--every', every]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(`reconcile drift: --every must be a duration of at least 1s such as 15m or 1h, or hourly, daily or weekly, not "${every}"\n`);
+    }
+    execFileSync('git', ['init', '--quiet', t.dir]);
+    const r = await runCli(['drift', t.spec, '--install-timer', '--every', '15m']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`reconcile drift: ${t.spec} is in a git repository, so the fragment will run on other machines: give the spec's path there with --spec-at PATH (e.g. --spec-at /etc/reconcile/${path.basename(t.spec)})\n`);
+    expect(existsSync(t.spec.replace(/\.yaml$/, '.drift-timer.yaml'))).toBe(false);
   });
 
   it('--every 1s: checks until SIGTERM, exits 0, and the report file is always complete', async () => {

@@ -84,6 +84,8 @@ describe('a host file of a fleet: every source counts', () => {
 
     const dirty = JSON.parse((await runCli(['plan', 'hosts/web1.yaml', '--root', root, '--format', 'json'], { cwd: dir, env })).stdout);
     expect(dirty.spec.git.dirty).toBe(true);
+    // Which one, and how: the host file is in the commit as it is, the fragment is not.
+    expect(dirty.spec.git).toMatchObject({ state: 'clean', sources: [{ path: 'roles/share.yaml', state: 'modified' }] });
     // The host file's own directory is clean: only the fragment made it dirty.
     expect(git(dir, 'status', '--porcelain', '--', 'hosts').toString()).toBe('');
   });

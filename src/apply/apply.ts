@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
-import { planSpec, prepareSpec, type PlanOptions } from './planner.js';
+import { inScope, planSpec, prepareSpec, type PlanOptions } from './planner.js';
 import { orderSteps } from '../plan/order.js';
 import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';
@@ -56,7 +56,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     }
     if (plan.changes.length === 0) {
       // In sync, but an apply killed after its steps may have left intents to confirm.
-      await recordOwnership(host, state, plan, []);
+      await recordOwnership(host, state, plan, [], options);
       return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
@@ -123,7 +123,7 @@ async function runPlan(
       // Ownership is written only while the lease holds: a lost lock means another apply may own the state now.
       const lost = await reasonToStop(undefined, [lock]);
       if (lost) stoppedBecause ??= lost;
-      else await recordOwnership(host, state, plan, results);
+      else await recordOwnership(host, state, plan, results, options);
     } finally {
       await journal.record({ event: 'steps', ok: !stoppedBecause, stoppedBecause }).catch(() => undefined);
     }
@@ -240,7 +240,7 @@ async function recordIntents(host: Host, state: State, plan: Plan): Promise<Stat
  * address is in the spec and in sync: we held the host lock from the intent on, so what the spec
  * asks for and now exists there is what the killed apply made. Runs after an in-sync plan too.
  */
-async function recordOwnership(host: Host, state: State, plan: Plan, results: StepResult[]): Promise<void> {
+async function recordOwnership(host: Host, state: State, plan: Plan, results: StepResult[], options: PlanOptions): Promise<void> {
   const status = new Map(results.map((r) => [r.id, r.status]));
   const owned: Record<string, OwnedEntry> = { ...state.owned };
   const changed = new Set(plan.changes.map((c) => c.address));
@@ -255,7 +255,7 @@ async function recordOwnership(host: Host, state: State, plan: Plan, results: St
     if (managedKind === undefined && complete) delete owned[change.address];
   }
   for (const [address, entry] of Object.entries(owned)) {
-    if (changed.has(address)) continue;
+    if (changed.has(address) || !inScope(address, options)) continue;
     // Left out by --target: its ownership is as it was.
     if (plan.targets && !plan.targets.some((t) => targets(t, address))) continue;
     if (plan.managed[address] === undefined) delete owned[address]; // left the spec, nothing (of ours) left to remove

@@ -10,12 +10,13 @@ import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
 import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
-import { gitInfo } from '../plan/git.js';
+import { gitInfo, type GitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
 import { orderSteps } from '../plan/order.js';
 import { targetPlan, targets } from '../plan/target.js';
 import { VERSION } from '../version.js';
+import { isOwnUnitAddress } from '../resources/units/paths.js';
 
 export interface PlanOptions {
   root?: string;
@@ -34,6 +35,11 @@ export interface PlanOptions {
   fleet?: OpenFleet;
   /** --target: only these addresses' changes (src/plan/target.ts). */
   targets?: readonly string[];
+  /**
+   * Plan reconcile's own units (the fragment `pull --install-timer` applies) instead of a spec:
+   * each side sees only its own owned addresses, so neither removes what the other applied.
+   */
+  ownUnits?: boolean;
 }
 
 export interface PlanResult {
@@ -49,7 +55,7 @@ export interface PreparedSpec {
   spec: LoadedSpec;
   diagnostics: Diagnostic[];
   secrets: ReadonlyMap<string, string>;
-  git: Promise<{ commit: string; dirty: boolean } | null>;
+  git: Promise<GitInfo | null>;
   /** Inside a fleet: the files the merged spec was made from (recorded in the plan, checked for staleness). */
   fleet?: FleetSources;
   /** A Host of the spec's root, for what comes before observing (taking the host lock). */
@@ -62,7 +68,7 @@ export async function prepareSpec(file: string, options: PlanOptions = {}): Prom
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
   let git = gitInfo(file).catch(() => null);
-  const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false, fleet: options.fleet });
+  const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false, fleet: options.fleet, ownUnits: options.ownUnits });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   // A merged spec is dirty when any of its files is.
@@ -95,7 +101,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   let accounts: Promise<Accounts> | undefined;
   const sharedAccounts = () => (accounts ??= readAccounts(host));
   const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned).filter((o) => o.created.length).map((o) => o.kind)));
-  const owned = kinds.map((k) => ownedOfKind(state, k.name));
+  const owned = kinds.map((k) => ownedOfKind(state, k.name).filter((a) => inScope(a, options)));
   const observed = await Promise.all(kinds.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
   // Loaded only if observe kept a digest of a secret: a plan without one creates no key.
   const key = await host.loadedDigestKey();
@@ -139,6 +145,11 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     ...(files.length ? { files } : {}),
   };
   return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
+}
+
+/** Whether an owned address is this plan's to keep or remove: reconcile's own units belong to their own fragment. */
+export function inScope(address: string, options: Pick<PlanOptions, 'ownUnits'>): boolean {
+  return isOwnUnitAddress(address) === !!options.ownUnits;
 }
 
 /** A host fault a spec value ran into is reported at that value's FILE:LINE:COL. */

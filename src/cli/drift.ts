@@ -3,21 +3,21 @@ import { checkDrift } from '../drift/check.js';
 import { driftExitCode, renderDriftJson, renderDriftProm, renderDriftText, type DriftReport } from '../drift/report.js';
 import { runEvery } from '../drift/scheduler.js';
 import { writeFileAtomic } from '../host/atomic.js';
-import { DRIFT_SERVICE, DRIFT_TIMER, driftTimerUnits, withTimerUnits } from '../drift/timer.js';
-import { applySpec } from '../apply/apply.js';
+import { driftFragmentPath, driftTimerUnits } from '../drift/timer.js';
+import { parseSchedule, unitsFragmentYaml } from '../schedule/units.js';
 import { readSpecFile } from '../spec/load.js';
-import { renderApplyText, renderPlanText } from '../render/text.js';
-import { statSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
+import { readFileSync } from 'node:fs';
+import { gitRoot } from '../plan/git.js';
+import { findFleetRoot } from '../fleet/files.js';
 import { durationTooLong, parseDuration } from '../duration.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { redact } from '../spec/secrets.js';
-import { fileURLToPath } from 'node:url';
 import { oneOf, parse } from './args.js';
 
 export const DRIFT_HELP = `usage: reconcile drift SPEC [--root DIR] [--format text|json|prom] [--report FILE] [--every DURATION]
-       reconcile drift SPEC --install-timer --every DURATION [--format F] [--report FILE] [--yes]
+       reconcile drift SPEC --install-timer --every DURATION|hourly|daily|weekly [--format F] [--report FILE]
+                            [--spec-at PATH] [--out FILE | --print]
 
 A read-only plan that reports drift: what differs between the spec and the host. It takes no lock
 and changes nothing. Changes the spec acknowledges (ignoreDrift, until a date) are listed as
@@ -29,10 +29,14 @@ acknowledged and not counted; after the date they are drift again.
   --every DURATION    keep checking (e.g. 30s, 15m): one check at a time, a little jitter;
                       SIGTERM/SIGINT finish the running check and exit 0; a failed check is
                       reported and the loop goes on
-  --install-timer     add reconcile-drift.service and .timer (running drift SPEC every DURATION, with
-                      the --format and --report given) to the spec's units and apply them like any
-                      unit; refused while the host has other pending changes
-  --yes               install the timer without confirmation
+  --install-timer     write reconcile-drift.service and .timer (running \`reconcile drift SPEC\` every
+                      DURATION, with the --format and --report given) as a units fragment beside the
+                      spec (SPEC's name + .drift-timer.yaml); the spec is not touched: include the
+                      fragment in it and apply. A duration runs that long after the last check;
+                      hourly, daily and weekly are calendar periods, caught up after downtime
+  --spec-at PATH      the spec's path on the hosts that run the timer (default: SPEC, made absolute)
+  --out FILE          write the fragment to FILE instead
+  --print             print the fragment instead of writing it
 exit 0 no drift · 2 drift · 1 error (with --every: 0 once stopped by a signal)`;
 
 export async function driftCommand(argv: string[]): Promise<number> {
@@ -42,7 +46,9 @@ export async function driftCommand(argv: string[]): Promise<number> {
     report: { type: 'string' },
     every: { type: 'string' },
     'install-timer': { type: 'boolean' },
-    yes: { type: 'boolean', short: 'y' },
+    'spec-at': { type: 'string' },
+    out: { type: 'string' },
+    print: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(`${DRIFT_HELP}\n`);
@@ -51,12 +57,12 @@ export async function driftCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UserError(`reconcile drift: expected one SPEC, got ${positionals.length} (see reconcile drift --help)`);
   const spec = positionals[0]!;
   const format = oneOf('drift', 'format', values.format, ['text', 'json', 'prom'] as const, 'text');
+  if (values['install-timer']) {
+    return installTimer(spec, { every: values.every, format, report: values.report, specAt: values['spec-at'], out: values.out, print: values.print, quiet: values.quiet });
+  }
   const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
   if (values.every !== undefined && (everyMs === undefined || everyMs < 1000)) {
     throw new UserError(`reconcile drift: --every must be a duration of at least 1s such as 30s, 15m or 1h, not "${values.every}"${durationTooLong(values.every) ? ` (${durationTooLong(values.every)})` : ''}`);
-  }
-  if (values['install-timer']) {
-    return installTimer(spec, { every: values.every, format, report: values.report, root: values.root, yes: values.yes, quiet: values.quiet, noColor: !!values['no-color'] });
   }
 
   const style = styleFor(process.stdout, !!values['no-color']);
@@ -99,45 +105,65 @@ export async function driftCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * The timer goes through the units kind, so it is planned and applied like any unit: the units are
- * written into the spec (reconcile owns what it applied; a later apply of a spec without them
- * would remove them), then the spec is applied, refusing when anything but the timer would change.
+ * The timer's units as a fragment beside the spec (or on stdout), never an edit of the spec: the
+ * spec is the user's text under review, and the fragment is meant for git, so it holds no path of
+ * this machine. The service runs `reconcile` by name: systemd (since v239) looks a bare name up in
+ * its fixed search path (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin) on the host that runs
+ * it, where the README's install puts reconcile; `/usr/bin/env reconcile` would do the same with
+ * one more process and hide the program from `systemd-analyze verify`.
  */
-async function installTimer(spec: string, o: { every?: string; format: string; report?: string; root?: string; yes?: boolean; quiet?: boolean; noColor: boolean }): Promise<number> {
-  if (!o.every) throw new UserError('reconcile drift: --install-timer needs --every DURATION (e.g. --every 15m)');
-  const bin = process.argv[1] ? path.resolve(process.argv[1]) : fileURLToPath(new URL('../../bin/reconcile', import.meta.url));
-  const units = driftTimerUnits({ spec: path.resolve(spec), every: o.every, bin, format: o.format as 'text' | 'json' | 'prom', report: o.report && path.resolve(o.report) });
-  const text = readSpecFile(spec);
-  const { text: merged, changed } = await withTimerUnits(text, units);
-  if (changed) {
-    await writeFileAtomic(spec, merged, { mode: statSync(spec).mode & 0o7777 });
-    if (!o.quiet) process.stderr.write(`reconcile drift: wrote ${DRIFT_SERVICE} and ${DRIFT_TIMER} into the units of ${spec}; commit them with the spec\n`);
+async function installTimer(spec: string, o: { every?: string; format: string; report?: string; specAt?: string; out?: string; print?: boolean; quiet?: boolean }): Promise<number> {
+  if (!o.every) throw new UserError('reconcile drift: --install-timer needs --every DURATION (e.g. --every 15m, or daily)');
+  const schedule = parseSchedule(o.every);
+  if (typeof schedule === 'string') throw new UserError(`reconcile drift: ${schedule}`);
+  // A fragment inside a repository goes to other machines through git: this checkout's path of the
+  // spec means nothing there, so the user says where the spec is on the hosts.
+  if (o.specAt === undefined && gitRoot(path.dirname(path.resolve(spec))) !== null) {
+    throw new UserError(`reconcile drift: ${spec} is in a git repository, so the fragment will run on other machines: give the spec's path there with --spec-at PATH (e.g. --spec-at /etc/reconcile/${path.basename(spec)})`);
   }
-  const timer = new Set([DRIFT_SERVICE, DRIFT_TIMER].map((n) => `units[${n}]`));
-  const style = styleFor(process.stderr, o.noColor);
-  const report = await applySpec(spec, {
-    root: o.root,
-    // Called under the lock with the plan that will run: only the timer may change here.
-    confirm: async (plan) => {
-      const others = plan.changes.filter((c) => !timer.has(c.address)).map((c) => c.address);
-      if (others.length) throw new UserError(`reconcile drift --install-timer: the host has other pending changes (${others.join(', ')}); not applying them here: the timer is in the spec now and is applied with them by reconcile apply ${spec} once they are reviewed`);
-      if (o.yes) return true;
-      if (!process.stdin.isTTY) throw new UserError('reconcile drift --install-timer: stdin is not a terminal; pass --yes to install the timer without confirmation');
-      process.stderr.write(renderPlanText(plan, style));
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        return /^y(es)?$/i.test((await rl.question(`Install the drift timer on ${plan.host}? [y/N] `)).trim());
-      } finally {
-        rl.close();
-      }
-    },
-  });
-  if (report.results.length === 0 && report.ok) {
-    if (!o.quiet) process.stdout.write(`${report.plan.host}: the drift timer is installed, nothing to change\n`);
+  const specAt = o.specAt ?? path.resolve(spec);
+  if (!path.isAbsolute(specAt)) throw new UserError(`reconcile drift: --spec-at ${JSON.stringify(specAt)} must be an absolute path (where the spec is on the hosts that run the timer)`);
+  const report = o.report && path.resolve(o.report);
+  const units = driftTimerUnits({ spec: specAt, schedule, bin: 'reconcile', format: o.format as 'text' | 'json' | 'prom', report });
+  const text = await unitsFragmentYaml(units, `reconcile drift every ${o.every}: written by reconcile drift --install-timer; include it in the host's spec.`);
+  if (o.print) {
+    process.stdout.write(text);
     return 0;
   }
-  process.stdout.write(o.quiet && report.ok ? '' : renderApplyText(report, style));
-  return report.ok ? 0 : 1;
+  const out = o.out ?? driftFragmentPath(spec);
+  if (readTextOrNull(out) !== text) await writeReport(out, text);
+  // How an include names it: `./x` relative to the host file, else relative to the fleet's root.
+  const beside = path.relative(path.dirname(path.resolve(spec)), path.resolve(out));
+  const fleetRoot = findFleetRoot(path.dirname(path.resolve(spec))).fleetRoot;
+  const rel = !beside.startsWith('..') ? `./${beside}` : fleetRoot ? path.relative(fleetRoot, path.resolve(out)) : beside;
+  const { parse: parseYaml } = await import('yaml');
+  const included = (() => {
+    try {
+      const include = (parseYaml(readSpecFile(spec)) as { include?: unknown } | null)?.include;
+      return Array.isArray(include) && (include.includes(rel) || (fleetRoot !== undefined && include.includes(path.relative(fleetRoot, path.resolve(out)))));
+    } catch {
+      return false; // a spec that does not parse is validate's to report
+    }
+  })();
+  if (!o.quiet) {
+    // include: is a fleet's (fragments merge into host files); a spec outside a fleet takes the units as they are.
+    process.stderr.write(
+      included
+        ? `reconcile drift: wrote ${out}; ${spec} includes it: reconcile apply ${spec} installs the timer\n`
+        : fleetRoot
+          ? `reconcile drift: wrote ${out}; add it to ${spec} (include: [${rel}]), commit both, then reconcile apply ${spec} installs the timer\n`
+          : `reconcile drift: wrote ${out}; ${spec} is in no fleet, so it cannot include it: copy its units into the spec's units:, then reconcile apply ${spec} installs the timer\n`,
+    );
+  }
+  return 0;
+}
+
+function readTextOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** The report file, replaced atomically; a path that cannot be written is the user's to fix. */

@@ -1,9 +1,25 @@
 import { hostname } from 'node:os';
+import { readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { Host } from '../host/host.js';
 import { planSpec } from '../apply/planner.js';
 import { applySpec } from '../apply/apply.js';
-import { cacheDirOf, checkFastForward, checkoutRef, locateSpec, readPullState, repoId, withoutCredentials, writePullState } from '../pull/pull.js';
+import {
+  PULL_DISABLED_FILE,
+  cacheDirOf,
+  checkFastForward,
+  checkoutCommit,
+  fetchRef,
+  locateSpec,
+  readPullDisabled,
+  readPullState,
+  repoId,
+  verifyCommit,
+  withoutCredentials,
+  writePullState,
+} from '../pull/pull.js';
+import { ALLOWED_SIGNERS_FILE, PULL_LOCK_WAIT_MS, PULL_UNIT, PULL_UNITS_SPEC, environmentFileText, installPullFiles, parseCredential, pullTimerUnits, pullUnitsSpec } from '../pull/timer.js';
+import { parseSchedule } from '../schedule/units.js';
 import { createLocalHostLock } from '../locks/local.js';
 import { mkdir } from 'node:fs/promises';
 import { renderApplyText, renderPlanText } from '../render/text.js';
@@ -14,6 +30,10 @@ import { oneOf, parse } from './args.js';
 
 export const PULL_HELP = `usage: reconcile pull REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME]
                       [--apply] [--allow-rewind] [--allow-destructive] [--format text|json]
+                      [--verify-signatures [--allowed-signers FILE]]
+       reconcile pull REPO --install-timer [--every 15m] [--verify-signatures --allowed-signers FILE]
+                      [--env NAME]... [--credential ID=PATH]... [--ref …] [--path …] [--host …]
+       reconcile pull --disable REASON | --enable
 
 Clones or fetches REPO (a path or any URL git accepts) into a cache under var/lib/reconcile/pull,
 checks out REF detached and plans this host's spec, or applies it with --apply (no confirmation:
@@ -25,7 +45,23 @@ checks out REF detached and plans this host's spec, or applies it with --apply (
   --apply              apply the spec; the commit is recorded in var/lib/reconcile/pull-state.json
   --allow-rewind       accept a REF that does not descend from the last applied commit
   --allow-destructive  allow changes whose risk is destructive (with --apply)
-exit: plan 0 in sync · 2 changes pending · 1 error; --apply 0 converged · 1 error`;
+  --verify-signatures  refuse a commit without a good SSH signature by a key of the allowed signers
+  --allowed-signers F  who may sign (ssh-keygen ALLOWED SIGNERS format; default ${ALLOWED_SIGNERS_FILE});
+                       never a file of the repository
+  --install-timer      write and enable ${PULL_UNIT}.service and .timer (through the units kind) that run
+                       \`reconcile pull REPO --apply\` with these --ref, --path, --host and signature flags;
+                       --allowed-signers FILE is copied to ${ALLOWED_SIGNERS_FILE}
+  --every DURATION     how often (default 15m; or hourly, daily, weekly); a third of it is random delay
+  --env NAME           a secret the pull needs (lock.redis, {env: NAME} in the spec): its value, from
+                       this command's environment, goes to /etc/reconcile/pull.env (0600), read by the
+                       unit's EnvironmentFile=; never into the unit. Repeatable
+  --credential ID=PATH the file PATH reaches the unit by LoadCredential=; the spec reads it as
+                       {file: /run/credentials/${PULL_UNIT}.service/ID}. Repeatable
+  --disable REASON     stop this host's pulls (a local flag under var/lib/reconcile) until --enable;
+                       a disabled pull reports "disabled: REASON", exits 0 and applies nothing
+exit: plan 0 in sync · 2 changes pending · 1 error (a refused commit too); --apply 0 converged · 1 error`;
+
+const DEFAULT_EVERY = '15m';
 
 export async function pullCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('pull', argv, {
@@ -37,30 +73,68 @@ export async function pullCommand(argv: string[]): Promise<number> {
     'allow-rewind': { type: 'boolean' },
     'allow-destructive': { type: 'boolean' },
     format: { type: 'string' },
+    'verify-signatures': { type: 'boolean' },
+    'allowed-signers': { type: 'string' },
+    'install-timer': { type: 'boolean' },
+    every: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    credential: { type: 'string', multiple: true },
+    disable: { type: 'string' },
+    enable: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(`${PULL_HELP}\n`);
     return 0;
+  }
+  const host = new Host(values.root ?? '/');
+  if (values.disable !== undefined || values.enable) {
+    if (positionals.length || (values.disable !== undefined && values.enable)) throw new UserError('reconcile pull: --disable REASON and --enable take nothing else (see reconcile pull --help)');
+    return toggle(host, values.disable, !!values.quiet);
   }
   if (positionals.length !== 1) throw new UserError(`reconcile pull: expected one REPO, got ${positionals.length} (see reconcile pull --help)`);
   const format = oneOf('pull', 'format', values.format, ['text', 'json'] as const, 'text');
   const repo = positionals[0]!;
   const ref = values.ref ?? 'main';
   const template = values.path ?? 'hosts/{hostname}.yaml';
-  const host = new Host(values.root ?? '/');
   const name = values.host ?? hostname();
+  if (values['allowed-signers'] !== undefined && !values['verify-signatures']) throw new UserError('reconcile pull: --allowed-signers is used with --verify-signatures');
+  if (values['install-timer']) return installTimer(host, repo, ref, template, name, values);
+  if (values.every !== undefined || values.env || values.credential) throw new UserError('reconcile pull: --every, --env and --credential are options of --install-timer');
+
+  // A disabled host changes nothing, fetches nothing: the operator said why.
+  const disabled = await readPullDisabled(host);
+  if (disabled) {
+    // One line in the journal whatever the reason holds: a line break must not forge another entry.
+    for (const k of ['reason', 'by'] as const) disabled[k] = disabled[k].replace(/[\x00-\x1f\x7f]/g, ' ');
+    process.stdout.write(format === 'json' ? `${JSON.stringify({ formatVersion: 1, result: 'disabled', reason: disabled.reason, since: disabled.at, by: disabled.by })}\n` : `reconcile pull: disabled: ${disabled.reason}${disabled.at ? ` (since ${disabled.at}${disabled.by ? ` by ${disabled.by}` : ''})` : ''}\n`);
+    return 0;
+  }
 
   // One pull per cache at a time: a second pull (the timer beside a manual run) must not check out
   // another commit under the first one's apply. The apply itself takes the host lock as always.
   await host.ensureDir('/var/lib');
   await mkdir(await host.realPath('/var/lib/reconcile/locks', { follow: true, write: true }), { recursive: true, mode: 0o700 });
   const lockFile = await host.realPath(`/var/lib/reconcile/locks/pull-${path.basename(cacheDirOf(repo))}`, { write: true });
-  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: 10 * 60_000, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
+  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: PULL_LOCK_WAIT_MS, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
   try {
     return await pullUnderLock(host, repo, ref, template, name, values, format);
   } finally {
     await pullLock.release();
   }
+}
+
+async function toggle(host: Host, reason: string | undefined, quiet: boolean): Promise<number> {
+  if (reason === undefined) {
+    const was = await readPullDisabled(host);
+    await host.removeFile(PULL_DISABLED_FILE);
+    if (!quiet) process.stdout.write(was ? `reconcile pull: enabled (was disabled: ${was.reason})\n` : 'reconcile pull: enabled (was not disabled)\n');
+    return 0;
+  }
+  if (!reason.trim()) throw new UserError('reconcile pull: --disable needs a REASON (who reads it later needs to know why)');
+  const by = process.env.SUDO_USER ?? process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? '?'}`;
+  await host.writeFile(PULL_DISABLED_FILE, `${JSON.stringify({ reason, at: new Date().toISOString(), by }, null, 2)}\n`, { mode: 0o644 });
+  if (!quiet) process.stdout.write(`reconcile pull: disabled: ${reason}\n`);
+  return 0;
 }
 
 async function pullUnderLock(
@@ -69,12 +143,18 @@ async function pullUnderLock(
   ref: string,
   template: string,
   name: string,
-  values: { root?: string; apply?: boolean; quiet?: boolean; verbose?: boolean; 'allow-rewind'?: boolean; 'allow-destructive'?: boolean; 'no-color'?: boolean },
+  values: { root?: string; apply?: boolean; quiet?: boolean; verbose?: boolean; 'allow-rewind'?: boolean; 'allow-destructive'?: boolean; 'no-color'?: boolean; 'verify-signatures'?: boolean; 'allowed-signers'?: string },
   format: 'text' | 'json',
 ): Promise<number> {
-  const { dir, commit } = await checkoutRef(host, repo, ref);
-  const spec = locateSpec(dir, template, name);
+  const { dir, commit } = await fetchRef(host, repo, ref);
+  // Before anything of the commit is on disk or trusted: who signed it, then whether it follows the last one.
+  if (values['verify-signatures']) {
+    const good = await verifyCommit(host, dir, commit, values['allowed-signers'] !== undefined ? { given: values['allowed-signers'] } : { onHost: ALLOWED_SIGNERS_FILE });
+    if (values.verbose) process.stderr.write(`reconcile pull: ${commit.slice(0, 12)}: ${good}\n`);
+  }
   const rewind = await checkFastForward(host, dir, await readPullState(host), commit, ref, !!values['allow-rewind']);
+  await checkoutCommit(host, dir, commit);
+  const spec = locateSpec(dir, template, name);
   if (rewind && !values.quiet) process.stderr.write(`reconcile pull: ${rewind}\n`);
   if (!values.quiet) process.stderr.write(`reconcile pull: ${withoutCredentials(repoId(repo))} ${ref} at ${commit.slice(0, 12)}: ${path.relative(dir, spec)}\n`);
   const style = styleFor(process.stdout, !!values['no-color']);
@@ -90,4 +170,54 @@ async function pullUnderLock(
   // Recorded only once the host converged: a failed apply must not move the fast-forward base.
   await writePullState(host, { formatVersion: 1, repo: repoId(repo), ref, path: path.relative(dir, spec), commit, appliedAt: new Date().toISOString() });
   return 0;
+}
+
+/**
+ * The host's own loop, through the units kind: the units are a generated spec of reconcile's own
+ * units (kept at var/lib/reconcile/pull/units.yaml), applied with `ownUnits` so neither it nor the
+ * repository's spec removes what the other applied. Secrets and the allowed signers are files
+ * written here, before the units that read them.
+ */
+async function installTimer(
+  host: Host,
+  repo: string,
+  ref: string,
+  template: string,
+  name: string,
+  values: { root?: string; every?: string; env?: string[]; credential?: string[]; host?: string; 'verify-signatures'?: boolean; 'allowed-signers'?: string; quiet?: boolean; 'no-color'?: boolean },
+): Promise<number> {
+  const schedule = parseSchedule(values.every ?? DEFAULT_EVERY);
+  if (typeof schedule === 'string') throw new UserError(`reconcile pull: ${schedule}`);
+  const verify = !!values['verify-signatures'];
+  if (verify && values['allowed-signers'] === undefined && (await host.readText(ALLOWED_SIGNERS_FILE)) === null) {
+    throw new UserError(`reconcile pull: --install-timer --verify-signatures needs --allowed-signers FILE (copied to ${ALLOWED_SIGNERS_FILE}; none is installed yet)`);
+  }
+  const allowedSigners = values['allowed-signers'] === undefined ? undefined : readLocal(values['allowed-signers'], 'allowed signers');
+  if (allowedSigners !== undefined && !/^\s*[^#\s]\S*\s+(\S+=\S*\s+)*(ssh-|ecdsa-|sk-)/m.test(allowedSigners)) {
+    throw new UserError(`reconcile pull: ${values['allowed-signers']}: no allowed-signers line in it (expected "PRINCIPALS [OPTIONS] KEYTYPE KEY", as in ssh-keygen(1) ALLOWED SIGNERS)`);
+  }
+  const envNames = [...new Set(values.env ?? [])];
+  const envText = envNames.length ? environmentFileText(envNames, process.env) : undefined;
+  const credentials = (values.credential ?? []).map(parseCredential);
+  // The unit is written on this host for this host: the launcher that runs now, by its real path.
+  const bin = realpathSync(process.argv[1]!);
+  const units = pullTimerUnits({ bin, repo: repoId(repo), ref, path: template, host: values.host, schedule, verifySignatures: verify, envNames, credentials });
+  await installPullFiles(host, { envText, allowedSigners });
+  await host.writeFile(PULL_UNITS_SPEC, await pullUnitsSpec(name, units), { mode: 0o600 });
+  const report = await applySpec(host.resolve(PULL_UNITS_SPEC), { root: values.root, ownUnits: true });
+  const style = styleFor(process.stdout, !!values['no-color']);
+  if (report.ok && report.results.length === 0) {
+    if (!values.quiet) process.stdout.write(`${report.plan.host}: ${PULL_UNIT}.timer is installed as asked, nothing to change\n`);
+    return 0;
+  }
+  process.stdout.write(values.quiet && report.ok ? '' : renderApplyText(report, style));
+  return report.ok ? 0 : 1;
+}
+
+function readLocal(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`reconcile pull: ${file}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

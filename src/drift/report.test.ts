@@ -8,7 +8,7 @@ const plan: Plan = {
   host: 'db"1',
   root: '/',
   createdAt: '',
-  spec: { path: 's.yaml', sha256: 'x', git: { commit: 'abc', dirty: true } },
+  spec: { path: 's.yaml', sha256: 'x', git: { commit: 'abc', dirty: true, state: 'modified' } },
   changes: [
     { address: 'exports[/a]', kind: 'exports', action: 'update', risk: 'reload', summary: '', diff: '', steps: [] },
     { address: 'timezone', kind: 'timezone', action: 'update', risk: 'none', summary: '', diff: '', steps: [], acknowledged: { until: '2030-01-01', reason: 'r' } },
@@ -23,7 +23,7 @@ describe('drift report', () => {
     const r = reportFromPlan(plan, ['timezone', 'exports', 'mounts'], 1000, 1500);
     expect(r.drift.map((d) => d.address)).toEqual(['exports[/a]']);
     expect(r.acknowledged.map((d) => [d.address, d.until])).toEqual([['timezone', '2030-01-01']]);
-    expect(r.spec?.git).toEqual({ commit: 'abc', dirty: true });
+    expect(r.spec?.git).toEqual({ commit: 'abc', dirty: true, state: 'modified' });
     expect(driftExitCode(r)).toBe(2);
   });
 

@@ -1,4 +1,4 @@
-import type { Plan, Risk, SpecRef } from '../plan/types.js';
+import { describeGit, type Plan, type Risk, type SpecRef } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
 import type { Style } from '../render/style.js';
 
@@ -77,7 +77,7 @@ export function driftExitCode(r: DriftReport): number {
 
 function gitText(spec: SpecRef | null): string {
   if (!spec?.git) return '';
-  return ` (spec at git ${spec.git.commit.slice(0, 12)}${spec.git.dirty ? ', dirty' : ''})`;
+  return ` (spec at git ${describeGit(spec.git)})`;
 }
 
 export function renderDriftText(r: DriftReport, style: Style): string {

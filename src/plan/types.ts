@@ -68,14 +68,40 @@ export interface SpecRef {
   sources?: SpecSource[];
   /** Inside a fleet: sha256 over fleet.yaml and the inventory files. */
   fleet?: string;
-  /** `dirty` covers every source and the inventory files. */
-  git: { commit: string; dirty: boolean } | null;
+  /** `dirty` covers every source and the inventory files; `git.sources` names those not in the commit. */
+  git: GitInfo | null;
 }
 
 export interface SpecSource {
   path: string;
   sha256: string;
 }
+
+/**
+ * What git says of one file: `clean` is in the commit as it is; `modified` (or `deleted`) differs
+ * from it; `added` is staged but in no commit; `untracked` and `ignored` are not in git at all, so
+ * the commit says nothing about their bytes.
+ */
+export type GitFileState = 'clean' | 'modified' | 'deleted' | 'added' | 'untracked' | 'ignored';
+
+export interface GitInfo {
+  /** HEAD: the commit the working tree is at (which holds the spec only when `state` is clean). */
+  commit: string;
+  /** Anything in the spec's directory (the spec, migrations beside it) or any source differs from the commit, or is not in it. */
+  dirty: boolean;
+  /** The spec file's own state. */
+  state: GitFileState;
+  /** Every other source file given (a fleet host's fragments, fleet.yaml), repository-relative, that is not clean. */
+  sources?: { path: string; state: GitFileState }[];
+}
+
+/** `abc123def456`, with what is not in it: `(dirty)`, `(spec untracked)`. For renderers. */
+export function describeGit(git: GitInfo): string {
+  const commit = git.commit.slice(0, 12);
+  if (git.state && git.state !== 'clean' && git.state !== 'modified') return `${commit} (spec ${git.state}: not in the commit)`;
+  return git.dirty ? `${commit} (dirty)` : commit;
+}
+
 
 export interface Plan {
   formatVersion: number;

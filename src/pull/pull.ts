@@ -50,10 +50,10 @@ async function gitOk(host: Host, dir: string, args: string[], what: string): Pro
 }
 
 /**
- * Clones or fetches the repo into the cache (root-relative under var/lib/reconcile/pull) and checks
- * out the ref detached, forcing away anything left in the work tree; returns the checkout and commit.
+ * Clones or fetches the repo into the cache (root-relative under var/lib/reconcile/pull) and
+ * resolves the ref to a commit, checking nothing out: the commit is verified first.
  */
-export async function checkoutRef(host: Host, repo: string, ref: string): Promise<{ dir: string; commit: string }> {
+export async function fetchRef(host: Host, repo: string, ref: string): Promise<{ dir: string; commit: string }> {
   const url = repoId(repo);
   await host.ensureDir(cacheDirOf(repo), { mode: 0o700 });
   const dir = await host.realPath(cacheDirOf(repo), { follow: true, write: true });
@@ -74,9 +74,53 @@ export async function checkoutRef(host: Host, repo: string, ref: string): Promis
     }
   }
   if (!commit) throw new UserError(`reconcile pull: ${ref} is not a branch, tag or commit of ${withoutCredentials(url)}`);
+  return { dir, commit };
+}
+
+/** Checks the commit out detached, forcing away anything left in the work tree. */
+export async function checkoutCommit(host: Host, dir: string, commit: string): Promise<void> {
   await gitOk(host, dir, ['checkout', '--quiet', '--force', '--detach', commit], `git checkout ${commit.slice(0, 12)}`);
   await gitOk(host, dir, ['clean', '-ffdxq'], 'git clean');
-  return { dir, commit };
+}
+
+/**
+ * The commit's SSH signature, checked by git against the allowed-signers file installed on the host
+ * (never one from the repository: whoever can push could then allow themselves). Config by `-c`
+ * for this one command, so the cache's own config cannot change it. Throws with git's verdict.
+ */
+export async function verifyCommit(host: Host, dir: string, commit: string, allowedSigners: { given: string } | { onHost: string }): Promise<string> {
+  // The default is the host's installed file (under --root, the root's); a given path is the operator's, as is.
+  const file = 'given' in allowedSigners ? path.resolve(allowedSigners.given) : host.resolve(allowedSigners.onHost);
+  if (!existsSync(file)) throw new UserError(`reconcile pull: --verify-signatures: the allowed-signers file ${file} does not exist (reconcile pull REPO --install-timer --verify-signatures --allowed-signers FILE installs it)`);
+  if (file.startsWith(host.resolve(PULL_CACHE_DIR) + path.sep)) throw new UserError(`reconcile pull: --allowed-signers ${file} is inside the pull cache: the repository must not choose who may sign it`);
+  const r = await git(host, dir, ['-c', 'gpg.format=ssh', '-c', `gpg.ssh.allowedSignersFile=${file}`, 'verify-commit', '--verbose', '--end-of-options', commit], 'git verify-commit');
+  const said = `${r.stderr}`.trim().split('\n').filter(Boolean);
+  if (!r.ok) {
+    const why = r.failedToStart ? 'git could not start' : said.find((l) => /^(error|fatal):|No principal matched|Could not verify|Signature verification failed|no signature found/i.test(l)) ?? said.pop() ?? 'the commit carries no signature'; // git says nothing for an unsigned commit
+    throw new UserError(`reconcile pull: refusing ${commit.slice(0, 12)}: its signature does not verify against ${file}: ${why.replace(/^(error|fatal): /, '')}`);
+  }
+  return said.find((l) => /^Good "git" signature/.test(l)) ?? 'good signature';
+}
+
+/** `pull --disable REASON`: a local flag; a disabled pull reports it and changes nothing. */
+export const PULL_DISABLED_FILE = `${STATE_DIR}/pull-disabled.json`;
+
+export interface PullDisabled {
+  reason: string;
+  at: string;
+  by: string;
+}
+
+export async function readPullDisabled(host: Host): Promise<PullDisabled | null> {
+  const text = await host.readText(PULL_DISABLED_FILE);
+  if (text === null) return null;
+  try {
+    const d = JSON.parse(text) as Partial<PullDisabled>;
+    return { reason: String(d.reason ?? 'no reason recorded'), at: String(d.at ?? ''), by: String(d.by ?? '') };
+  } catch {
+    // A flag that cannot be read still means someone disabled pull: fail closed.
+    return { reason: `${host.resolve(PULL_DISABLED_FILE)} is not valid JSON`, at: '', by: '' };
+  }
 }
 
 export async function readPullState(host: Host): Promise<PullState | null> {

@@ -1,4 +1,4 @@
-import { RISKS, type Plan } from '../plan/types.js';
+import { RISKS, describeGit, type Plan } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
 import { filesOf, ownLinesText, planFooter, sharedFiles } from './files.js';
 
@@ -7,7 +7,7 @@ const RISK_BADGE: Record<string, string> = { none: '⚪ none', reload: '🔵 rel
 /** A pull-request comment: a summary table by risk, then each change with a collapsible diff. */
 export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = [];
-  const git = plan.spec.git ? ` at \`${plan.spec.git.commit.slice(0, 12)}\`${plan.spec.git.dirty ? ' (dirty)' : ''}` : '';
+  const git = plan.spec.git ? ` at ${describeGit(plan.spec.git).replace(/^\S+/, (c) => `\`${c}\``)}` : '';
   out.push(`### reconcile plan for \`${plan.host}\``, '');
   out.push(`Spec \`${plan.spec.path}\`${git}.`, '');
   if (plan.changes.length === 0) {

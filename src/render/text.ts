@@ -1,4 +1,4 @@
-import type { Plan, Risk } from '../plan/types.js';
+import { describeGit, type Plan, type Risk } from '../plan/types.js';
 import type { ApplyReport } from '../plan/types.js';
 import { redact } from '../spec/secrets.js';
 import type { Style } from './style.js';
@@ -50,7 +50,7 @@ export function renderPlanText(plan: Plan, style: Style, options: { verbose?: bo
   out.push('');
   out.push(style.bold(`${plan.host}: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} pending (${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')})`));
   out.push(planFooter(plan));
-  if (options.verbose) out.push(style.dim(`spec ${plan.spec.path} sha256 ${plan.spec.sha256.slice(0, 12)}${plan.spec.git ? ` git ${plan.spec.git.commit.slice(0, 12)}${plan.spec.git.dirty ? ' (dirty)' : ''}` : ''}`));
+  if (options.verbose) out.push(style.dim(`spec ${plan.spec.path} sha256 ${plan.spec.sha256.slice(0, 12)}${plan.spec.git ? ` git ${describeGit(plan.spec.git)}` : ''}`));
   return redact(out.join('\n') + '\n');
 }
 

@@ -12,7 +12,7 @@ export type { ValidateOptions } from '../spec/types.js';
  */
 export async function loadAndValidate(file: string, options: ValidateOptions & { migrationFiles?: boolean } = {}): Promise<{ spec: LoadedSpec; diagnostics: Diagnostic[] }> {
   const text = readSpecFile(file);
-  const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
+  const key = specCacheKey(text, { root: path.resolve(options.root ?? '/'), strict: !!options.strict, ownUnits: !!options.ownUnits });
   const cached = readCachedSpec(key);
   // A plan does not need them here: the migrations kind reads and checks its files when it observes.
   const files = options.migrationFiles === false ? async (r: { spec: LoadedSpec; diagnostics: Diagnostic[] }) => r : withMigrationFiles;

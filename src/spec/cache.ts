@@ -45,10 +45,10 @@ function checkerBuildTime(): number {
   return 0;
 }
 
-export function specCacheKey(text: string, context: { root: string; strict: boolean }): string {
+export function specCacheKey(text: string, context: { root: string; strict: boolean; ownUnits?: boolean }): string {
   schemaSha ??= createHash('sha256').update(readFileSync(SCHEMA_URL)).digest('hex');
   checkerBuild ??= checkerBuildTime();
-  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, checkerBuild, context.root, context.strict])).update('\0').update(text).digest('hex');
+  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, checkerBuild, context.root, context.strict, ...(context.ownUnits ? ['ownUnits'] : [])])).update('\0').update(text).digest('hex');
 }
 
 export function readCachedSpec(key: string): CachedSpec | undefined {

@@ -13,6 +13,8 @@ export interface ValidateOptions {
   root?: string;
   /** Security lint findings become errors. */
   strict?: boolean;
+  /** The fragment of reconcile's own units that `pull --install-timer` applies: the only spec that may name them. */
+  ownUnits?: boolean;
 }
 
 export interface ExportClientSpec {

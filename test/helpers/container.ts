@@ -87,8 +87,10 @@ export class Container {
   /**
    * Boots a fresh copy of the cached tree; the hostname inside is `name`. `bindProject: false`
    * boots a host with neither this machine's node nor the project (a package must bring its own).
+   * `bindRo`: more paths of this machine bound read-only at the same place (programs the minimal
+   * tree lacks, e.g. git).
    */
-  static async boot(options: { name?: string; bootTimeoutMs?: number; bindProject?: boolean } = {}): Promise<Container> {
+  static async boot(options: { name?: string; bootTimeoutMs?: number; bindProject?: boolean; bindRo?: string[] } = {}): Promise<Container> {
     const tree = ensureTree();
     const name = options.name ?? `rt${process.pid}x${Math.floor(Math.random() * 1e6)}`;
     const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-ct-'));
@@ -101,7 +103,11 @@ export class Container {
     const out = openSync(log, 'a'); // nspawn's console output, shown when boot fails
     const nspawn = spawn(
       'systemd-nspawn',
-      ['-b', '-D', merged!, '-M', name, '--register=no', '--keep-unit', '--console=passive', '--timezone=off', '--private-network', ...(options.bindProject === false ? [] : ['--bind-ro=/usr/bin/node', `--bind-ro=${REPO}:${PROJECT}`])],
+      [
+        '-b', '-D', merged!, '-M', name, '--register=no', '--keep-unit', '--console=passive', '--timezone=off', '--private-network',
+        ...(options.bindProject === false ? [] : ['--bind-ro=/usr/bin/node', `--bind-ro=${REPO}:${PROJECT}`]),
+        ...(options.bindRo ?? []).map((p) => `--bind-ro=${p}`),
+      ],
       { stdio: ['ignore', out, out] },
     );
     const cleanup = () => {

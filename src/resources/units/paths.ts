@@ -5,6 +5,14 @@ export const VENDOR_UNIT_DIRS = ['/usr/local/lib/systemd/system', '/lib/systemd/
 export const UNITS_RECORD = '/var/lib/reconcile/units.json';
 
 export const addressOf = (name: string) => `units[${name}]`;
+
+/**
+ * reconcile's own pull service and timer (`reconcile pull --install-timer`): a spec may not name
+ * them, since the repository must not change how (and whether, with which signature check) the
+ * host pulls it; they are planned only with the install's own fragment (ValidateOptions.ownUnits).
+ */
+export const OWN_UNITS: readonly string[] = ['reconcile-pull.service', 'reconcile-pull.timer'];
+export const isOwnUnitAddress = (address: string) => OWN_UNITS.some((n) => address === addressOf(n));
 export const nameOfAddress = (address: string) => address.slice('units['.length, -1);
 export const unitPath = (name: string) => `${ETC_UNITS}/${name}`;
 export const dropinDir = (name: string) => `${ETC_UNITS}/${name}.d`;
