@@ -5,6 +5,8 @@
 // npm run bench -- --scale [FACTOR]: plan time and peak memory of one kind at a time at large
 // sizes (2,000 units, 20,000 fstab entries, 20,000 exports, and a quarter of each), so growth
 // with the size is visible: linear when the full size takes about four times the quarter.
+// npm run bench -- --fleet N: `validate --fleet` of a generated fleet of N hosts (an inventory in
+// files of 50 hosts, an NFS server per 50 hosts, shared fragments with units), time and peak RSS.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +17,8 @@ const PEER = path.resolve(REPO, '..', 'shared', 'peer-bench');
 const WORK = path.join(REPO, 'bench', 'work');
 const ARGS = process.argv.slice(2);
 const SCALE = ARGS.includes('--scale') ? Number(ARGS[ARGS.indexOf('--scale') + 1]) || 1 : 0;
-const SIZES = ARGS.filter((a) => /^\d+$/.test(a) && ARGS[ARGS.indexOf(a) - 1] !== '--scale').map(Number).filter((n) => n >= 10);
+const FLEET = ARGS.includes('--fleet') ? Number(ARGS[ARGS.indexOf('--fleet') + 1]) || 10_000 : 0;
+const SIZES = ARGS.filter((a) => /^\d+$/.test(a) && !['--scale', '--fleet'].includes(ARGS[ARGS.indexOf(a) - 1])).map(Number).filter((n) => n >= 10);
 const RUNS = 7;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
@@ -115,6 +118,46 @@ function scale(what, n) {
   return { what, n, textMs: text.ms, textCpu: text.cpuMs, jsonMs: json.ms, jsonCpu: json.cpuMs, rssMb: Math.max(text.rssKb, json.rssKb) / 1024, jsonMb: Buffer.byteLength(json.stdout) / 2 ** 20 };
 }
 
+/**
+ * A fleet of n hosts as a user would keep one: fleet.yaml with groups, the inventory in files of
+ * 50 hosts (a rack each, with its NFS server), fragments shared by every host (base, web) and by a
+ * rack (its mount), a small file per host. Every fragment is included by many hosts.
+ */
+function generateFleet(n) {
+  const dir = path.join(WORK, `fleet-${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  for (const d of ['inventory', 'roles', 'hosts']) mkdirSync(path.join(dir, d), { recursive: true });
+  const racks = Math.ceil(n / 50);
+  const unit = (name, extra = '') =>
+    `  - name: ${name}\n    content: "[Unit]\\nDescription=${name}\\nAfter=network-online.target\\n\\n[Service]\\nExecStart=/usr/bin/sleep infinity\\nRestart=on-failure\\n${extra}\\n[Install]\\nWantedBy=multi-user.target\\n"\n    enabled: true\n`;
+  writeFileSync(path.join(dir, 'roles/base.yaml'), `timezone: Etc/UTC\nwatchdog: {stepTimeout: 2m}\nunits:\n${unit('node-exporter.service')}${unit('log-shipper.service', 'Nice=10\\n')}  - {name: snapd.service, enabled: false, state: stopped}\n`);
+  writeFileSync(path.join(dir, 'roles/web.yaml'), `x-opts: &opts [rw, sync, no_subtree_check]\nunits:\n${unit('web.service', 'User=www-data\\n')}    dropins: {limits.conf: "[Service]\\nLimitNOFILE=65536\\n"}\n`);
+  let groups = `  base: {include: [roles/base.yaml]}\n  web: {include: [roles/web.yaml], rollout: {maxParallel: 5%, maxFailures: 3, canary: 1}}\n  nfs-servers: {}\n`;
+  let hostCount = 0;
+  for (let r = 0; r < racks && hostCount < n; r++) {
+    const net = `10.${Math.floor(r / 250)}.${r % 250}`;
+    groups += `  rack${r}: {include: [roles/rack${r}.yaml]}\n`;
+    writeFileSync(path.join(dir, `roles/rack${r}.yaml`), `mounts:\n  - {path: /mnt/share, source: {fleet: nfs${r}, path: /data/share}, type: nfs, options: [nfsvers=4.2, hard, _netdev], state: mounted}\n`);
+    let inv = `hosts:\n  nfs${r}: {address: ${net}.1/24, groups: [base, nfs-servers]}\n`;
+    writeFileSync(path.join(dir, `hosts/nfs${r}.yaml`), `host: nfs${r}\nexports:\n  - path: /data/share\n    clients:\n      - {host: {fleet: group:rack${r}}, options: [rw, sync, no_subtree_check]}\n`);
+    hostCount++;
+    for (let j = 1; j < 50 && hostCount < n; j++, hostCount++) {
+      const name = `web${r}-${j}`;
+      inv += `  ${name}: {address: ${net}.${j + 10}/24, groups: [base, web, rack${r}]}\n`;
+      writeFileSync(path.join(dir, `hosts/${name}.yaml`), `host: ${name}\n${j % 10 === 0 ? 'exclude: ["units[log-shipper.service]"]\n' : ''}`);
+    }
+    writeFileSync(path.join(dir, `inventory/rack${String(r).padStart(4, '0')}.yaml`), inv);
+  }
+  writeFileSync(path.join(dir, 'fleet.yaml'), `apiVersion: reconcile/v1\nname: bench\ninventory: [inventory/*.yaml]\ngroups:\n${groups}defaults: {rollout: {maxParallel: 1, maxFailures: 1}}\n`);
+  return { dir, hosts: hostCount, fragments: racks + 2 };
+}
+
+function fleetBench(n) {
+  const g = generateFleet(n);
+  const r = run(['node', BIN, 'validate', '--fleet', g.dir, '--quiet'], { expect: 0 });
+  return { ...g, ms: r.ms, cpuMs: r.cpuMs, rssMb: r.rssKb / 1024 };
+}
+
 mkdirSync(WORK, { recursive: true });
 if (SCALE) {
   console.log(`\nreconcile, node ${process.version}: fresh plans on an empty root, one kind each\n`);
@@ -132,6 +175,14 @@ if (SCALE) {
       console.log(`| ${r.what} | ${r.n} | ${r.textMs.toFixed(0)} / ${r.textCpu.toFixed(0)} | ${r.jsonMs.toFixed(0)} / ${r.jsonCpu.toFixed(0)} | ${r.jsonMb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`);
     }
   }
+  process.exit(0);
+}
+if (FLEET) {
+  const r = fleetBench(FLEET);
+  console.log(`\nreconcile validate --fleet, node ${process.version}: ${r.hosts} hosts, ${r.fragments} fragments (inventory in files of 50 hosts)\n`);
+  console.log('| hosts | wall s | CPU s | peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|');
+  console.log(`| ${r.hosts} | ${(r.ms / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${r.rssMb.toFixed(0)} |`);
   process.exit(0);
 }
 const nodeStart = median(Array.from({ length: RUNS }, () => run(['node', '-e', '0']).ms));
