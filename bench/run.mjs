@@ -20,6 +20,7 @@ const SCALE = ARGS.includes('--scale') ? Number(ARGS[ARGS.indexOf('--scale') + 1
 const FLEET = ARGS.includes('--fleet') ? Number(ARGS[ARGS.indexOf('--fleet') + 1]) || 10_000 : 0;
 const SIZES = ARGS.filter((a) => /^\d+$/.test(a) && !['--scale', '--fleet'].includes(ARGS[ARGS.indexOf(a) - 1])).map(Number).filter((n) => n >= 10);
 const RUNS = 7;
+const APPLY_RUNS = 3;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 function run(argv, { expect } = {}) {
@@ -73,7 +74,21 @@ function bench(n) {
   rmSync(root, { recursive: true, force: true });
   cpSync(g.seed, root, { recursive: true, verbatimSymlinks: true });
   const fresh = run(['node', BIN, 'plan', g.spec, '--root', root], { expect: 2 });
-  const apply = run(['node', BIN, 'apply', g.spec, '--root', root, '--yes'], { expect: 0 });
+  // Apply from the seed, alternating with the shell loop's apply.sh on its own fresh copy, so both
+  // see the same machine load; the last apply leaves the converged root the plans below check.
+  const applies = [];
+  const shellApplies = [];
+  for (let i = 0; i < APPLY_RUNS; i++) {
+    if (g.peerWork) {
+      const shellRoot = path.join(g.dir, 'shell-root');
+      rmSync(shellRoot, { recursive: true, force: true });
+      cpSync(g.seed, shellRoot, { recursive: true, verbatimSymlinks: true });
+      shellApplies.push(run(['bash', path.join(PEER, 'shell', 'apply.sh'), g.peerWork, shellRoot], { expect: 0 }).ms);
+    }
+    rmSync(root, { recursive: true, force: true });
+    cpSync(g.seed, root, { recursive: true, verbatimSymlinks: true });
+    applies.push(run(['node', BIN, 'apply', g.spec, '--root', root, '--yes'], { expect: 0 }));
+  }
   const converged = [];
   for (let i = 0; i < RUNS; i++) converged.push(run(['node', BIN, 'plan', g.spec, '--root', root, '--quiet'], { expect: 0 }));
   let shell = null;
@@ -86,9 +101,10 @@ function bench(n) {
     n,
     resources: g.resources,
     planFresh: fresh.ms,
-    apply: apply.ms,
+    apply: median(applies.map((r) => r.ms)),
+    shellApply: shellApplies.length ? median(shellApplies) : null,
     planConverged: median(converged.map((r) => r.ms)),
-    rssMb: Math.max(...converged.map((r) => r.rssKb)) / 1024,
+    rssMb: Math.max(...converged.map((r) => r.rssKb), ...applies.map((r) => r.rssKb)) / 1024,
     shell,
   };
 }
@@ -189,9 +205,10 @@ const nodeStart = median(Array.from({ length: RUNS }, () => run(['node', '-e', '
 const rows = (SIZES.length ? SIZES : [10, 100, 500]).map(bench);
 const f = (x) => (x === null ? '-' : x.toFixed(0));
 console.log(`\nreconcile ${JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}, node ${process.version}, ${RUNS} runs per median; bare \`node -e 0\` start: ${nodeStart.toFixed(0)} ms\n`);
-console.log('| N | resources | plan (fresh) ms | apply ms | plan (converged) ms, median | peak RSS MiB | shell check.sh ms, median | converged / shell |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| N | resources | plan (fresh) ms | plan (converged) ms, median | shell check.sh ms, median | converged / shell | apply ms, median | shell apply.sh ms, median | apply / shell | peak RSS MiB |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.n} | ${r.resources} | ${f(r.planFresh)} | ${f(r.apply)} | ${f(r.planConverged)} | ${r.rssMb.toFixed(0)} | ${f(r.shell)} | ${r.shell ? (r.planConverged / r.shell).toFixed(2) : '-'} |`);
+  const ratio = (a, b) => (b ? (a / b).toFixed(2) : '-');
+  console.log(`| ${r.n} | ${r.resources} | ${f(r.planFresh)} | ${f(r.planConverged)} | ${f(r.shell)} | ${ratio(r.planConverged, r.shell)} | ${f(r.apply)} | ${f(r.shellApply)} | ${ratio(r.apply, r.shellApply)} | ${r.rssMb.toFixed(0)} |`);
 }
-console.log('\nWorkload (the peer benchmark\'s): timezone, N fstab entries (NFS, state present), N/2 unit files with content (enabled state untouched), N/10 exports; both tools check the same converged root.');
+console.log('\nWorkload (the peer benchmark\'s): timezone, N fstab entries (NFS, state present), N/2 unit files with content (enabled state untouched), N/10 exports; both tools check the same converged root and apply to fresh copies of the same seed. Peak RSS covers the converged plans and the applies.');
