@@ -23,11 +23,13 @@ const RUNS = 7;
 const APPLY_RUNS = 3;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
+// The spec cache of the bench's own: in a shared home directory, other runs' entries could evict
+// ours (200 at most) and turn a converged plan into a full check.
 function run(argv, { expect } = {}) {
   const rssFile = path.join(WORK, 'rss');
   const cmd = GNU_TIME ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv;
   const t0 = performance.now();
-  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 });
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: path.join(WORK, 'cache') }, maxBuffer: 256 << 20 });
   const ms = performance.now() - t0;
   if (expect !== undefined && r.status !== expect) {
     throw new Error(`${argv.join(' ')}: exit ${r.status}, expected ${expect}\n${r.stderr.slice(0, 2000)}`);
