@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Host, FileStat } from '../host/host.js';
 import { STATE_DIR } from './state.js';
 import { isUtf8 } from 'node:buffer';
+import { SyncGroup } from '../host/atomic.js';
 import { maskOptionPasswords, redact } from '../spec/secrets.js';
 
 export const JOURNAL_DIR = `${STATE_DIR}/journal`;
@@ -16,11 +17,15 @@ export const JOURNALS_KEPT = 50;
  */
 export class Journal {
   private backups = 0;
+  /** Records written by concurrent steps share a datasync; each still returns only once it is on disk. */
+  private readonly synced: SyncGroup;
   private constructor(
     readonly dir: string,
     private readonly fh: fsp.FileHandle,
     private readonly host: Host,
-  ) {}
+  ) {
+    this.synced = new SyncGroup(() => fh.datasync());
+  }
 
   static async open(host: Host, meta: Record<string, unknown>): Promise<Journal> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -39,7 +44,7 @@ export class Journal {
   async record(entry: Record<string, unknown>): Promise<void> {
     // Step errors and command output may quote a secret: the journal gets them redacted.
     await this.fh.appendFile(`${redact(JSON.stringify({ at: new Date().toISOString(), ...entry }))}\n`);
-    await this.fh.datasync();
+    await this.synced.request();
   }
 
   /** The Host's backup hook: keeps the previous bytes before a file is replaced or removed. */

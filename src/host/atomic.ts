@@ -64,7 +64,39 @@ async function isReconcile(pid: number): Promise<boolean> {
   return cmdline !== null && cmdline.includes('reconcile');
 }
 
-export async function syncDir(dir: string): Promise<void> {
+/**
+ * fsyncs that concurrent callers share: request() resolves once a sync that *began after the call*
+ * has finished, so everything the caller wrote before is durable. Callers arriving while a sync
+ * runs share the next one: 16 files renamed into one directory at once cost two directory syncs,
+ * not 16, and the guarantee each caller gets is the same.
+ */
+export class SyncGroup {
+  private running: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly sync: () => Promise<void>) {}
+
+  request(): Promise<void> {
+    this.queued ??= this.running = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.sync();
+      });
+    return this.queued;
+  }
+}
+
+const dirSyncs = new Map<string, SyncGroup>();
+
+/** fsync of a directory after entries in it changed; concurrent callers share syncs (SyncGroup). */
+export function syncDir(dir: string): Promise<void> {
+  let group = dirSyncs.get(dir);
+  if (!group) dirSyncs.set(dir, (group = new SyncGroup(() => syncDirNow(dir))));
+  return group.request();
+}
+
+async function syncDirNow(dir: string): Promise<void> {
   const fh = await fsp.open(dir, fsc.O_RDONLY);
   try {
     await fh.sync();

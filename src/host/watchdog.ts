@@ -110,12 +110,15 @@ function signalGroup(pgid: number, pids: readonly number[], signal: NodeJS.Signa
  * group, SIGKILL after `graceMs`, and a report. Resolves within about timeout + grace + 2 s even
  * when a process cannot be killed (it is then listed under survivors and abandoned).
  */
+/** Milliseconds on a monotonic clock; `performance` would load perf_hooks (ms) into every plan that runs git. */
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
 export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promise<WatchdogResult> {
   if (argv.length === 0) throw new Error('runWithWatchdog: empty argv');
   const graceMs = options.graceMs ?? 5_000;
   const maxOut = options.maxOutputBytes ?? 1 << 20;
   const describe = options.describe ?? argv.join(' ');
-  const started = performance.now();
+  const started = monotonicMs();
 
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -169,7 +172,7 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
         signal: e?.signal ?? null,
         stdout: Buffer.concat(out.stdout).toString('utf8'),
         stderr: failedToStart ? String((err as Error)?.message ?? err) : Buffer.concat(out.stderr).toString('utf8'),
-        durationMs: Math.round(performance.now() - started),
+        durationMs: Math.round(monotonicMs() - started),
         timedOut: hang !== null,
         failedToStart,
         ok: !failedToStart && hang === null && e?.code === 0,
@@ -192,7 +195,7 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
       if (exit !== null || child.pid === undefined) return;
       expiring = true;
       const pgid = child.pid;
-      const runningMs = Math.round(performance.now() - started);
+      const runningMs = Math.round(monotonicMs() - started);
       // The snapshot comes first: after the signals the evidence is gone.
       const [procs, mounts] = await Promise.all([processTree(pgid), readMountInfo().catch(() => [])]);
       const processes = procs.map(toGroupProcess);
@@ -204,10 +207,10 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
       signalGroup(pgid, others, 'SIGTERM');
 
       const stillThere = async (): Promise<GroupProcess[]> => (await processTree(pgid)).map(toGroupProcess).filter(alive);
-      const deadline = performance.now() + graceMs;
+      const deadline = monotonicMs() + graceMs;
       let left = await stillThere();
-      while (left.length > 0 && performance.now() < deadline) {
-        await sleep(Math.min(100, Math.max(1, deadline - performance.now())));
+      while (left.length > 0 && monotonicMs() < deadline) {
+        await sleep(Math.min(100, Math.max(1, deadline - monotonicMs())));
         left = await stillThere();
       }
       let sigkillSent = false;
@@ -215,9 +218,9 @@ export function runWithWatchdog(argv: string[], options: WatchdogOptions): Promi
         sigkillSent = true;
         signalGroup(pgid, [...new Set([...others, ...left.map((p) => p.pid)])], 'SIGKILL');
         // SIGKILL is acted on when the task leaves its kernel wait; give it a moment, not forever.
-        const settle = performance.now() + 2_000;
+        const settle = monotonicMs() + 2_000;
         left = await stillThere();
-        while (left.length > 0 && performance.now() < settle) {
+        while (left.length > 0 && monotonicMs() < settle) {
           await sleep(50);
           left = await stillThere();
         }
@@ -248,7 +251,7 @@ function startFailure(argv: string[], describe: string, started: number, e: unkn
     signal: null,
     stdout: '',
     stderr: String((e as Error)?.message ?? e),
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(monotonicMs() - started),
     timedOut: false,
     failedToStart: true,
     ok: false,

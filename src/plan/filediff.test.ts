@@ -77,3 +77,24 @@ describe('editFile', () => {
     expect(file.diff).toContain(' //s/a /mnt/a cifs password=*** 0 0');
   });
 });
+
+describe('fileDiff of a file created or emptied', () => {
+  it('is the text the diff library makes, for every ending, blank line, CR and null/empty side', async () => {
+    const { createTwoFilesPatch } = await import('diff');
+    const r = rng(11);
+    const bits = ['a', '', ' ', '\r', 'b c', 'ü', '\t', '-x', '+y', '\\'];
+    const texts = ['', '\n', '\n\n', 'x', 'x\n', 'x\r\n', '\r\n', 'a\rb\n'];
+    for (let n = 0; n < 300; n++) {
+      const lines = Array.from({ length: Math.floor(r() * 6) }, () => Array.from({ length: Math.floor(r() * 3) }, () => bits[Math.floor(r() * bits.length)]).join(''));
+      texts.push(lines.join(r() < 0.5 ? '\n' : '\r\n') + (r() < 0.6 ? '\n' : ''));
+    }
+    for (const text of texts) {
+      for (const [before, after] of [[null, text], ['', text], [text, null], [text, '']] as const) {
+        if (before === after) continue;
+        const labels = [before === null ? '/dev/null' : 'a/etc/f', after === null ? '/dev/null' : 'b/etc/f'] as const;
+        const library = createTwoFilesPatch(...labels, before ?? '', after ?? '', undefined, undefined, { context: 3 }).replace(/^=+\n/, '');
+        expect(fileDiff('/etc/f', before, after), JSON.stringify([before, after])).toBe(library);
+      }
+    }
+  });
+});

@@ -11,10 +11,16 @@ let createTwoFilesPatch: typeof import('diff').createTwoFilesPatch | undefined;
  */
 export function fileDiff(path: string, before: string | null, after: string | null, options: { context?: number } = {}): string {
   if (before === after) return '';
+  const from = before === null ? '/dev/null' : `a${path}`;
+  const to = after === null ? '/dev/null' : `b${path}`;
+  // A file created or emptied (hundreds of new unit files in an apply) is every line added or
+  // removed: written out directly, the same text the library makes after a full diff.
+  if (!before && after) return redact(wholeFileDiff(from, to, after, '+'));
+  if (before && !after) return redact(wholeFileDiff(from, to, before, '-'));
   createTwoFilesPatch ??= (require('diff') as typeof import('diff')).createTwoFilesPatch;
   const patch = createTwoFilesPatch(
-    before === null ? '/dev/null' : `a${path}`,
-    after === null ? '/dev/null' : `b${path}`,
+    from,
+    to,
     before ?? '',
     after ?? '',
     undefined,
@@ -23,6 +29,14 @@ export function fileDiff(path: string, before: string | null, after: string | nu
   );
   // The first line is the "=====" separator createTwoFilesPatch adds; git's form starts at ---.
   return redact(patch.replace(/^=+\n/, ''));
+}
+
+function wholeFileDiff(from: string, to: string, text: string, sign: '+' | '-'): string {
+  const lines = text.split('\n');
+  const finalNewline = lines.at(-1) === '';
+  if (finalNewline) lines.pop();
+  const hunk = sign === '+' ? `@@ -0,0 +1,${lines.length} @@` : `@@ -1,${lines.length} +0,0 @@`;
+  return `--- ${from}\n+++ ${to}\n${hunk}\n${sign}${lines.join(`\n${sign}`)}\n${finalNewline ? '' : '\\ No newline at end of file\n'}`;
 }
 
 /** How a symlink change is shown: as a one-line file of its target. */

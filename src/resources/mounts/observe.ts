@@ -98,6 +98,7 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
   const probes: MountsObserved['probes'] = {};
   for (const m of Object.values(live)) probes[m.path] = probed.get(m.realPath)!;
 
+  const specPaths = new Set(mounts.map((m) => m.path));
   // Credentials files the diff may compare or migrate into: spec'd ones and those for lines with password=.
   // Only lines with a password or our credentials file need a parse here.
   const parsed = parseFstab(fstab !== null && /pass(word)?=|credentials=/.test(fstab) ? fstab : '');
@@ -106,7 +107,7 @@ export async function observeMounts(ctx: ObserveContext, probeDeadlineMs = DEFAU
     ...mounts
       .filter((m) => m.credentials || m.state === 'absent' || entryFor(parsed, m.path)?.options.some((o) => ['password', 'pass', 'credentials', 'cred'].includes(splitOpt(o)[0])))
       .map((m) => credentialsPath(m.path)),
-    ...ctx.owned.map(pathOfAddress).filter((p): p is string => p !== null && !mounts.some((m) => m.path === p)).map(credentialsPath),
+    ...ctx.owned.map(pathOfAddress).filter((p): p is string => p !== null && !specPaths.has(p)).map(credentialsPath),
   ];
   const credentials: Record<string, FileFacts | null> = {};
   await Promise.all(

@@ -67,3 +67,19 @@ describe('unitDiagnostics: Exec*= program names as systemd takes them', () => {
     }
   });
 });
+
+describe('unitDiagnostics: systemd-analyze verdicts reused across hosts', () => {
+  const spec = (file: string, service: string) =>
+    parseSpec(`host: h1\nunits:\n  - name: cached-${process.pid}.service\n    content: |\n      [Service]\n      ExecStart=/bin/true\n${service}`, file).spec;
+
+  it('gives each host with the same units the same findings, at its own file, and tells different contents apart', () => {
+    const bogus = '      BogusKey=1\n';
+    const first = unitDiagnostics(spec('a.yaml', bogus));
+    expect(first.map((d) => [d.file, d.severity])).toEqual([['a.yaml', 'warning']]);
+    expect(first[0]!.message).toMatch(/BogusKey/);
+    expect(unitDiagnostics(spec('b.yaml', ''))).toEqual([]);
+    const again = unitDiagnostics(spec('c.yaml', bogus));
+    expect(again).toEqual(first.map((d) => ({ ...d, file: 'c.yaml' })));
+    expect(unitDiagnostics(spec('d.yaml', '      AlsoBogus=2\n'))[0]!.message).toMatch(/AlsoBogus/);
+  });
+});

@@ -67,6 +67,19 @@ let analyzeUsable: boolean | undefined;
  */
 export function runVerifyAll(units: { name: string; content: string; dropins: Record<string, string> }[]): Map<string, VerifyFinding[]> | null {
   if (analyzeUsable === false || units.length === 0) return units.length === 0 ? new Map() : null;
+  // The verdict is a function of the files written: the same set of units (a fleet's hosts of one
+  // group) is verified once per process. The whole set is the key, since siblings see each other.
+  const key = JSON.stringify(units.map((u) => [u.name, u.content, Object.entries(u.dropins).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]));
+  const known = verdicts.get(key);
+  if (known) return known;
+  const found = verifyInScratch(units);
+  if (found) verdicts.set(key, found);
+  return found;
+}
+
+const verdicts = new Map<string, Map<string, VerifyFinding[]>>();
+
+function verifyInScratch(units: { name: string; content: string; dropins: Record<string, string> }[]): Map<string, VerifyFinding[]> | null {
   const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-verify-'));
   try {
     for (const u of units) {
