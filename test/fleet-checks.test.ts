@@ -12,8 +12,8 @@ const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'fleet-checks');
 const cases = readdirSync(DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 describe('checks between hosts', () => {
-  it('has a passing and a tripping case for NFS and for PostgreSQL', () => {
-    for (const kind of ['nfs', 'postgres']) {
+  it('has a passing and a tripping case for NFS, PostgreSQL and migrations', () => {
+    for (const kind of ['nfs', 'postgres', 'migrations']) {
       expect(cases).toContain(`${kind}-ok`);
       expect(cases.filter((c) => c.startsWith(`${kind}-`) && !c.endsWith('-ok')).length).toBeGreaterThan(0);
     }

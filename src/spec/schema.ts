@@ -64,6 +64,8 @@ export const NODE_MEANING: Record<string, string> = {
   'properties/migrations/items/properties/target': 'head or a migration version number',
   'properties/migrations/items/properties/stamp': 'a migration version number',
   'properties/migrations/items/properties/retry': 'a migration version number',
+  'properties/migrations/items/properties/server': 'a fleet host name such as db1',
+  'properties/migrations/items/properties/dbname': 'a database name (letters, digits, _, $ and -, not starting with a digit)',
   'properties/ignoreDrift/items/properties/until': 'a date such as 2026-12-31',
   'definitions/secretRef/oneOf/0/properties/env': 'an environment variable name',
   'definitions/secretRef/oneOf/1/properties/file': 'an absolute path',

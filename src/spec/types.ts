@@ -88,6 +88,10 @@ export interface MigrationsSpec {
   stamp?: string;
   /** Run again a migration recorded as failed (MySQL), after the database was fixed by hand. */
   retry?: string;
+  /** The fleet host whose PostgreSQL holds the database, said without secrets for the checks between hosts. */
+  server?: string;
+  /** The database on `server` these migrations change. */
+  dbname?: string;
 }
 
 export type MountState = 'mounted' | 'unmounted' | 'present' | 'absent';

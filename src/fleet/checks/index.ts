@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../errors.js';
+import { migrationsChecks } from './migrations.js';
 import { nfsChecks } from './nfs.js';
 import { postgresChecks } from './postgres.js';
 import type { FleetView } from './view.js';
@@ -10,6 +11,6 @@ export type { FleetView } from './view.js';
  * warnings, errors under --strict; nothing here resolves DNS.
  */
 export function crossHostChecks(view: FleetView, options: { strict?: boolean } = {}): Diagnostic[] {
-  const found = [...nfsChecks(view), ...postgresChecks(view)];
+  const found = [...nfsChecks(view), ...postgresChecks(view), ...migrationsChecks(view)];
   return options.strict ? found.map((d) => ({ ...d, severity: 'error' as const })) : found;
 }
