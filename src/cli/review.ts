@@ -1,7 +1,11 @@
 import { review } from '../review/review.js';
 import { renderReviewJson, renderReviewMarkdown, renderReviewText } from '../review/render.js';
-import { styleFor } from '../render/style.js';
-import { UserError } from '../errors.js';
+import * as path from 'node:path';
+import { fleetAround, reviewFleet } from '../review/fleet.js';
+import { renderFleetReview, renderFleetReviewJson } from '../review/fleet-render.js';
+import { realPath } from '../fleet/files.js';
+import { plainStyle, styleFor } from '../render/style.js';
+import { formatDiagnostic, UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
 
 export const REVIEW_HELP = `usage: reconcile review --base REF [SPEC...] [--format text|json|markdown]
@@ -11,8 +15,13 @@ touching any host: each resource added, removed or changed, with the risk its ch
 (reload, restart, disruptive, destructive), plus validation and the security lint of the new version.
   --base REF       the commit to compare with (e.g. origin/main, HEAD~1)
   SPEC...          the specs to review; default: every host spec changed since REF under this directory
+                   Inside a fleet (fleet.yaml above): the whole fleet, read at REF and in the working
+                   tree: every host a change reaches (a file it includes, its inventory entry or
+                   group, a {fleet: group:G} reference, its findings, its migration files), the
+                   checks between hosts at both commits, unsafe transitions, migration files
   --format FORMAT  text (default), json (versioned) or markdown (for a pull-request comment)
-exit 0 nothing risky · 2 a change with risk restart or worse · 1 error (an invalid spec included)`;
+exit 0 nothing risky · 2 a change with risk restart or worse, or an unsafe transition ·
+1 error (an invalid spec included; in a fleet, a new error finding at the working tree)`;
 
 export async function reviewCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('review', argv, { base: { type: 'string' }, format: { type: 'string' } });
@@ -22,12 +31,34 @@ export async function reviewCommand(argv: string[]): Promise<number> {
   }
   if (!values.base) throw new UserError('reconcile review: --base REF is required (see reconcile review --help)');
   const format = oneOf('review', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
+  const fleetRoot = fleetOf(positionals);
+  if (fleetRoot) return reviewFleetCommand(values.base, fleetRoot, format, values);
   const r = await review(values.base, positionals);
   const text = format === 'json' ? renderReviewJson(r) : format === 'markdown' ? renderReviewMarkdown(r) : renderReviewText(r, styleFor(process.stdout, !!values['no-color']));
   if (!values.quiet || format !== 'text') process.stdout.write(text);
   const invalid = r.specs.filter((s) => s.errors.length);
   if (invalid.length) {
     process.stderr.write(`reconcile review: invalid spec${invalid.length === 1 ? '' : 's'}: ${invalid.map((s) => s.path).join(', ')}\n`);
+    return 1;
+  }
+  return r.risky ? 2 : 0;
+}
+
+/** The fleet around the working directory (no SPEC), or around every SPEC given (one fleet). */
+function fleetOf(specs: string[]): string | undefined {
+  if (!specs.length) return fleetAround(process.cwd());
+  const roots = new Set(specs.map((s) => fleetAround(path.dirname(path.resolve(s)))));
+  const [only] = roots;
+  return roots.size === 1 && only ? realPath(only) : undefined;
+}
+
+async function reviewFleetCommand(base: string, fleetRoot: string, format: 'text' | 'json' | 'markdown', values: { quiet?: boolean; 'no-color'?: boolean }): Promise<number> {
+  const r = await reviewFleet(base, fleetRoot);
+  const text = format === 'json' ? renderFleetReviewJson(r) : renderFleetReview(r, format, format === 'text' ? styleFor(process.stdout, !!values['no-color']) : plainStyle);
+  if (!values.quiet || format !== 'text') process.stdout.write(text);
+  if (r.blocked) {
+    const errors = r.findings.new.filter((f) => f.severity === 'error');
+    process.stderr.write(`reconcile review: ${errors.length} new error finding${errors.length === 1 ? '' : 's'} since ${base}:\n${errors.map((f) => `${formatDiagnostic(f)}\n`).join('')}`);
     return 1;
   }
   return r.risky ? 2 : 0;

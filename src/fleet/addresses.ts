@@ -20,6 +20,11 @@ const single: MergeRule = { kind: 'single' };
 const byField = (field: string) => (e: Record<string, unknown>) => (typeof e[field] === 'string' ? (e[field] as string) : undefined);
 const refText = (v: unknown) => (v && typeof v === 'object' && typeof (v as { fleet?: unknown }).fleet === 'string' ? `{fleet: ${(v as { fleet: string }).fleet}}` : v);
 
+/** An hba rule's address: the four fields that make a line of pg_hba.conf the planner's (src/resources/postgres). */
+export function hbaRuleId(e: Record<string, unknown>): string | undefined {
+  return typeof e.type === 'string' ? [e.type, e.database, e.user, ...(e.type === 'local' ? [] : [refText(e.address) ?? 'all'])].join(' ') : undefined;
+}
+
 export const MERGE_RULES: Record<string, MergeRule> = {
   timezone: single,
   nfsServer: single,
@@ -37,11 +42,10 @@ export const MERGE_RULES: Record<string, MergeRule> = {
       role: single,
       primary: single,
       settings: { kind: 'map' },
-      // The same four fields that make a line of pg_hba.conf the planner's (src/resources/postgres).
       hba: {
         kind: 'entries',
         hbaOrder: true,
-        id: (e) => (typeof e.type === 'string' ? [e.type, e.database, e.user, ...(e.type === 'local' ? [] : [refText(e.address) ?? 'all'])].join(' ') : undefined),
+        id: hbaRuleId,
       },
       users: { kind: 'entries', id: byField('name') },
       slots: { kind: 'set' },

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { UserError, type Diagnostic } from '../errors.js';
 import type { ValidateOptions } from '../resources/check.js';
 import { checkMerged } from './check.js';
-import { crossHostChecks } from './checks/index.js';
+import { crossHostChecks, type Use } from './checks/index.js';
 import { diagnosticIn, displayPath, findFleetRoot, isInside, realPath } from './files.js';
 import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
 import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
@@ -60,6 +60,15 @@ export interface FleetValidation {
   merged: Map<string, MergedSpec>;
 }
 
+/** What `review` reads of a fleet: every host's merge (valid or not), and what hosts use of each other. */
+export interface FleetAnalysis extends FleetValidation {
+  /** Every host whose spec exists, its merge kept even when it failed (its sources still count). */
+  all: Map<string, MergedSpec>;
+  uses: Use[];
+  /** The findings between hosts alone (also in `diagnostics`). */
+  between: Diagnostic[];
+}
+
 /**
  * `validate --fleet`: the inventory, then every host merged and checked by the spec checker.
  * `limit` (the terms of --limit, see select.ts): every host is still merged and checked, as the
@@ -71,8 +80,25 @@ export function validateFleet(dir: string, options: ValidateOptions & { limit?: 
   if (!fleetRoot) throw new UserError(`reconcile validate --fleet: no fleet.yaml in ${dir} or above it (up to the repository root)`);
   const open = openFleet(fleetRoot);
   const selected = options.limit?.length && !hasErrors(open.diagnostics) ? selectHosts(open.fleet, options.limit) : undefined;
+  const a = analyseFleet(fleetRoot, options, open, selected);
+  let diagnostics = a.diagnostics;
+  if (selected) {
+    const files = new Set([...a.merged.values()].filter((m) => selected.has(m.host)).flatMap((m) => m.sources.map((s) => s.file.display)));
+    const between = new Set(a.between);
+    diagnostics = diagnostics.filter((d) => !between.has(d) || files.has(d.file));
+  }
+  return { fleet: a.fleet, hosts: selected?.size ?? a.hosts, diagnostics: collapse(diagnostics), merged: a.merged };
+}
+
+/**
+ * The fleet rooted at `fleetRoot`, each finding once per host (not collapsed across hosts).
+ * Hosts outside `selected` are merged and checked for the checks between hosts; their own
+ * findings are not kept.
+ */
+export function analyseFleet(fleetRoot: string, options: ValidateOptions = {}, open = openFleet(fleetRoot), selected?: Set<string>): FleetAnalysis {
   const diagnostics = [...open.diagnostics];
   const merged = new Map<string, MergedSpec>();
+  const all = new Map<string, MergedSpec>();
   for (const host of open.fleet.hosts.values()) {
     // A host outside --limit is merged and checked for the checks between hosts; its findings are not reported.
     const out = selected && !selected.has(host.name) ? [] : diagnostics;
@@ -87,19 +113,17 @@ export function validateFleet(dir: string, options: ValidateOptions & { limit?: 
       continue;
     }
     const m = mergeHost(host.spec, open.ctx, host);
+    all.set(host.name, m);
     out.push(...m.diagnostics);
     if (m.diagnostics.some((d) => d.severity === 'error')) continue;
     out.push(...checkMerged(m, options));
     merged.set(host.name, m);
   }
   // Between hosts: only hosts whose own spec passed take part (a broken one already said why).
-  const between = crossHostChecks({ fleet: open.fleet, merged }, options);
-  if (!selected) diagnostics.push(...between);
-  else {
-    const files = new Set([...merged.values()].filter((m) => selected.has(m.host)).flatMap((m) => m.sources.map((s) => s.file.display)));
-    diagnostics.push(...between.filter((d) => files.has(d.file)));
-  }
-  return { fleet: open.fleet, hosts: selected?.size ?? open.fleet.hosts.size, diagnostics: collapse(diagnostics), merged };
+  const uses: Use[] = [];
+  const between = crossHostChecks({ fleet: open.fleet, merged, uses }, options);
+  diagnostics.push(...between);
+  return { fleet: open.fleet, hosts: open.fleet.hosts.size, diagnostics, merged, all, uses, between };
 }
 
 /**

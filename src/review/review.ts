@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { exec } from '../host/exec.js';
 import { UserError, formatDiagnostic } from '../errors.js';
 import { parseSpec } from '../spec/load.js';
 import { loadAndValidate } from '../resources/validate.js';
 import type { HostSpec } from '../spec/types.js';
 import { maxRisk, RISKS, type Risk } from '../plan/types.js';
 import { reviewSpecs, type ReviewedChange } from './risk.js';
+import { git, resolveBase } from './git.js';
 
 export const REVIEW_FORMAT_VERSION = 1;
 
@@ -26,16 +26,6 @@ export interface Review {
   risk: Risk;
   /** Restart or worse: what makes `review` exit 2. */
   risky: boolean;
-}
-
-async function git(cwd: string, args: string[]) {
-  return exec(['git', '-C', cwd, ...args], { timeoutMs: 30_000, env: { GIT_TERMINAL_PROMPT: '0' } });
-}
-
-async function resolveBase(cwd: string, ref: string): Promise<string> {
-  const r = await git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
-  if (!r.ok) throw new UserError(`reconcile review: ${ref} is not a commit in the repository at ${cwd}${r.stderr.trim() ? ` (${r.stderr.trim().split('\n')[0]})` : ''}`);
-  return r.stdout.trim();
 }
 
 /** The file's text at a commit, null when it did not exist there. `./` makes the path relative to its own directory. */

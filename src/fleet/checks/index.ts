@@ -4,7 +4,7 @@ import { nfsChecks } from './nfs.js';
 import { postgresChecks } from './postgres.js';
 import type { FleetView } from './view.js';
 
-export type { FleetView } from './view.js';
+export type { FleetView, Use } from './view.js';
 
 /**
  * The checks between hosts (DESIGN §8.3) on every host's merged spec. Unknown verdicts are

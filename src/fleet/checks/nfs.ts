@@ -56,6 +56,8 @@ export function nfsChecks(view: FleetView): Diagnostic[] {
         return;
       }
       const entry = admit.client;
+      const through = `mounts[${mount.path}]`;
+      view.uses?.push({ server: server.name, what: 'export', address: `exports[${best.e.path}]`, by: name, through }, { server: server.name, what: 'export client', address: `exports[${best.e.path}].clients[${entry.host}]`, by: name, through });
       const entryAt = where(sm, ['exports', best.j, 'clients', admit.index]);
       const eopts = entry.options ?? [];
       const exportRo = eopts.includes('ro') || !eopts.includes('rw');

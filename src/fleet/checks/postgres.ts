@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../errors.js';
 import type { PostgresSpec } from '../../spec/types.js';
+import { hbaRuleId } from '../addresses.js';
 import type { MergedSpec } from '../merge.js';
 import { addressesSeenBy, finding, findServer, nearestHost, where, type FleetView } from './view.js';
 import { inNetwork, parseIp } from './net.js';
@@ -53,16 +54,19 @@ export function postgresChecks(view: FleetView): Diagnostic[] {
     const rule = firstHbaMatch(up, user, seen, [name, ...client.names]);
     if (rule.verdict === 'none') out.push(finding(m, at, `postgres.primary: no hba rule of ${upName} admits ${user} from ${seen.join(', ')} to database replication (${upFile}; "all" does not cover replication)`, 'error'));
     else if (rule.verdict === 'unknown') out.push(finding(m, at, `postgres.primary: whether ${upName}'s hba admits ${user} from ${seen.join(', ')} is unknown: ${rule.reason} (${where(um, ['postgres', 'hba', rule.index])})`, 'warning'));
-    else if (up.hba?.[rule.index]?.method === 'reject') out.push(finding(m, at, `postgres.primary: ${upName}'s first matching hba rule rejects ${user} from ${seen.join(', ')} (${where(um, ['postgres', 'hba', rule.index])})`, 'error'));
+    else if (up.hba?.[rule.index]?.method !== 'reject') view.uses?.push({ server: upName, what: 'hba rule', address: `postgres.hba[${hbaRuleId(up.hba![rule.index]!)}]`, by: name, through: 'postgres.primary' });
+    if (rule.verdict === 'ok' && up.hba?.[rule.index]?.method === 'reject') out.push(finding(m, at, `postgres.primary: ${upName}'s first matching hba rule rejects ${user} from ${seen.join(', ')} (${where(um, ['postgres', 'hba', rule.index])})`, 'error'));
 
     const u = (up.users ?? []).findIndex((x) => x.name === user);
     if (u < 0) out.push(finding(m, ['postgres', 'primary', 'user'], `postgres.primary: ${upName} declares no user ${user} (${upFile})`, 'error'));
-    else if (!up.users![u]!.replication) out.push(finding(m, ['postgres', 'primary', 'user'], `postgres.primary: ${upName}'s user ${user} lacks replication: true (${where(um, ['postgres', 'users', u])})`, 'error'));
+    else view.uses?.push({ server: upName, what: 'user', address: `postgres.users[${user}]`, by: name, through: 'postgres.primary.user' });
+    if (u >= 0 && !up.users![u]!.replication) out.push(finding(m, ['postgres', 'primary', 'user'], `postgres.primary: ${upName}'s user ${user} lacks replication: true (${where(um, ['postgres', 'users', u])})`, 'error'));
 
     const slot = pg.primary.slot;
     if (slot !== undefined) {
       const s = (up.slots ?? []).indexOf(slot);
       if (s < 0) out.push(finding(m, ['postgres', 'primary', 'slot'], `postgres.primary: ${upName} creates no slot ${slot} (${upFile})`, 'error'));
+      else view.uses?.push({ server: upName, what: 'slot', address: `postgres.slots[${slot}]`, by: name, through: 'postgres.primary.slot' });
       const users = slotUsers.get(upName) ?? new Map<string, string>();
       slotUsers.set(upName, users);
       const other = users.get(slot);

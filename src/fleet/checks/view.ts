@@ -9,6 +9,21 @@ import { bareAddress, inNetwork } from './net.js';
 export interface FleetView {
   fleet: Fleet;
   merged: Map<string, MergedSpec>;
+  /** When given, the checks record here what each host uses of another (review's unsafe transitions). */
+  uses?: Use[];
+}
+
+/**
+ * One host relying on an entry of another: an export and the client entry that admits a mount, the
+ * hba rule, user and slot a standby streams through. `address` is the entry's address in the
+ * server's merged spec (DESIGN §8.2 rule 1); `through` is the user's own address that needs it.
+ */
+export interface Use {
+  server: string;
+  what: 'export' | 'export client' | 'hba rule' | 'user' | 'slot';
+  address: string;
+  by: string;
+  through: string;
 }
 
 export type Found = { kind: 'host'; host: FleetHost } | { kind: 'external' } | { kind: 'none' };
