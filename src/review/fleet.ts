@@ -211,7 +211,8 @@ async function compare(i: Inputs): Promise<FleetReview> {
   for (const h of before?.fleet.hosts.values() ?? []) specHost.set(shown(relBase(h.spec)), h.name);
   const attach = (d: Diagnostic): ReviewFinding => ({ ...d, hosts: hostsOfFinding(d, specHost) });
   const headFindings = head.diagnostics.map(attach);
-  const baseFindings = (before?.diagnostics ?? []).map((d) => attach({ ...d, file: baseText(d.file), message: baseText(d.message) }));
+  const baseFile = (f: string) => (path.isAbsolute(f) && f.startsWith(`${i.baseTop}/`) ? shown(path.relative(i.baseTop, f)) : f);
+  const baseFindings = (before?.diagnostics ?? []).map((d) => attach({ ...d, file: baseFile(d.file), message: baseText(d.message) }));
   const baseKeys = new Map<string, number>();
   for (const f of baseFindings) baseKeys.set(findingKey(f), (baseKeys.get(findingKey(f)) ?? 0) + 1);
   const fresh: ReviewFinding[] = [];
