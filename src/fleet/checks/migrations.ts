@@ -48,7 +48,7 @@ export function migrationsChecks(view: FleetView): Diagnostic[] {
       const fm = view.merged.get(first.host)!;
       const other = first.host === name ? 'this host' : first.host;
       out.push(
-        finding(m, at, `${label}: database ${entry.dbname} on ${server} is migrated by ${other} too (migrations[${fm.value.migrations![first.index]!.name}], ${where(fm, ['migrations', first.index, 'server'])}); one host migrates each database`, 'error'),
+        finding(m, at, `${label}: database ${entry.dbname} on ${server} is migrated by ${other}'s migrations[${fm.value.migrations![first.index]!.name}] too (${where(fm, ['migrations', first.index, 'server'])}); one host migrates each database`, 'error'),
       );
     });
   }
