@@ -44,16 +44,8 @@ interface Affected {
   changes: { address: string; risk: string }[];
 }
 
-const unit = (execStart: string) => `units:
-  - name: app.service
-    content: |
-      [Service]
-      ExecStart=${execStart}
-      [Install]
-      WantedBy=multi-user.target
-    enabled: true
-    state: running
-`;
+/** A fragment with one service whose ExecStart differs between the commits. */
+const unit = (execStart: string) => `units:\n  - {name: app.service, enabled: true, state: running, content: "[Service]\\nExecStart=${execStart}\\n[Install]\\nWantedBy=multi-user.target\\n"}\n`;
 
 describe('review across a fleet', () => {
   it('one fragment edited at 2,100 hosts: exactly the 2,000 that include it, Markdown aggregated under 65,536 characters', async () => {
