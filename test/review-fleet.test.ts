@@ -121,9 +121,18 @@ exports:
     expect(review.unsafe).toEqual([]);
     expect(review.findings.new).toEqual([]);
     const text = await runCli(['review', '--base', 'HEAD'], { cwd: r.dir });
-    expect(text.exitCode).toBe(2);
-    expect(text.stdout).toContain('mounts[/mnt/share] added → disruptive on web3');
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('2 of 4 hosts affected · 1 file changed · worst risk reload');
+    expect(text.stdout).toContain('mounts[/mnt/share] added → none on web3: new mount, mounted');
     expect(text.stdout).toContain('reference: {fleet: group:media} expands differently: +10.0.0.13: 1 host (nfs1)');
+    // --limit: every host is still merged and checked; only the selected ones are reported.
+    const limited = await runCli(['review', '--base', 'HEAD', '--format', 'json', '--limit', 'group:other,!web1'], { cwd: r.dir });
+    expect(limited.exitCode).toBe(0);
+    expect(JSON.parse(limited.stdout).affected.map((a: Affected) => a.host)).toEqual(['web3']);
+    const bad = await runCli(['review', '--base', 'HEAD', '--limit', 'group:medai'], { cwd: r.dir });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toBe('--limit: group:medai: no group medai in the fleet (did you mean group:media?)\n');
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('an export client removed while a host mounts through it is unsafe (exit 2); still mounted at head, it is also a new error (exit 1)', async () => {

@@ -20,11 +20,13 @@ touching any host: each resource added, removed or changed, with the risk its ch
                    group, a {fleet: group:G} reference, its findings, its migration files), the
                    checks between hosts at both commits, unsafe transitions, migration files
   --format FORMAT  text (default), json (versioned) or markdown (for a pull-request comment)
+  --limit SEL      in a fleet: report only these hosts (web*, group:web, !web3, &group:dc1; commas
+                   or the flag again); every host is still merged and checked between hosts
 exit 0 nothing risky · 2 a change with risk restart or worse, or an unsafe transition ·
 1 error (an invalid spec included; in a fleet, a new error finding at the working tree)`;
 
 export async function reviewCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('review', argv, { base: { type: 'string' }, format: { type: 'string' } });
+  const { values, positionals } = parse('review', argv, { base: { type: 'string' }, format: { type: 'string' }, limit: { type: 'string', multiple: true } });
   if (values.help) {
     process.stdout.write(`${REVIEW_HELP}\n`);
     return 0;
@@ -33,6 +35,7 @@ export async function reviewCommand(argv: string[]): Promise<number> {
   const format = oneOf('review', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   const fleetRoot = fleetOf(positionals);
   if (fleetRoot) return reviewFleetCommand(values.base, fleetRoot, format, values);
+  if (values.limit) throw new UserError('reconcile review: --limit selects hosts of a fleet; run review inside one (fleet.yaml above)');
   const r = await review(values.base, positionals);
   const text = format === 'json' ? renderReviewJson(r) : format === 'markdown' ? renderReviewMarkdown(r) : renderReviewText(r, styleFor(process.stdout, !!values['no-color']));
   if (!values.quiet || format !== 'text') process.stdout.write(text);
@@ -52,8 +55,8 @@ function fleetOf(specs: string[]): string | undefined {
   return roots.size === 1 && only ? realPath(only) : undefined;
 }
 
-async function reviewFleetCommand(base: string, fleetRoot: string, format: 'text' | 'json' | 'markdown', values: { quiet?: boolean; 'no-color'?: boolean }): Promise<number> {
-  const r = await reviewFleet(base, fleetRoot);
+async function reviewFleetCommand(base: string, fleetRoot: string, format: 'text' | 'json' | 'markdown', values: { quiet?: boolean; 'no-color'?: boolean; limit?: string[] }): Promise<number> {
+  const r = await reviewFleet(base, fleetRoot, { limit: values.limit });
   const text = format === 'json' ? renderFleetReviewJson(r) : renderFleetReview(r, format, format === 'text' ? styleFor(process.stdout, !!values['no-color']) : plainStyle);
   if (!values.quiet || format !== 'text') process.stdout.write(text);
   if (r.blocked) {

@@ -14,6 +14,7 @@ import { hbaRuleId } from '../fleet/addresses.js';
 import type { MergedSpec } from '../fleet/merge.js';
 import type { Use } from '../fleet/checks/index.js';
 import { contextOf, slotLimit } from '../fleet/context.js';
+import { selectHosts } from '../fleet/select.js';
 import { migrationsDir, readMigrationDir } from '../resources/migrations/files.js';
 import { compareVersions } from '../resources/migrations/parse.js';
 import type { MigrationFile } from '../resources/migrations/types.js';
@@ -95,8 +96,10 @@ export interface FleetReview {
 
 export interface FleetReviewOptions {
   cwd?: string;
-  /** Report only these hosts (`--limit`); every host is still merged and checked. */
+  /** Report only these hosts; every host is still merged and checked. */
   hosts?: Set<string>;
+  /** `--limit` terms (src/fleet/select.ts), read against the fleet at head; narrows `hosts`. */
+  limit?: string[];
   strict?: boolean;
 }
 
@@ -115,7 +118,12 @@ export async function reviewFleet(ref: string, fleetRoot: string, options: Fleet
     const baseRoot = path.join(base.dir, rel);
     const head = analyseFleet(fleetRoot, { strict: options.strict });
     const before = existsSync(path.join(baseRoot, 'fleet.yaml')) ? analyseFleet(baseRoot, { strict: options.strict }) : undefined;
-    return compare({ ref, commit, top, baseTop: base.dir, files, head, before, only: options.hosts });
+    let only = options.hosts;
+    if (options.limit?.length) {
+      const picked = selectHosts(head.fleet, options.limit);
+      only = new Set([...picked].filter((h) => !only || only.has(h)));
+    }
+    return compare({ ref, commit, top, baseTop: base.dir, files, head, before, only });
   } finally {
     base.remove();
   }
