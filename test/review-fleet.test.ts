@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { schemaProblems } from './helpers/schema.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -66,6 +67,7 @@ describe('review across a fleet', () => {
     const json = await runCli(['review', '--base', 'HEAD~1', '--format', 'json'], { cwd: r.dir, timeoutMs: 120_000 });
     expect(json.stderr).toBe('');
     expect(json.exitCode).toBe(2);
+    expect(schemaProblems('review.schema.json', json.stdout)).toEqual([]);
     const review = JSON.parse(json.stdout);
     expect(review.formatVersion).toBe(1);
     expect(review.kind).toBe('fleet');
@@ -142,6 +144,7 @@ exports:
     const out = await runCli(['review', '--base', 'HEAD', '--format', 'json'], { cwd: r.dir });
     expect(out.stderr).toBe('');
     expect(out.exitCode).toBe(2);
+    expect(schemaProblems('review.schema.json', out.stdout)).toEqual([]);
     const review = JSON.parse(out.stdout);
     expect(review.unsafe).toEqual([
       {
@@ -209,6 +212,7 @@ exports:
     const added = await runCli(['review', '--base', 'HEAD', '--format', 'json'], { cwd: r.dir });
     expect(added.stderr).toBe('');
     expect(added.exitCode).toBe(0);
+    expect(schemaProblems('review.schema.json', added.stdout)).toEqual([]);
     const a = JSON.parse(added.stdout);
     expect(a.migrations).toEqual([{ hosts: ['app1'], entry: 'app', file: 'migrations/app/002_orders.sql', version: '002', status: 'added', released: false, risk: 'none', reasons: ['target 001 -> 002: upgrade', 'runs at the next apply of the migrating host'] }]);
     expect(a.affected).toMatchObject([{ host: 'app1', reasons: [{ path: 'migrations', detail: 'migrations/app/002_orders.sql (added)' }], changes: [] }]);
