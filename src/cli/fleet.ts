@@ -1,0 +1,67 @@
+/**
+ * `reconcile fleet SUBCOMMAND …`: the fleet at run time, through its Redis (DESIGN §8.4, §8.5).
+ * Adding a subcommand is one entry in SUBCOMMANDS; each is loaded only when it runs.
+ */
+import * as path from 'node:path';
+import { UserError, formatDiagnostic } from '../errors.js';
+import { findFleetRoot } from '../fleet/files.js';
+import { loadFleet, type Fleet } from '../fleet/inventory.js';
+import { openRedis, type Connection } from '../locks/connection.js';
+import { readSecretRef } from '../spec/secrets.js';
+import type { SecretRef } from '../spec/types.js';
+
+type Subcommand = (argv: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, { load: () => Promise<Subcommand>; about: string }> = {
+  pause: { load: async () => (await import('./fleet-control.js')).controlCommand('pause'), about: 'pause GROUP|HOST --reason TEXT: grant no rollout slot to the group or host' },
+  resume: { load: async () => (await import('./fleet-control.js')).controlCommand('resume'), about: 'resume GROUP|HOST --reason TEXT: lift a pause; for a group also a halt, and forget its failed slots' },
+  release: { load: async () => (await import('./fleet-control.js')).controlCommand('release'), about: "release GROUP|HOST --reason TEXT: drop the host's slots (or every slot of the group)" },
+};
+
+export const FLEET_HELP = `usage: reconcile fleet SUBCOMMAND [options]
+
+subcommands:
+${Object.entries(SUBCOMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)}${c.about}`)
+  .join('\n')}
+
+The fleet is the one around the current directory (fleet.yaml), or --fleet DIR.
+exit 0 ok · 2 attention · 1 error`;
+
+export async function fleetCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${FLEET_HELP}\n`);
+    return sub ? 0 : 1;
+  }
+  const entry = SUBCOMMANDS[sub];
+  if (!entry) throw new UserError(`reconcile fleet: unknown subcommand "${sub}" (see reconcile fleet --help)`);
+  return (await entry.load())(rest);
+}
+
+export interface OpenFleet {
+  fleet: Fleet;
+  /** Its Redis key prefix's name. */
+  name: string;
+}
+
+/** The fleet around `dir` (default: the current directory), refusing a broken inventory. */
+export function openFleet(dir: string | undefined): OpenFleet {
+  const start = path.resolve(dir ?? '.');
+  const { fleetRoot } = findFleetRoot(start);
+  if (!fleetRoot) throw new UserError(`reconcile fleet: no fleet.yaml in ${start} or above it (give --fleet DIR)`);
+  const { fleet, diagnostics } = loadFleet(fleetRoot);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new UserError(errors.map(formatDiagnostic).join('\n'));
+  return { fleet, name: fleet.name ?? path.basename(fleet.root) };
+}
+
+/** A connection to the fleet's Redis (its `redis:` reference). */
+export async function openFleetRedis(fleet: Fleet): Promise<Connection> {
+  const ref = fleet.redis as SecretRef | { sentinels: unknown } | undefined;
+  if (!ref) throw new UserError(`reconcile fleet: ${path.join(fleet.root, 'fleet.yaml')} names no redis`);
+  if ('sentinels' in ref) throw new UserError('reconcile fleet: Redis Sentinel is not supported by this reconcile yet');
+  const url = readSecretRef(ref);
+  if ('error' in url) throw new UserError(`reconcile fleet: the fleet's redis: ${url.error}`);
+  return openRedis(url.value);
+}
