@@ -230,7 +230,7 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
         const slots = new GroupSlots(conn.client, ctx.name, g.name);
         await assertMark(slots, ctx, g, marks, entries);
         const started = performance.now();
-        const { slot, at, position } = await waitForSlot(slots, conn, url, g, {
+        const { slot, at, position, sentAt } = await waitForSlot(slots, conn, url, g, {
           host: ctx.host.name,
           commit,
           planDigest: plan.spec.sha256.slice(0, 12),
@@ -249,7 +249,7 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
             release: async () => undefined,
           },
           { ttlMs, label: `rollout slot of group ${g.name}` },
-          started,
+          sentAt,
         );
         held.push({ group: g, slots, conn, slot, lease, ttlMs });
         entries.push({ event: 'rollout', group: g.name, slot: 'taken', token: slot.token, phase: slot.phase, ...(slot.canary ? { canary: true } : {}), queued: position, waitedMs: Math.round(performance.now() - started), at: new Date(at).toISOString() });
@@ -288,7 +288,7 @@ async function waitForSlot(
   g: RolloutGroup,
   req: Parameters<GroupSlots['grant']>[0],
   signal: AbortSignal | undefined,
-): Promise<{ slot: Slot; at: number; position: number }> {
+): Promise<{ slot: Slot; at: number; position: number; sentAt: number }> {
   const waitMs = parseDuration(g.rollout.wait) ?? 300_000;
   const deadline = performance.now() + waitMs;
   const blockMs = Math.max(100, Math.floor(req.ttlMs / 3));
@@ -300,12 +300,13 @@ async function waitForSlot(
     for (;;) {
       if (signal?.aborted) throw new UserError(`interrupted (${String(signal.reason)}) while waiting for a rollout slot in group ${g.name}; nothing was changed`);
       let r: GrantResult;
+      const sentAt = performance.now();
       try {
         r = await slots.grant(req);
       } catch (e) {
         throw conn.fail(e, slots.keys.base);
       }
-      if (r.granted) return { slot: r.slot, at: r.at, position: first ?? 0 };
+      if (r.granted) return { slot: r.slot, at: r.at, position: first ?? 0, sentAt };
       first ??= r.position;
       const left = deadline - performance.now();
       if (left <= 0) {
