@@ -298,3 +298,26 @@ describe('slot keys from hostile group and host names', () => {
     expect(keys.filter((k) => k.includes('hostile') && !k.startsWith(`reconcile:${keyPart(fleet)}:`))).toEqual([]);
   });
 });
+
+describe('fleet pause|resume|release: bad input is one line, exit 1, nothing recorded', () => {
+  it('says what is wrong with the subcommand, the reason and the name', async () => {
+    const f = makeFleet({ web: {} }, { web: ['web'], lone: [] });
+    const run = async (args: string[]) => {
+      const r = await fleetCli(f, args);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      return `${r.stderr}exit=${r.exitCode}`;
+    };
+    expect(await run(['stop', 'web'])).toBe('reconcile fleet: unknown subcommand "stop" (see reconcile fleet --help)\nexit=1');
+    expect(await run(['pause', 'group:web'])).toBe('reconcile fleet pause: --reason TEXT is required (it is recorded)\nexit=1');
+    expect(await run(['pause', 'group:web', '--reason', '  '])).toBe('reconcile fleet pause: --reason TEXT is required (it is recorded)\nexit=1');
+    expect(await run(['pause', 'web', '--reason', 'x'])).toBe('reconcile fleet pause: "web" is both a group and a host: write group:web or host:web\nexit=1');
+    expect(await run(['resume', 'nope:x', '--reason', 'x'])).toBe('reconcile fleet resume: "nope:x" is neither a group nor a host of the fleet\nexit=1');
+    expect(await run(['release', 'host:lone', '--reason', 'x'])).toBe('reconcile fleet release: host lone is in no group, so it takes no rollout slot\nexit=1');
+    expect(await run(['release', 'group:db', '--reason', 'x'])).toBe('reconcile fleet release: no group "db" in the fleet\nexit=1');
+    expect(await redis.raw.exists(`reconcile:${f.name}:events`)).toBe(0);
+    const ok = await fleetCli(f, ['pause', 'group:web', 'host:web', '--reason', 'maintenance window']);
+    expect(ok).toMatchObject({ exitCode: 0, stdout: 'group web: grants no rollout slot until fleet resume\nhost web: gets no rollout slot until fleet resume HOST\n' });
+    const st = await slots(f, 'web').inspect();
+    expect({ paused: st.paused, reason: st.pausedReason, hosts: st.pausedHosts }).toEqual({ paused: true, reason: 'maintenance window', hosts: { web: 'maintenance window' } });
+  }, 60_000);
+});
