@@ -10,13 +10,12 @@ import { UserError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { fleetContextFor, slotLimit, type HostFleetContext, type RolloutGroup } from '../fleet/context.js';
 import type { Host } from '../host/host.js';
-import { openRedis, type Connection } from '../locks/connection.js';
+import { openRedis, type Connection, type RedisTarget } from '../locks/connection.js';
 import { RedisLease } from '../locks/lease.js';
 import { appendEvent, GroupSlots, wakeKey, who, type GrantResult, type Slot } from '../locks/slots.js';
 import { LockBackendError, type LockHandle } from '../locks/types.js';
 import { RISKS, maxRisk, type Plan } from '../plan/types.js';
-import { readSecretRef } from '../spec/secrets.js';
-import type { SecretRef } from '../spec/types.js';
+import { fleetRedisTarget, type FleetRedisRef } from '../fleet/redis.js';
 import type { HostSpec } from '../spec/types.js';
 import { healthGate, type HealthConfig } from './health.js';
 import type { Journal } from './journal.js';
@@ -179,14 +178,16 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
   if (!ctx || !ctx.groups.length) return new RolloutHold(ctx, [], host, commit, []);
   const groups = gatedGroups(ctx.groups, plan);
   const marks = await readMarks(host);
-  const ref = (ctx.redis ?? spec.lock?.redis) as SecretRef | { sentinels: unknown } | undefined;
+  const ref = (ctx.redis ?? spec.lock?.redis) as FleetRedisRef | undefined;
+  const resolved = ref ? fleetRedisTarget(ref) : undefined;
+  const target = resolved && 'target' in resolved ? resolved.target : undefined;
+  const replicated = !!resolved && 'sentinel' in resolved && resolved.sentinel;
 
   if (opts.noRollout) {
     const entry = { event: 'rollout', slot: 'skipped', groups: groups.map((g) => g.name), reason: opts.noRollout.reason, who: who() };
-    if (ref && !('sentinels' in ref)) {
+    if (target) {
       // Recorded for the fleet too, when Redis answers: a human went around the rollout.
-      const url = urlOf(ref);
-      const conn = url ? await openRedis(url).catch(() => undefined) : undefined;
+      const conn = await openRedis(target).catch(() => undefined);
       if (conn) {
         await appendEvent(conn.client, ctx.name, { type: 'no-rollout', host: ctx.host.name, reason: opts.noRollout.reason }).catch(() => undefined);
         await conn.close();
@@ -202,17 +203,15 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
     if (groups.length) throw new UserError(`${needsRedis(groups[0]!)} but the fleet names no Redis (redis: in fleet.yaml); nothing was changed`);
     return new RolloutHold(ctx, [], host, commit, []);
   }
-  if ('sentinels' in ref) throw new UserError(`${needsRedis(groups[0] ?? ctx.groups[0]!)}: Redis Sentinel is not supported by this reconcile yet; nothing was changed`);
-  const url = urlOf(ref);
-  if (!url) throw new UserError(`${needsRedis(groups[0] ?? ctx.groups[0]!)} but the fleet's Redis reference cannot be read; nothing was changed`);
+  if (!target) throw new UserError(`${needsRedis(groups[0] ?? ctx.groups[0]!)} but the fleet's redis cannot be read (${resolved && 'error' in resolved ? resolved.error : 'no reference'}); nothing was changed`);
 
   const entries: RolloutEntry[] = [];
   // Below the gate: the marks are asserted when Redis answers, and the apply goes on when it does not.
   for (const g of mustAssert) {
-    const conn = await openRedis(url).catch(() => undefined);
+    const conn = await openRedis(target).catch(() => undefined);
     if (!conn) break;
     try {
-      await assertMark(new GroupSlots(conn.client, ctx.name, g.name), ctx, g, marks, entries);
+      await assertMark(new GroupSlots(conn.client, ctx.name, g.name, replicated), ctx, g, marks, entries);
     } catch {
       // reported by the next run that can reach Redis
     } finally {
@@ -223,14 +222,14 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
   const held: Held[] = [];
   try {
     for (const g of groups) {
-      const conn = await openRedis(url).catch((e: unknown) => {
+      const conn = await openRedis(target).catch((e: unknown) => {
         throw new UserError(`${needsRedis(g)}: ${(e as Error).message}; nothing was changed (apply --no-rollout --reason TEXT goes ahead without one)`);
       });
       try {
-        const slots = new GroupSlots(conn.client, ctx.name, g.name);
+        const slots = new GroupSlots(conn.client, ctx.name, g.name, replicated);
         await assertMark(slots, ctx, g, marks, entries);
         const started = performance.now();
-        const { slot, at, position, sentAt } = await waitForSlot(slots, conn, url, g, {
+        const { slot, at, position, sentAt } = await waitForSlot(slots, conn, target, g, {
           host: ctx.host.name,
           commit,
           planDigest: plan.spec.sha256.slice(0, 12),
@@ -244,8 +243,8 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
           slot.token,
           conn,
           {
-            extend: () => slots.renew(slot.host, slot.token, ttlMs),
-            check: () => slots.renew(slot.host, slot.token, 0),
+            extend: () => slots.renew(slot, ttlMs),
+            check: () => slots.renew(slot, ttlMs, false),
             release: async () => undefined,
           },
           { ttlMs, label: `rollout slot of group ${g.name}` },
@@ -284,7 +283,7 @@ async function assertMark(slots: GroupSlots, ctx: HostFleetContext, g: RolloutGr
 async function waitForSlot(
   slots: GroupSlots,
   conn: Connection,
-  url: string,
+  target: RedisTarget,
   g: RolloutGroup,
   req: Parameters<GroupSlots['grant']>[0],
   signal: AbortSignal | undefined,
@@ -313,7 +312,7 @@ async function waitForSlot(
         await slots.leave(req.host).catch(() => undefined);
         throw new RolloutDeferred(g.name, r.position, r.why, r.detail);
       }
-      blocking ??= await openRedis(url, { commandTimeoutMs: blockMs + 5_000 });
+      blocking ??= await openRedis(target, { commandTimeoutMs: blockMs + 5_000 });
       const secs = (Math.min(left, blockMs) / 1000).toFixed(3);
       await blocking.client.blpop(wakeKey(slots.keys, req.host), secs).catch((e: unknown) => {
         if (!signal?.aborted) throw blocking!.fail(e, slots.keys.base);
@@ -335,11 +334,6 @@ function healthOf(groups: RolloutGroup[]): HealthConfig {
     commands: hs.flatMap((h) => h.commands ?? (h.command ? [h.command] : [])),
     urls: hs.flatMap((h) => h.urls ?? (h.http ? [h.http] : [])),
   };
-}
-
-function urlOf(ref: SecretRef): string | undefined {
-  const r = readSecretRef(ref);
-  return 'value' in r ? r.value : undefined;
 }
 
 async function readMarks(host: Host): Promise<RolloutState> {

@@ -7,8 +7,7 @@ import { UserError, formatDiagnostic } from '../errors.js';
 import { findFleetRoot } from '../fleet/files.js';
 import { loadFleet, type Fleet } from '../fleet/inventory.js';
 import { openRedis, type Connection } from '../locks/connection.js';
-import { readSecretRef } from '../spec/secrets.js';
-import type { SecretRef } from '../spec/types.js';
+import { fleetRedisTarget, type FleetRedisRef } from '../fleet/redis.js';
 
 type Subcommand = (argv: string[]) => Promise<number>;
 
@@ -56,12 +55,11 @@ export function openFleet(dir: string | undefined): OpenFleet {
   return { fleet, name: fleet.name ?? path.basename(fleet.root) };
 }
 
-/** A connection to the fleet's Redis (its `redis:` reference). */
+/** A connection to the fleet's Redis (its `redis:` reference, a URL or Sentinel). */
 export async function openFleetRedis(fleet: Fleet): Promise<Connection> {
-  const ref = fleet.redis as SecretRef | { sentinels: unknown } | undefined;
+  const ref = fleet.redis as FleetRedisRef | undefined;
   if (!ref) throw new UserError(`reconcile fleet: ${path.join(fleet.root, 'fleet.yaml')} names no redis`);
-  if ('sentinels' in ref) throw new UserError('reconcile fleet: Redis Sentinel is not supported by this reconcile yet');
-  const url = readSecretRef(ref);
-  if ('error' in url) throw new UserError(`reconcile fleet: the fleet's redis: ${url.error}`);
-  return openRedis(url.value);
+  const t = fleetRedisTarget(ref);
+  if ('error' in t) throw new UserError(`reconcile fleet: the fleet's redis: ${t.error}`);
+  return openRedis(t.target);
 }

@@ -209,6 +209,16 @@ local function wake(wake_prefix, n)
     redis.call('PEXPIRE', k, 60000)
   end
 end
+-- A master whose run_id differs from the one the group last saw (a failover, or a restart that
+-- may have lost slots) starts a settle period of one lease TTL + 2 s; returns its end (0: none).
+local function new_master(now, group, run_id, ttl)
+  if run_id == '' then return 0 end
+  if redis.call('HGET', K_STATE, 'runId') ~= run_id then
+    redis.call('HSET', K_STATE, 'runId', run_id, 'settleUntil', now + ttl + 2000)
+    event(now, group, 'new master', '', {'reason', 'run_id ' .. run_id})
+  end
+  return tonumber(redis.call('HGET', K_STATE, 'settleUntil') or '0')
+end
 local function free_after(limit, maxf)
   local n, l = tally(limit, maxf)
   return l - n
@@ -216,7 +226,7 @@ end
 `;
 
 const SCRIPTS = {
-  // ARGV: group host commit planDigest limit maxFailures canary ttl canaryPrefix
+  // ARGV: group host commit planDigest limit maxFailures canary ttl canaryPrefix runId('' without Sentinel)
   grant: {
     keys: 9,
     lua: `${LUA}
@@ -232,6 +242,8 @@ if st[1] == '1' then return {0, 'halted', pos + 1, st[2] or ''} end
 if st[3] == '1' then return {0, 'paused', pos + 1, st[4] or ''} end
 local hp = redis.call('HGET', K_PAUSED, host)
 if hp then return {0, 'host paused', pos + 1, hp} end
+local settle = new_master(now, group, ARGV[10], ttl)
+if now < settle then return {0, 'settling', pos + 1, 'a new Redis master: holders re-insert their slots until ' .. iso(settle)} end
 local own = slot_of(host)
 local is_canary = false
 local ckey = ARGV[9] .. enc(commit)
@@ -261,16 +273,30 @@ redis.call('ZREM', K_WAITERS, host)
 event(now, group, own and 'regrant' or 'grant', host, {'token', tostring(token), 'commit', commit})
 return {1, token, cjson.encode(s), now}`,
   },
-  // ARGV: host token ttl. 1 = extended; 0 = not ours or no longer live.
+  // ARGV: group host token ttl extend(1|0) runId slotJson. 1 = held (and extended); 0 = not ours or no longer live.
+  // After a failover the new master may lack a slot granted on the old one: within the settle
+  // period its holder puts it back, and a group now above its limit is marked overcommitted.
   renew: {
     keys: 9,
     lua: `${LUA}
-local s = slot_of(ARGV[1])
-if not s or s.token ~= tonumber(ARGV[2]) or not live(s) then return 0 end
+local group, host, ttl = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local now = now_ms()
-local exp = redis.call('ZSCORE', K_LEASES, ARGV[1])
+local s = slot_of(host)
+if not s and now < new_master(now, group, ARGV[6], ttl) and ARGV[7] ~= '' then
+  s = cjson.decode(ARGV[7])
+  put(s)
+  redis.call('ZADD', K_LEASES, now + ttl, host)
+  event(now, group, 'reinserted', host, {'token', tostring(s.token)})
+  local n, l = tally(s.limit, s.maxFailures)
+  if n > l and redis.call('HGET', K_STATE, 'overcommitted') ~= '1' then
+    redis.call('HSET', K_STATE, 'overcommitted', '1')
+    event(now, group, 'overcommitted', '', {'reason', n .. ' slot(s) held, limit ' .. l})
+  end
+end
+if not s or s.token ~= tonumber(ARGV[3]) or not live(s) then return 0 end
+local exp = redis.call('ZSCORE', K_LEASES, host)
 if not exp or tonumber(exp) <= now then return 0 end
-if tonumber(ARGV[3]) > 0 then redis.call('ZADD', K_LEASES, 'XX', now + tonumber(ARGV[3]), ARGV[1]) end
+if ARGV[5] == '1' then redis.call('ZADD', K_LEASES, 'XX', now + ttl, host) end
 return 1`,
   },
   // ARGV: group host token phase(gating|failed) ttl reason canaryPrefix
@@ -305,6 +331,7 @@ redis.call('HDEL', K_SLOTS, host)
 redis.call('ZREM', K_LEASES, host)
 if s.canary then redis.call('HSET', ARGV[4] .. enc(s.commit), host, 'passed') end
 event(now, group, 'given back', host, {'token', tostring(s.token)})
+if redis.call('HGET', K_STATE, 'overcommitted') == '1' and free_after(s.limit, s.maxFailures) >= 0 then redis.call('HDEL', K_STATE, 'overcommitted') end
 wake(ARGV[5], math.max(free_after(s.limit, s.maxFailures), 1))
 return {1, now}`,
   },
@@ -393,11 +420,13 @@ export interface GrantRequest {
 
 export type GrantResult =
   | { granted: true; slot: Slot; at: number }
-  | { granted: false; why: 'halted' | 'paused' | 'host paused' | 'full' | 'queued' | 'canary'; position: number; detail: string };
+  | { granted: false; why: 'halted' | 'paused' | 'host paused' | 'full' | 'queued' | 'canary' | 'settling' | 'unreplicated'; position: number; detail: string };
 
 export interface GroupState {
   slots: Slot[];
   halted: boolean;
+  /** More slots than the limit after a failover re-inserted them (rule 11). */
+  overcommitted: boolean;
   haltReason?: string;
   paused: boolean;
   pausedReason?: string;
@@ -412,24 +441,45 @@ export class GroupSlots {
   readonly keys: GroupKeys;
   readonly #s: Scripts;
 
+  /**
+   * With Sentinel (`replicated`), every script carries the master's run_id, so a new master is
+   * noticed (settle period), and a grant counts only once a replica acknowledged it (WAIT 1 500).
+   */
   constructor(
     readonly client: Redis,
     readonly fleet: string,
     readonly group: string,
+    readonly replicated = false,
   ) {
     this.keys = groupKeys(fleet, group);
     this.#s = defineScripts(client, SCRIPTS);
   }
 
+  async #runId(): Promise<string> {
+    if (!this.replicated) return '';
+    return /^run_id:(\S+)/m.exec(await this.client.info('server'))?.[1] ?? '';
+  }
+
   async grant(r: GrantRequest): Promise<GrantResult> {
     const k = this.keys;
-    const out = (await this.#s.grant(...keysOf(k), this.group, r.host, r.commit, r.planDigest, r.limit, r.maxFailures, r.canary, r.ttlMs, k.canaryPrefix)) as [number, number | string, string | number, string | number];
-    if (out[0] === 1) return { granted: true, slot: JSON.parse(String(out[2])) as Slot, at: Number(out[3]) };
+    const runId = await this.#runId();
+    const out = (await this.#s.grant(...keysOf(k), this.group, r.host, r.commit, r.planDigest, r.limit, r.maxFailures, r.canary, r.ttlMs, k.canaryPrefix, runId)) as [number, number | string, string | number, string | number];
+    if (out[0] === 1) {
+      const slot = JSON.parse(String(out[2])) as Slot;
+      // Asynchronous replication: a grant no replica has is one a failover can forget. Give it back and wait.
+      if (this.replicated && Number(await this.client.wait(1, 500)) < 1) {
+        await this.giveBack(r.host, slot.token);
+        return { granted: false, why: 'unreplicated', position: 1, detail: 'no replica acknowledged the grant within 500 ms' };
+      }
+      return { granted: true, slot, at: Number(out[3]) };
+    }
     return { granted: false, why: out[1] as Exclude<GrantResult, { granted: true }>['why'], position: Number(out[2]), detail: String(out[3]) };
   }
 
-  async renew(host: string, token: number, ttlMs: number): Promise<boolean> {
-    return (await this.#s.renew(...keysOf(this.keys), host, token, ttlMs)) === 1;
+  /** Extends our slot's lease (or only checks it, extend false); `slot` is put back after a failover that lost it. */
+  async renew(slot: Slot, ttlMs: number, extend = true): Promise<boolean> {
+    const runId = await this.#runId();
+    return (await this.#s.renew(...keysOf(this.keys), this.group, slot.host, slot.token, ttlMs, extend ? 1 : 0, runId, runId ? JSON.stringify(slot) : '')) === 1;
   }
 
   /** Moves our slot to gating (lease renewed) or failed (counts toward a halt). Redis time, or undefined when the slot is no longer ours. */
@@ -462,6 +512,7 @@ export class GroupSlots {
     return {
       slots: Object.values(pairs(slots)).map((v) => JSON.parse(v) as Slot),
       halted: st.halted === '1',
+      overcommitted: st.overcommitted === '1',
       haltReason: st.haltReason,
       paused: st.paused === '1',
       pausedReason: st.pausedReason,
