@@ -56,7 +56,7 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
       path.join(repo, 'fleet.yaml'),
       `name: sent\nhosts:\n  h1: {address: 127.0.2.1, groups: [aa, pp]}\ngroups:\n  aa: {rollout: {maxParallel: 1, maxFailures: 1, gate: reload, wait: 2m}}\n  pp: {rollout: {gate: reload, wait: 5m}}\nredis: {sentinels: [${sentinels}], master: ${MASTER}}\n`,
     );
-    writeFileSync(path.join(repo, 'hosts', 'h1.yaml'), 'host: h1\nlock: {ttl: 3s}\nunits:\n  - name: app.service\n    content: "[Service]\\nExecStart=/bin/true\\n"\n    state: running\n');
+    writeFileSync(path.join(repo, 'hosts', 'h1.yaml'), 'host: h1\nlock: {ttl: 6s}\nunits:\n  - name: app.service\n    content: "[Service]\\nExecStart=/bin/true\\n"\n    state: running\n');
     mkdirSync(path.join(dir, 'root'));
     execFileSync('git', ['init', '-q'], { cwd: repo });
     // The sentinels must know the replica before they can fail over to it.

@@ -66,6 +66,8 @@ export async function openRedis(target: RedisTarget, opts: RedisConnectOptions =
           // No retries through the sentinels before the first success either.
           sentinelRetryStrategy: (times: number) => (everReady ? Math.min(100 * 2 ** times, 2000) : null),
           failoverDetector: true,
+          // A demoted master answers READONLY: reconnect, and Sentinel names the new one.
+          reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
         };
   const options = {
     ...sentinel,

@@ -282,7 +282,8 @@ return {1, token, cjson.encode(s), now}`,
 local group, host, ttl = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local now = now_ms()
 local s = slot_of(host)
-if not s and now < new_master(now, group, ARGV[6], ttl) and ARGV[7] ~= '' then
+local settle = new_master(now, group, ARGV[6], ttl)
+if not s and now < settle and ARGV[7] ~= '' then
   s = cjson.decode(ARGV[7])
   put(s)
   redis.call('ZADD', K_LEASES, now + ttl, host)
