@@ -200,8 +200,9 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
 
   const needsRedis = (g: RolloutGroup) => `rollout group ${g.name} needs a slot`;
   if (!ref) {
-    if (groups.length) throw new UserError(`${needsRedis(groups[0]!)} but the fleet names no Redis (redis: in fleet.yaml); nothing was changed`);
-    return new RolloutHold(ctx, [], host, commit, []);
+    // A fleet without a Redis has nothing to coordinate through: its groups only share includes.
+    const note = groups.length ? [{ event: 'rollout', slot: 'uncoordinated', groups: groups.map((g) => g.name), reason: 'the fleet names no redis' }] : [];
+    return new RolloutHold(ctx, [], host, commit, note);
   }
   if (!target) throw new UserError(`${needsRedis(groups[0] ?? ctx.groups[0]!)} but the fleet's redis cannot be read (${resolved && 'error' in resolved ? resolved.error : 'no reference'}); nothing was changed`);
 
