@@ -1,7 +1,7 @@
 /**
  * The health gate a rollout slot waits for before it is given back (DESIGN §8.4 rule 4): the
  * units the plan started or restarted stay `active` with `NRestarts` unchanged for `stableFor`,
- * and the optional `health.command` (argv) and `health.http` succeed, all within `timeout`.
+ * a PostgreSQL the plan changed accepts connections (a standby also streams), and the optional `health.command` (argv) and `health.http` succeed, all within `timeout`.
  * Only on a live host: under --root the caller skips it.
  */
 import { parseDuration } from '../duration.js';
@@ -9,6 +9,8 @@ import type { Host } from '../host/host.js';
 import type { Plan } from '../plan/types.js';
 import type { HostSpec } from '../spec/types.js';
 import { sleep } from '../locks/wait.js';
+import { psqlLocal, resolveInstance } from '../resources/postgres/instance.js';
+import { parsePortFromConf } from '../resources/postgres/observe.js';
 
 export interface HealthConfig {
   stableFor?: string;
@@ -31,6 +33,7 @@ export async function healthGate(host: Host, plan: Plan, spec: HostSpec, cfg: He
   const units = unitsToWatch(plan, spec);
   const commands = cfg.commands ?? (cfg.command ? [cfg.command] : []);
   const urls = cfg.urls ?? (cfg.http ? [cfg.http] : []);
+  const postgres = !!spec.postgres && plan.changes.some((c) => c.kind === 'postgres');
 
   let baseline: Map<string, UnitHealth> | undefined;
   let stableSince: number | undefined;
@@ -47,6 +50,7 @@ export async function healthGate(host: Host, plan: Plan, spec: HostSpec, cfg: He
         else if (b && h.restarts !== b.restarts) return `${u} restarted ${h.restarts - b.restarts} time(s) while it was watched`;
       }
     }
+    if (!why && postgres) why = await postgresCheck(host, spec);
     for (const argv of commands) {
       if (why) break;
       const r = await host.exec(argv, { timeoutMs: Math.max(1_000, Math.min(30_000, deadline - performance.now())), describe: 'health.command' });
@@ -59,7 +63,7 @@ export async function healthGate(host: Host, plan: Plan, spec: HostSpec, cfg: He
     if (why) stableSince = undefined;
     else {
       stableSince ??= performance.now();
-      if (!units.length || performance.now() - stableSince >= stableMs) return undefined;
+      if ((!units.length && !postgres) || performance.now() - stableSince >= stableMs) return undefined;
     }
     await sleep(POLL_MS);
   }
@@ -97,4 +101,16 @@ async function httpCheck(url: string): Promise<string> {
   } catch (e) {
     return `health.http ${url}: ${(e as Error).message}`;
   }
+}
+
+/** The local server answers, and a standby receives WAL from its upstream. */
+async function postgresCheck(host: Host, spec: HostSpec): Promise<string> {
+  const pg = spec.postgres!;
+  const debianPort = 'cluster' in pg.instance ? parsePortFromConf(await host.readText(`/etc/postgresql/${pg.instance.version}/${pg.instance.cluster}/postgresql.conf`)) : undefined;
+  const inst = resolveInstance(pg.instance, [], debianPort);
+  const r = await psqlLocal(host, inst, "SELECT pg_is_in_recovery(), coalesce((SELECT status FROM pg_stat_wal_receiver), 'none');\n", 10_000);
+  if (!r.ok) return `PostgreSQL on port ${inst.port} does not accept connections: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 200)}`;
+  const [recovery, receiver] = r.stdout.trim().split('|');
+  if (pg.role === 'standby' && (recovery !== 't' || receiver !== 'streaming')) return `the standby on port ${inst.port} is not streaming (wal receiver: ${receiver ?? 'none'})`;
+  return '';
 }
