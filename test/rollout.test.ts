@@ -12,6 +12,7 @@ import { GroupSlots, groupKeys, keyPart } from '../src/locks/slots.js';
 import { BIN, runCli, type CliResult } from './helpers/cli.js';
 import { sleep, useRedis } from './helpers/locks.js';
 import { HOSTILE_VALUES } from './helpers/hostile.js';
+import { schemaProblems } from './helpers/schema.js';
 
 const redis = useRedis();
 const dirs: string[] = [];
@@ -174,6 +175,10 @@ describe('rollout slots across hosts of one fleet', () => {
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/^reconcile: deferred, queued #1 in rollout group aa \(halted: 1 failed or abandoned slot\(s\), maxFailures 1\); nothing was changed\n$/);
     expect(unitWritten(f, 'h2')).toBe(false);
+    const json = await apply(f, 'h2', ['--format', 'json']);
+    expect(json.exitCode).toBe(2);
+    expect(schemaProblems('apply.schema.json', json.stdout)).toEqual([]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, deferred: { group: 'aa', position: 1, why: 'halted' } });
 
     const resume = await fleetCli(f, ['resume', 'aa', '--reason', 'h1 was rebooted']);
     expect(resume).toMatchObject({ exitCode: 0, stdout: 'group aa: resumed: pause and halt lifted, failed and abandoned slots forgotten\n' });
