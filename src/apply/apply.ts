@@ -4,6 +4,7 @@ import { inScope, planSpec, prepareSpec, type PlanOptions } from './planner.js';
 import { orderSteps } from '../plan/order.js';
 import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';
+import type { HostSpec } from '../spec/types.js';
 import { refuseStale } from '../plan/stale.js';
 import { targets } from '../plan/target.js';
 import { loadKinds } from '../resources/registry.js';
@@ -14,6 +15,7 @@ import { Journal } from './journal.js';
 import { writeState, type OwnedEntry, type State } from './state.js';
 import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle } from '../locks/types.js';
+import { RolloutDeferred, takeRolloutSlots, type RolloutHold } from './rollout.js';
 
 export type { ApplyReport, StepResult, StepStatus } from '../plan/types.js';
 
@@ -27,6 +29,8 @@ export interface ApplyOptions extends PlanOptions {
   onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void | Promise<void>;
   /** Called once the plan to run is known, before any step (the CLI asks for confirmation here). */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** `--no-rollout --reason TEXT`: take no rollout slot (recorded). */
+  noRollout?: { reason: string };
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
@@ -60,12 +64,24 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
       return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
-    const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
+    // Rollout slots (DESIGN §8.4) before resource locks, so the two can never deadlock.
+    let rollout: RolloutHold;
     try {
-      const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
-      return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared]);
+      rollout = await takeRolloutSlots(file, plan, host, first.spec.value, { signal: options.signal, noRollout: options.noRollout });
+    } catch (e) {
+      if (!(e instanceof RolloutDeferred)) throw e;
+      return { plan, results: [], remaining: plan.changes, ok: false, stoppedBecause: e.message, deferred: { group: e.group, position: e.position, why: e.why }, lockToken: lock.token };
+    }
+    try {
+      const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
+      try {
+        const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
+        return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared, ...rollout.handles], rollout, first.spec.value);
+      } finally {
+        await Promise.all(shared.map((h) => h.release()));
+      }
     } finally {
-      await Promise.all(shared.map((h) => h.release()));
+      await rollout.close();
     }
   } finally {
     await lock.release();
@@ -82,6 +98,8 @@ async function runPlan(
   secrets: ReadonlyMap<string, string>,
   timeoutMs: number,
   locks: LockHandle[],
+  rollout: RolloutHold,
+  spec: HostSpec,
 ): Promise<ApplyReport> {
   const lock = locks[0]!;
   const steps = orderSteps(plan.changes);
@@ -90,6 +108,7 @@ async function runPlan(
   const results: StepResult[] = [];
   let stoppedBecause: string | undefined;
   const journal = await Journal.open(host, { spec: plan.spec, host: plan.host, root: plan.root, lockToken: lock.token, changes: plan.changes.map((c) => c.address) });
+  await rollout.opened(journal);
   state = await recordIntents(host, state, plan);
   try {
     host.backup = journal.backup;
@@ -137,6 +156,9 @@ async function runPlan(
   } catch (e) {
     stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;
   }
+  // Slots go back only once the host is proven converged and healthy; else they are marked failed.
+  const gate = await rollout.settle(journal, { ok: !stoppedBecause, why: stoppedBecause, plan, spec });
+  stoppedBecause ??= gate;
   await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause, remaining: remaining.map((c) => c.address) }).catch(() => undefined);
   await journal.close();
   return { plan, results, remaining, ok: !stoppedBecause, stoppedBecause, journal: journal.dir, lockToken: lock.token };

@@ -22,7 +22,9 @@ before it acts), then observes once more and fails unless the host matches the s
   --yes                do not ask for confirmation (needed when stdin is not a terminal)
   --allow-destructive  allow changes whose risk is destructive
   --target ADDRESS     only this resource's changes (repeatable); a saved plan keeps the targets it was made with
-exit 0 converged · 1 error (the report says what ran, what failed and what did not run)`;
+  --no-rollout --reason TEXT  take no rollout slot in the host's fleet groups (recorded with who and why)
+A plan whose risk reaches a rollout group's gate first takes a slot in that group (fleet.yaml).
+exit 0 converged · 2 deferred (no rollout slot within rollout.wait) · 1 error (the report says what ran, what failed and what did not run)`;
 
 export async function applyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('apply', argv, {
@@ -31,12 +33,15 @@ export async function applyCommand(argv: string[]): Promise<number> {
     'allow-destructive': { type: 'boolean' },
     format: { type: 'string' },
     target: { type: 'string', multiple: true },
+    'no-rollout': { type: 'boolean' },
+    reason: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${APPLY_HELP}\n`);
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reconcile apply: expected one SPEC or PLANFILE, got ${positionals.length} (see reconcile apply --help)`);
+  if (values['no-rollout'] && !values.reason?.trim()) throw new UserError('reconcile apply: --no-rollout needs --reason TEXT (it is recorded)');
   const format = oneOf('apply', 'format', values.format, ['text', 'json'] as const, 'text');
   const style = styleFor(process.stdout, !!values['no-color']);
   const savedPlan = readPlanFile(positionals[0]!);
@@ -63,6 +68,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     targets,
     allowDestructive: values['allow-destructive'],
     signal: controller.signal,
+    noRollout: values['no-rollout'] ? { reason: values.reason!.trim() } : undefined,
     confirm: savedPlan || values.yes ? undefined : (plan) => confirm(plan, interactive, style),
     onStep: ({ index, total, step, result }) => {
       if (!result) setActivity(`apply ${specFile}: step ${index + 1}/${total}: ${step.title}`);
@@ -71,6 +77,12 @@ export async function applyCommand(argv: string[]): Promise<number> {
       else process.stderr.write(`[${index + 1}/${total}] ${step.title} ...`);
     },
   }).finally(() => selfWatch.stop());
+  if (report.deferred) {
+    // Not an error: the pull unit runs again (SuccessExitStatus=2).
+    if (format === 'json') process.stdout.write(renderApplyJson(report));
+    process.stderr.write(`reconcile: ${report.stoppedBecause}\n`);
+    return 2;
+  }
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
   return report.ok ? 0 : 1;
 }

@@ -37,12 +37,40 @@ export function describeRedisUrl(url: string): string {
   return `${u.hostname}:${u.port || '6379'}`;
 }
 
-export async function openRedis(url: string, opts: RedisConnectOptions = {}): Promise<Connection> {
-  const where = describeRedisUrl(url);
+/** A Redis found through Sentinel (DESIGN §8.4 rule 11): the sentinels' addresses and the master's name. */
+export interface SentinelTarget {
+  sentinels: { host: string; port: number }[];
+  master: string;
+  password?: string;
+}
+
+/** A URL, or a Sentinel set: the fleet's `redis:` resolved. */
+export type RedisTarget = string | SentinelTarget;
+
+export function describeRedisTarget(target: RedisTarget): string {
+  return typeof target === 'string' ? describeRedisUrl(target) : `master ${target.master} via sentinels ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+}
+
+export async function openRedis(target: RedisTarget, opts: RedisConnectOptions = {}): Promise<Connection> {
+  const where = describeRedisTarget(target);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let everReady = false;
   let lastError: Error | undefined;
-  const client = new Redis(url, {
+  const sentinel =
+    typeof target === 'string'
+      ? undefined
+      : {
+          sentinels: target.sentinels,
+          name: target.master,
+          password: target.password,
+          // No retries through the sentinels before the first success either.
+          sentinelRetryStrategy: (times: number) => (everReady ? Math.min(100 * 2 ** times, 2000) : null),
+          failoverDetector: true,
+          // A demoted master answers READONLY: reconnect, and Sentinel names the new one.
+          reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
+        };
+  const options = {
+    ...sentinel,
     lazyConnect: true,
     // Commands issued while disconnected fail at once instead of queueing behind a reconnect.
     enableOfflineQueue: false,
@@ -51,9 +79,10 @@ export async function openRedis(url: string, opts: RedisConnectOptions = {}): Pr
     commandTimeout: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     // No retries before the first success (fail fast); afterwards reconnect in the background so a
     // short blip does not cost the lease if a later keep-alive gets through.
-    retryStrategy: (times) => (everReady ? Math.min(100 * 2 ** times, 2000) : null),
+    retryStrategy: (times: number) => (everReady ? Math.min(100 * 2 ** times, 2000) : null),
     autoResubscribe: false,
-  });
+  } as const;
+  const client = typeof target === 'string' ? new Redis(target, options) : new Redis(options);
   // ioredis reports the real cause (ECONNREFUSED, WRONGPASS) only as an 'error' event; connect()
   // itself rejects with a generic "Connection is closed". Listening also silences its console noise.
   client.on('error', (err: Error) => {

@@ -153,4 +153,6 @@ export interface ApplyReport {
   stoppedBecause?: string;
   journal?: string;
   lockToken?: number;
+  /** No rollout slot came within rollout.wait (exit 2): the group, our place in its queue, why. */
+  deferred?: { group: string; position: number; why: string };
 }

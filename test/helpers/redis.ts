@@ -3,7 +3,7 @@
  * daemonized with a pidfile so it is stopped by pid (never by name).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,13 +30,13 @@ process.once('exit', () => {
   }
 });
 
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { password?: string; args?: string[] } = {}): Promise<RedisServer> {
   let lastError: unknown;
   // The free port can be taken between probing and binding: retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(port, opts.password);
+      return await startOn(port, opts.password, opts.args ?? []);
     } catch (err) {
       lastError = err;
     }
@@ -44,7 +44,7 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
   throw lastError;
 }
 
-async function startOn(port: number, password: string | undefined): Promise<RedisServer> {
+async function startOn(port: number, password: string | undefined, extra: string[], sentinelOf?: { name: string; port: number }): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reconcile-redis-'));
   const pidfile = path.join(dir, 'redis.pid');
   const args = [
@@ -58,6 +58,14 @@ async function startOn(port: number, password: string | undefined): Promise<Redi
     '--logfile', path.join(dir, 'redis.log'),
   ];
   if (password !== undefined) args.push('--requirepass', password);
+  args.push(...extra);
+  // A sentinel rewrites its configuration file: it gets one of its own, and the server's options.
+  const conf = path.join(dir, 'sentinel.conf');
+  if (sentinelOf) {
+    await writeFile(conf, `sentinel monitor ${sentinelOf.name} 127.0.0.1 ${sentinelOf.port} 2\nsentinel down-after-milliseconds ${sentinelOf.name} 1000\nsentinel failover-timeout ${sentinelOf.name} 5000\n`);
+    args.unshift(conf);
+    args.push('--sentinel');
+  }
   await new Promise<void>((resolve, reject) => {
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -99,6 +107,18 @@ async function startOn(port: number, password: string | undefined): Promise<Redi
         await rm(dir, { recursive: true, force: true });
       })()),
   };
+}
+
+/**
+ * A master, one replica and three sentinels watching it under `name`, all on loopback: a real
+ * failover (`SENTINEL FAILOVER name`) in a few seconds (DESIGN §7).
+ */
+export async function startSentinelSet(name: string): Promise<{ master: RedisServer; replica: RedisServer; sentinels: RedisServer[]; stop(): Promise<void> }> {
+  const master = await startRedis();
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  const sentinels: RedisServer[] = [];
+  for (let i = 0; i < 3; i++) sentinels.push(await startOn(await freePort(), undefined, [], { name, port: master.port }));
+  return { master, replica, sentinels, stop: async () => void (await Promise.all([master, replica, ...sentinels].map((s) => s.stop()))) };
 }
 
 function freePort(): Promise<number> {

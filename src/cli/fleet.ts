@@ -1,0 +1,65 @@
+/**
+ * `reconcile fleet SUBCOMMAND …`: the fleet at run time, through its Redis (DESIGN §8.4, §8.5).
+ * Adding a subcommand is one entry in SUBCOMMANDS; each is loaded only when it runs.
+ */
+import * as path from 'node:path';
+import { UserError, formatDiagnostic } from '../errors.js';
+import { findFleetRoot } from '../fleet/files.js';
+import { loadFleet, type Fleet } from '../fleet/inventory.js';
+import { openRedis, type Connection } from '../locks/connection.js';
+import { fleetRedisTarget, type FleetRedisRef } from '../fleet/redis.js';
+
+type Subcommand = (argv: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, { load: () => Promise<Subcommand>; about: string }> = {
+  pause: { load: async () => (await import('./fleet-control.js')).controlCommand('pause'), about: 'pause GROUP|HOST --reason TEXT: grant no rollout slot to the group or host' },
+  resume: { load: async () => (await import('./fleet-control.js')).controlCommand('resume'), about: 'resume GROUP|HOST --reason TEXT: lift a pause; for a group also a halt, and forget its failed slots' },
+  release: { load: async () => (await import('./fleet-control.js')).controlCommand('release'), about: "release GROUP|HOST --reason TEXT: drop the host's slots (or every slot of the group)" },
+};
+
+export const FLEET_HELP = `usage: reconcile fleet SUBCOMMAND [options]
+
+subcommands:
+${Object.entries(SUBCOMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)}${c.about}`)
+  .join('\n')}
+
+The fleet is the one around the current directory (fleet.yaml), or --fleet DIR.
+exit 0 ok · 2 attention · 1 error`;
+
+export async function fleetCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${FLEET_HELP}\n`);
+    return sub ? 0 : 1;
+  }
+  const entry = SUBCOMMANDS[sub];
+  if (!entry) throw new UserError(`reconcile fleet: unknown subcommand "${sub}" (see reconcile fleet --help)`);
+  return (await entry.load())(rest);
+}
+
+export interface OpenFleet {
+  fleet: Fleet;
+  /** Its Redis key prefix's name. */
+  name: string;
+}
+
+/** The fleet around `dir` (default: the current directory), refusing a broken inventory. */
+export function openFleet(dir: string | undefined): OpenFleet {
+  const start = path.resolve(dir ?? '.');
+  const { fleetRoot } = findFleetRoot(start);
+  if (!fleetRoot) throw new UserError(`reconcile fleet: no fleet.yaml in ${start} or above it (give --fleet DIR)`);
+  const { fleet, diagnostics } = loadFleet(fleetRoot);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new UserError(errors.map(formatDiagnostic).join('\n'));
+  return { fleet, name: fleet.name ?? path.basename(fleet.root) };
+}
+
+/** A connection to the fleet's Redis (its `redis:` reference, a URL or Sentinel). */
+export async function openFleetRedis(fleet: Fleet): Promise<Connection> {
+  const ref = fleet.redis as FleetRedisRef | undefined;
+  if (!ref) throw new UserError(`reconcile fleet: ${path.join(fleet.root, 'fleet.yaml')} names no redis`);
+  const t = fleetRedisTarget(ref);
+  if ('error' in t) throw new UserError(`reconcile fleet: the fleet's redis: ${t.error}`);
+  return openRedis(t.target);
+}
