@@ -27,6 +27,8 @@ export interface ApplyOptions extends PlanOptions {
   onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void | Promise<void>;
   /** Called once the plan to run is known, before any step (the CLI asks for confirmation here). */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** Awaited before any step, once there is something to change (a fleet host's after: wait); a throw changes nothing. */
+  beforeSteps?: () => Promise<void>;
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
@@ -60,6 +62,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
       return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
+    await options.beforeSteps?.();
     const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
     try {
       const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
