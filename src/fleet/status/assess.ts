@@ -3,7 +3,7 @@
  * holds, the spec digests at HEAD. Pure, so every rule is a table case.
  */
 import type { StoredStatus } from './store.js';
-import type { StatusRecord } from './record.js';
+import { RESULTS, type StatusRecord } from './record.js';
 
 export const STALE_GRACE_MS = 5 * 60_000;
 export const DEFAULT_INTERVAL_SEC = 15 * 60;
@@ -122,7 +122,8 @@ export function assessFleet(input: AssessInput): FleetView {
   const counts: Record<string, number> = { hosts: hosts.filter((h) => h.inFleet).length, reported: hosts.filter((h) => h.record).length };
   for (const h of hosts) {
     if (h.record) counts[h.record.result] = (counts[h.record.result] ?? 0) + 1;
-    for (const a of h.attention) counts[a] = (counts[a] ?? 0) + 1;
+    // failed and blocked are results already: counted once.
+    for (const a of h.attention) if (!(RESULTS as readonly string[]).includes(a)) counts[a] = (counts[a] ?? 0) + 1;
   }
   return {
     formatVersion: 1,

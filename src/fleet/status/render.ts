@@ -45,7 +45,7 @@ export function renderStatusProm(v: FleetView, rollout?: RolloutSamples): string
   const hosts = v.hosts;
   const h = (x: { host: string }) => `host="${promLabel(x.host)}"`;
   family('reconcile_host_last_report_timestamp_seconds', 'Redis time of the host\'s last status report.', hosts.filter((x) => x.at !== null).map((x) => `reconcile_host_last_report_timestamp_seconds{${h(x)}} ${Math.floor(x.at! / 1000)}`));
-  family('reconcile_host_failed', '1 when the host\'s last run failed or was blocked.', hosts.filter((x) => x.record).map((x) => `reconcile_host_failed{${h(x)}} ${x.record!.result === 'failed' || x.record!.result === 'blocked' ? 1 : 0}`));
+  family('reconcile_host_failed', '1 when the host\'s last run failed.', hosts.filter((x) => x.record).map((x) => `reconcile_host_failed{${h(x)}} ${x.record!.result === 'failed' ? 1 : 0}`));
   family('reconcile_host_drift', 'Unacknowledged drift the host last reported.', hosts.filter((x) => x.record).map((x) => `reconcile_host_drift{${h(x)}} ${x.record!.drift}`));
   family('reconcile_host_behind', '1 when the host\'s spec at HEAD differs from the one it last converged on.', hosts.filter((x) => x.inFleet && x.record).map((x) => `reconcile_host_behind{${h(x)}} ${x.behind ? 1 : 0}`));
   family(
