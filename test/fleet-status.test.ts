@@ -3,7 +3,7 @@
  * is its own --root tree of one fleet repository, its applies run as separate processes.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -223,4 +223,35 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'the status re
     expect(warnings.join('\n')).toMatch(/warning: the fleet status of app1 was not written: cannot reach Redis at 127\.0\.0\.1:1/);
     delete process.env.FLEET_REDIS_URL;
   });
+});
+
+describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'drift and pull report status too', () => {
+  it('drift on a fleet host: its unacknowledged drift is in its status and fleet status asks for attention', async () => {
+    const f = fleet('hosts:\n  web1: {address: 10.6.0.1/24}\n', { web1: unit('a.service') });
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    writeFileSync(path.join(f.root('web1'), 'etc/systemd/system/a.service'), '[Service]\nExecStart=/bin/sh\n');
+    const d = await runCli(['drift', path.join(f.repo, 'hosts/web1.yaml'), '--root', f.root('web1'), '--format', 'json'], { env: env() });
+    expect(d.exitCode).toBe(2);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'drift', result: 'pending', drift: 1, pending: ['units[a.service]'], pendingCount: 1, worstRisk: 'restart' });
+    const s = await status(f);
+    expect(s.exitCode).toBe(2);
+    expect(s.stdout).toContain('web1: 1 unacknowledged drift: units[a.service]');
+  }, 60_000);
+
+  it('pull --apply reports with source pull and the commit it applied; a plan-only pull after a new commit reports pending', async () => {
+    const f = fleet('hosts:\n  web1: {address: 10.6.0.1/24}\n', { web1: unit('a.service') });
+    rmSync(path.join(f.repo, '.git'), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', f.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'one');
+    const first = git('rev-parse', 'HEAD');
+    const pull = (...more: string[]) => runCli(['pull', f.repo, '--root', f.root('web1'), '--host', 'web1', ...more], { env: env() });
+    expect((await pull('--apply')).exitCode).toBe(0);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first } });
+    writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${unit('a.service', '/bin/false')}`);
+    git('commit', '-qam', 'two');
+    expect((await pull()).exitCode).toBe(2);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'] });
+  }, 60_000);
 });

@@ -75,8 +75,7 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   }
   // With --group, hosts outside the group are not this view's business ("not in fleet" is theirs only without it).
   const status = values.group === undefined ? snapshot.status : new Map([...snapshot.status].filter(([h]) => hosts.some((x) => x.name === h)));
-  const minVersion = (fleet.file.value as { minVersion?: string } | undefined)?.minVersion;
-  const view = assessFleet({ fleet: name, inventory: new Map(hosts.map((h) => [h.name, h.groups])), status, now: snapshot.now, epoch: snapshot.epoch, headDigest, minVersion });
+  const view = assessFleet({ fleet: name, inventory: new Map(hosts.map((h) => [h.name, h.groups])), status, now: snapshot.now, epoch: snapshot.epoch, headDigest, minVersion: fleet.minVersion });
   process.stdout.write(format === 'json' ? renderStatusJson(view) : format === 'prom' ? renderStatusProm(view) : values.quiet ? '' : renderStatusText(view));
   return view.attention ? 2 : 0;
 }
