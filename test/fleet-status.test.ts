@@ -255,3 +255,27 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'd
     expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'] });
   }, 60_000);
 });
+
+describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet commands on bad input: one line, exit 1, no stack', () => {
+  it.each([
+    ['minVersion that is not a version', 'minVersion: banana\n', ['validate', '--fleet'], 'fleet.yaml:5:13: minVersion: "banana" is not a reconcile version such as 0.4.0'],
+    ['minVersion as a list', 'minVersion: [1]\n', ['validate', '--fleet'], 'fleet.yaml:5:13: minVersion: expected string, got a list'],
+    ['an unknown group', '', ['fleet', 'status', '--group', '../*'], 'reconcile fleet status: no group "../*" in fleet.yaml'],
+    ['unblock of a host not in the fleet', '', ['fleet', 'unblock', 'x:events', '--reason', 'r'], 'reconcile fleet unblock: no host "x:events" in fleet.yaml'],
+    ['an unknown subcommand', '', ['fleet', 'stauts'], 'reconcile fleet: unknown subcommand "stauts" (see reconcile fleet --help)'],
+    ['a format that does not exist', '', ['fleet', 'status', '--format', 'xml'], 'reconcile fleet status: --format must be one of text, json, prom, not "xml"'],
+  ])('%s', async (_name, extra, argv, message) => {
+    const f = fleet(`hosts:\n  web1: {address: 10.5.0.1/24}\n${extra}`, { web1: unit('a.service') });
+    const r = await runCli(argv, { cwd: f.repo, env: env() });
+    expect(r.stderr.trim()).toBe(message);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a fleet without redis: says where', async () => {
+    const f = fleet('hosts:\n  web1: {address: 10.5.0.1/24}\n', { web1: unit('a.service') });
+    writeFileSync(path.join(f.repo, 'fleet.yaml'), `name: ${f.name}\nhosts:\n  web1: {address: 10.5.0.1/24}\n`);
+    const r = await runCli(['fleet', 'status'], { cwd: f.repo, env: env() });
+    expect(r.stderr.trim()).toBe("fleet.yaml:1:1: the fleet has no redis: (status lives in the fleet's Redis)");
+    expect(r.exitCode).toBe(1);
+  });
+});
