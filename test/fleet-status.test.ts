@@ -279,3 +279,19 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet command
     expect(r.exitCode).toBe(1);
   });
 });
+
+describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'what a status write costs Redis', () => {
+  it('a converged fleet host apply: its whole Redis conversation, counted by INFO commandstats, is 10 commands (ready check, 2 round trips, QUIT)', async () => {
+    const f = fleet('hosts:\n  web1: {address: 10.4.0.1/24}\n', { web1: unit('a.service') });
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    await client.config('RESETSTAT');
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    const stats = String(await client.info('commandstats'));
+    const calls = [...stats.matchAll(/^cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/gm)].map(([, name, n]) => [name!, Number(n)] as const);
+    // The reply of our own INFO does not count itself; our CONFIG RESETSTAT does.
+    const total = calls.filter(([name]) => name !== 'config|resetstat').reduce((a, [, n]) => a + n, 0);
+    expect(Object.fromEntries(calls)).toMatchObject({ time: 1, hmget: 1, hset: 1, zadd: 1, publish: 1 });
+    expect(total, JSON.stringify(calls)).toBeLessThanOrEqual(10);
+    if (process.env.SHOW_REDIS_CALLS) process.stderr.write(`redis calls: ${total} ${JSON.stringify(calls)}\n`);
+  }, 60_000);
+});

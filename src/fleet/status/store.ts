@@ -1,7 +1,7 @@
 /**
  * The fleet's Redis side of status (DESIGN §8.5): the connection, the write a host makes after a
  * run, the batched read of `fleet status`, and the event stream. Round trips are counted: a write
- * is two (TIME with the previous identity, then one MULTI), a read one per batch of hosts.
+ * is two (TIME with the previous identity read, then one MULTI), a read one per batch of hosts.
  */
 import { hostname, userInfo } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -53,7 +53,8 @@ export async function redisTimeMs(client: Redis): Promise<number> {
 export async function writeStatus(client: Redis, fleet: string, host: string, machineId: string, build: (now: number) => StatusRecord): Promise<StatusRecord> {
   const k = fleetKeys(fleet);
   const key = k.status(host);
-  const first = await client.multi().time().hmget(key, 'machineId', 'at', 'otherMachineId', 'otherAt').exec();
+  // Reads only: a pipeline, no transaction needed.
+  const first = await client.pipeline().time().hmget(key, 'machineId', 'at').exec();
   if (!first || first.some(([e]) => e)) throw first?.find(([e]) => e)?.[0] ?? new Error('the status write was aborted');
   const [s, us] = first[0]![1] as [string, string];
   const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
