@@ -116,6 +116,33 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'after: betwee
   }, 60_000);
 });
 
+describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'after: across commits', () => {
+  it('an upstream that converged at a newer commit does not hold back a host at an older one; one that converged at an older commit does', async () => {
+    const f = fleet('hosts:\n  db1: {address: 10.9.0.1/24}\n  db2: {address: 10.9.0.2/24, after: [db1]}\ndefaults: {rollout: {afterTimeout: 1s}}\n', { db1: unit('postgresql.service'), db2: unit('postgresql.service') });
+    rmSync(path.join(f.repo, '.git'), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', f.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'one');
+    const one = git('rev-parse', 'HEAD');
+    writeFileSync(path.join(f.repo, 'hosts/db1.yaml'), `host: db1\n${unit('postgresql.service', '/bin/false')}`);
+    git('commit', '-qam', 'two: db1 changes');
+    expect((await apply(f, 'db1')).exitCode).toBe(0); // db1 converged at two
+    git('checkout', '-q', one);
+    const older = await apply(f, 'db2'); // db2 at one: db1's spec there differs, but db1 is ahead
+    expect(older.stderr).not.toContain('blocked');
+    expect(older.exitCode).toBe(0);
+
+    git('checkout', '-q', 'main');
+    writeFileSync(path.join(f.repo, 'hosts/db1.yaml'), `host: db1\n${unit('postgresql.service', '/bin/sh')}`);
+    writeFileSync(path.join(f.repo, 'hosts/db2.yaml'), `host: db2\n${unit('postgresql.service', '/bin/sh')}`);
+    git('commit', '-qam', 'three: both change');
+    const newer = await apply(f, 'db2'); // db1 converged at two, an ancestor of three: it has pending changes here
+    expect(newer.stderr).toContain('blocked: after db1');
+    expect(newer.exitCode).toBe(1);
+  }, 60_000);
+});
+
 describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet status with a real Redis', () => {
   const hostsYaml =
     'hosts:\n' +

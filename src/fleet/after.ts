@@ -96,6 +96,12 @@ export interface AfterWait {
   edges: AfterEdge[];
   digests: Map<string, string>;
   timeoutMs: number;
+  /**
+   * Whether an upstream that converged at `commit` (on another spec than this checkout's) is
+   * ahead of this host's commit: then its changes at this commit are made or superseded, and
+   * waiting for it to converge on an older spec would only time out.
+   */
+  convergedAhead?: (commit: string) => Promise<boolean>;
   signal?: AbortSignal;
   /** Told once when the host starts waiting, with the hosts it waits for. */
   onWait?: (pending: string[]) => void;
@@ -132,12 +138,13 @@ export async function waitForUpstreams(w: AfterWait): Promise<{ waitedMs: number
         await appendStatusEvent(w.client, w.fleet, { event: 'unblock-used', host: w.self, unblock });
         return { waitedMs: Date.now() - started, unblocked: unblock };
       }
-      const pending = w.edges
-        .filter((e, i) => {
-          const stored = parseStored(out[i + 2]?.[1] as Record<string, string>);
-          return stored?.record?.lastConverged?.specDigest !== w.digests.get(e.host);
-        })
-        .map((e) => e.host);
+      const pending: string[] = [];
+      for (const [i, e] of w.edges.entries()) {
+        const last = parseStored(out[i + 2]?.[1] as Record<string, string>)?.record?.lastConverged;
+        if (last?.specDigest === w.digests.get(e.host)) continue;
+        if (last?.commit && (await w.convergedAhead?.(last.commit))) continue;
+        pending.push(e.host);
+      }
       if (!pending.length) return { waitedMs: Date.now() - started };
       if (!told) w.onWait?.(pending), (told = true);
       const left = deadline - Date.now();

@@ -14,7 +14,7 @@ import { afterEdges, upstreamDigests, waitForUpstreams } from '../after.js';
 import { nextRecord, outcomeOfApply, outcomeOfDrift, outcomeOfError, outcomeOfPlan, type RunOutcome, type StatusRecord } from './record.js';
 import type { ApplyReport, Plan } from '../../plan/types.js';
 import type { DriftReport } from '../../drift/report.js';
-import { gitInfo } from '../../plan/git.js';
+import { gitInfo, isAncestor } from '../../plan/git.js';
 import { openFleetRedis, writeStatus } from './store.js';
 import { DEFAULT_INTERVAL_SEC } from './assess.js';
 
@@ -78,6 +78,7 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
       const edges = afterEdges(c, merged.value);
       if (!edges.length) return;
       const digests = upstreamDigests(c.fleet, edges, mctx);
+      const here = (await gitInfo(specFile))?.commit;
       const conn = await openFleetRedis(c.redis).catch((e: Error) => {
         throw new UserError(`reconcile: ${c.host.name} runs after ${edges.map((e) => e.host).join(', ')}, and the fleet Redis cannot say whether they converged: ${e.message}; nothing was changed`);
       });
@@ -94,6 +95,7 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
           edges,
           digests,
           timeoutMs: afterTimeoutMs(c),
+          convergedAhead: async (commit) => !!here && commit !== here && (await isAncestor(c.fleetRoot, here, commit)),
           signal,
           onWait: (pending) => options.warn(`reconcile: ${c.host.name} waits for ${pending.join(', ')} to converge at this commit (after:)`),
         });
