@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assessFleet, compareVersions, staleAfterMs, type AssessInput } from './assess.js';
 import { nextRecord, type StatusRecord } from './record.js';
 import type { StoredStatus } from './store.js';
+import { renderStatusText } from './render.js';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 const HOUR = 3600_000;
@@ -93,4 +94,13 @@ describe('compareVersions', () => {
     ['1.2.0-rc.1', '1.2.0', -1],
     ['v2.0.0', '1.99.99', 1],
   ])('%s vs %s', (a, b, want) => expect(compareVersions(a, b)).toBe(want));
+});
+
+describe('renderStatusText', () => {
+  it('an error from Redis with newlines and terminal escapes stays on its line, escaped', () => {
+    const v = assessFleet(input([['a', { record: rec('a', { result: 'failed', error: 'one\n  b: forged line\u001b[31m' }) }], ['b', { record: rec('b') }]]));
+    const text = renderStatusText(v);
+    expect(text).not.toContain('\u001b');
+    expect(text.split('\n').filter((l) => l.startsWith('  '))).toEqual([expect.stringMatching(/^  a: failed at .*: one\\n  b: forged line\\u001b\[31m$/)]);
+  });
 });

@@ -2,6 +2,8 @@
 import type { FleetView } from './assess.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** Text from Redis (an error, a forged record) may hold newlines or terminal escapes: shown escaped. */
+const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 /** A name from Redis may be anything: shown as JSON when it is not plain. */
 const shown = (s: string) => (/^[\w.@:-]+$/.test(s) ? s : JSON.stringify(s));
 
@@ -15,7 +17,7 @@ export function renderStatusText(v: FleetView): string {
   if (!need.length) lines.push('nothing needs attention');
   else {
     lines.push(`${need.length} host(s) need attention:`);
-    for (const h of need) for (const why of h.why) lines.push(`  ${shown(h.host)}: ${why}`);
+    for (const h of need) for (const why of h.why) lines.push(`  ${shown(h.host)}: ${oneLine(why)}`);
   }
   return `${lines.join('\n')}\n`;
 }
