@@ -190,6 +190,18 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet status 
     expect(r.stdout).not.toContain('ok1:');
   });
 
+  it('--limit selects as everywhere (with --group too): a healthy selection exits 0', async () => {
+    const ok = await status(f, '--limit', 'ok1,old1', '--limit', '!old1');
+    expect(ok.stdout).toMatch(/^fleet \S+: 1 hosts, 1 reported, 1 converged\nnothing needs attention\n$/);
+    expect(ok.exitCode).toBe(0);
+    const sick = await status(f, '--group', 'g-failed', '--limit', 'f*');
+    expect(sick.stdout).toContain('fail1: failed at');
+    expect(sick.stdout).not.toContain('ok1');
+    expect(sick.exitCode).toBe(2);
+    const bad = await status(f, '--limit', 'nosuch');
+    expect(bad.exitCode).toBe(1);
+  });
+
   it('the whole fleet in JSON carries formatVersion and every attention', async () => {
     const r = await status(f, '--format', 'json');
     expect(r.exitCode).toBe(2);

@@ -10,11 +10,12 @@ import { formatPosition } from '../fleet/origins.js';
 import { mergedSpecDigest } from '../fleet/context.js';
 import { mergeContext, mergeHost } from '../fleet/merge.js';
 import { assessFleet } from '../fleet/status/assess.js';
+import { selectHosts } from '../fleet/select.js';
 import { renderStatusJson, renderStatusProm, renderStatusText } from '../fleet/status/render.js';
 import { forgetHost, openFleetRedis, readFleet, unblockHost } from '../fleet/status/store.js';
 import { oneOf, parse } from './args.js';
 
-export const FLEET_STATUS_HELP = `usage: reconcile fleet status [--group G] [--format text|json|prom]
+export const FLEET_STATUS_HELP = `usage: reconcile fleet status [--group G] [--limit SEL] [--format text|json|prom]
 
 Every host's last report from the fleet's Redis, judged against the repository's HEAD (the working
 tree): failed, blocked, stale (silent for more than 2 × its interval + 5 min), never reported, not in
@@ -22,6 +23,7 @@ the fleet, duplicate identity, unacknowledged drift, behind (its merged spec at 
 it last converged on), below minVersion. Text shows counts and the hosts needing attention; json
 is versioned; prom is for node_exporter's textfile collector.
   --group G      only the hosts of group G
+  --limit SEL    only these hosts (web*, group:web, !web3, &group:dc1; comma-separated or repeated)
 exit 0 nothing needs attention · 2 something does · 1 error`;
 
 export const FLEET_FORGET_HELP = `usage: reconcile fleet forget HOST --reason TEXT
@@ -48,7 +50,7 @@ function openHere(command: string): Opened {
 }
 
 export async function fleetStatusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('fleet status', argv, { group: { type: 'string' }, format: { type: 'string' } });
+  const { values, positionals } = parse('fleet status', argv, { group: { type: 'string' }, limit: { type: 'string', multiple: true }, format: { type: 'string' } });
   if (values.help) {
     process.stdout.write(`${FLEET_STATUS_HELP}\n`);
     return 0;
@@ -60,6 +62,11 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   if (values.group !== undefined) {
     if (!fleet.groups.has(values.group)) throw new UserError(`reconcile fleet status: no group ${JSON.stringify(values.group)} in ${fleet.file.display}`);
     hosts = hosts.filter((h) => h.groups.includes(values.group!));
+  }
+  const narrowed = values.group !== undefined || !!values.limit?.length;
+  if (values.limit?.length) {
+    const selected = selectHosts(fleet, values.limit);
+    hosts = hosts.filter((h) => selected.has(h.name));
   }
   const mctx = mergeContext(fleet.root, fleet);
   const headDigest = new Map<string, string>();
@@ -73,8 +80,8 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   } finally {
     await conn.close();
   }
-  // With --group, hosts outside the group are not this view's business ("not in fleet" is theirs only without it).
-  const status = values.group === undefined ? snapshot.status : new Map([...snapshot.status].filter(([h]) => hosts.some((x) => x.name === h)));
+  // Narrowed, hosts outside the selection are not this view's business ("not in fleet" is theirs only without it).
+  const status = !narrowed ? snapshot.status : new Map([...snapshot.status].filter(([h]) => hosts.some((x) => x.name === h)));
   const view = assessFleet({ fleet: name, inventory: new Map(hosts.map((h) => [h.name, h.groups])), status, now: snapshot.now, epoch: snapshot.epoch, headDigest, minVersion: fleet.minVersion });
   process.stdout.write(format === 'json' ? renderStatusJson(view) : format === 'prom' ? renderStatusProm(view) : values.quiet ? '' : renderStatusText(view));
   return view.attention ? 2 : 0;

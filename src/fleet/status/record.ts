@@ -3,10 +3,18 @@
  * Redis side (store.ts) adds the Redis time and the machine id's history.
  */
 import { maxRisk, type ApplyReport, type Plan, type Risk } from '../../plan/types.js';
-import type { DriftReport } from '../../drift/report.js';
 import { redact } from '../../spec/secrets.js';
 
 export const STATUS_FORMAT_VERSION = 1;
+
+/** What status needs of a drift report (src/drift/report.ts), said here so fleet does not import drift (drift reads specs through apply, which reads fleets). */
+export interface DriftOutcome {
+  ok: boolean;
+  error?: string;
+  spec: { git: { commit: string } | null } | null;
+  drift: { address: string; risk: Risk }[];
+  acknowledged: { address: string; risk: Risk }[];
+}
 export const RESULTS = ['converged', 'pending', 'failed', 'blocked', 'deferred', 'disabled'] as const;
 export type StatusResult = (typeof RESULTS)[number];
 export const MAX_PENDING_ADDRESSES = 20;
@@ -85,7 +93,7 @@ export function outcomeOfPlan(source: 'pull', plan: Plan): RunOutcome {
   };
 }
 
-export function outcomeOfDrift(report: DriftReport): RunOutcome {
+export function outcomeOfDrift(report: DriftOutcome): RunOutcome {
   if (!report.ok) return { source: 'drift', result: 'failed', exit: 1, commit: report.spec?.git?.commit ?? null, pending: [], error: report.error ?? 'the drift check failed' };
   return {
     source: 'drift',

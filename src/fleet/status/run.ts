@@ -11,9 +11,8 @@ import { UserError } from '../../errors.js';
 import { ROLLOUT_DEFAULTS, fleetContextFor, mergedSpecDigest, type HostFleetContext, type Rollout } from '../context.js';
 import { mergeContext, mergeHost } from '../merge.js';
 import { afterEdges, upstreamDigests, waitForUpstreams } from '../after.js';
-import { nextRecord, outcomeOfApply, outcomeOfDrift, outcomeOfError, outcomeOfPlan, type RunOutcome, type StatusRecord } from './record.js';
+import { nextRecord, outcomeOfApply, outcomeOfDrift, outcomeOfError, outcomeOfPlan, type DriftOutcome, type RunOutcome, type StatusRecord } from './record.js';
 import type { ApplyReport, Plan } from '../../plan/types.js';
-import type { DriftReport } from '../../drift/report.js';
 import { gitInfo, isAncestor } from '../../plan/git.js';
 import { openFleetRedis, writeStatus } from './store.js';
 import { DEFAULT_INTERVAL_SEC } from './assess.js';
@@ -158,7 +157,7 @@ export async function applyReporting(
 }
 
 /** A plan (pull without --apply) or a drift check, reported by a fleet host. */
-export async function reportCheck(specFile: string, o: { root?: string; intervalSec?: number }, what: { plan: Plan } | { drift: DriftReport }): Promise<void> {
+export async function reportCheck(specFile: string, o: { root?: string; intervalSec?: number }, what: { plan: Plan } | { drift: DriftOutcome }): Promise<void> {
   const fleet = fleetRunFor(specFile, { root: o.root, intervalSec: o.intervalSec, warn: warnOnStderr });
   if (!fleet) return;
   await fleet.report('plan' in what ? outcomeOfPlan('pull', what.plan) : outcomeOfDrift(what.drift));
