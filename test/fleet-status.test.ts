@@ -47,6 +47,16 @@ function fleet(fleetYaml: string, specs: Record<string, string>): { dir: string;
   return { dir, repo, name, root: (h) => path.join(dir, 'roots', h) };
 }
 
+/** The fleet repository as a real git repository with one commit. */
+function gitRepo(f: ReturnType<typeof fleet>): { git: (...args: string[]) => string; first: string } {
+  rmSync(path.join(f.repo, '.git'), { recursive: true });
+  const git = (...args: string[]) => execFileSync('git', ['-C', f.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-qm', 'one');
+  return { git, first: git('rev-parse', 'HEAD') };
+}
+
 const env = () => ({ FLEET_REDIS_URL: redis.url });
 const apply = (f: ReturnType<typeof fleet>, h: string) => runCli(['apply', path.join(f.repo, 'hosts', `${h}.yaml`), '--root', f.root(h), '--yes'], { env: env() });
 const status = (f: ReturnType<typeof fleet>, ...args: string[]) => runCli(['fleet', 'status', ...args], { cwd: f.repo, env: env() });
@@ -119,12 +129,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'after: betwee
 describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'after: across commits', () => {
   it('an upstream that converged at a newer commit does not hold back a host at an older one; one that converged at an older commit does', async () => {
     const f = fleet('hosts:\n  db1: {address: 10.9.0.1/24}\n  db2: {address: 10.9.0.2/24, after: [db1]}\ndefaults: {rollout: {afterTimeout: 1s}}\n', { db1: unit('postgresql.service'), db2: unit('postgresql.service') });
-    rmSync(path.join(f.repo, '.git'), { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-C', f.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
-    git('init', '-q', '-b', 'main');
-    git('add', '.');
-    git('commit', '-qm', 'one');
-    const one = git('rev-parse', 'HEAD');
+    const { git, first: one } = gitRepo(f);
     writeFileSync(path.join(f.repo, 'hosts/db1.yaml'), `host: db1\n${unit('postgresql.service', '/bin/false')}`);
     git('commit', '-qam', 'two: db1 changes');
     expect((await apply(f, 'db1')).exitCode).toBe(0); // db1 converged at two
@@ -279,12 +284,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'd
 
   it('pull --apply reports with source pull and the commit it applied; a plan-only pull after a new commit reports pending', async () => {
     const f = fleet('hosts:\n  web1: {address: 10.6.0.1/24}\n', { web1: unit('a.service') });
-    rmSync(path.join(f.repo, '.git'), { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-C', f.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
-    git('init', '-q', '-b', 'main');
-    git('add', '.');
-    git('commit', '-qm', 'one');
-    const first = git('rev-parse', 'HEAD');
+    const { git, first } = gitRepo(f);
     const pull = (...more: string[]) => runCli(['pull', f.repo, '--root', f.root('web1'), '--host', 'web1', ...more], { env: env() });
     expect((await pull('--apply')).exitCode).toBe(0);
     expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first } });
