@@ -31,6 +31,8 @@ export interface ApplyOptions extends PlanOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** `--no-rollout --reason TEXT`: take no rollout slot (recorded). */
   noRollout?: { reason: string };
+  /** Awaited before any step, once there is something to change (a fleet host's after: wait); a throw changes nothing. */
+  beforeSteps?: () => Promise<void>;
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
@@ -64,6 +66,8 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
       return { plan, results: [], remaining: [], ok: true, lockToken: lock.token };
     }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
+    // A fleet host's after: wait comes first: waiting on another host must not hold a rollout slot.
+    await options.beforeSteps?.();
     // Rollout slots (DESIGN §8.4) before resource locks, so the two can never deadlock.
     let rollout: RolloutHold;
     try {

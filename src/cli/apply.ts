@@ -62,8 +62,10 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const selfWatch = watchSelf({ maxStallMs: MAX_EVENT_LOOP_STALL_MS });
   setActivity(`apply ${specFile}: planning`);
   const interactive = !!process.stdin.isTTY;
-  const report = await applySpec(specFile, {
+  const { applyReporting } = await import('../fleet/status/run.js');
+  const report = await applyReporting(specFile, { root, source: 'apply', signal: controller.signal }, (beforeSteps) => applySpec(specFile, {
     root,
+    beforeSteps,
     savedPlan,
     targets,
     allowDestructive: values['allow-destructive'],
@@ -76,7 +78,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
       if (result) process.stderr.write(` ${result.status} (${result.durationMs} ms)\n`);
       else process.stderr.write(`[${index + 1}/${total}] ${step.title} ...`);
     },
-  }).finally(() => selfWatch.stop());
+  })).finally(() => selfWatch.stop());
   if (report.deferred) {
     // Not an error: the pull unit runs again (SuccessExitStatus=2).
     if (format === 'json') process.stdout.write(renderApplyJson(report));

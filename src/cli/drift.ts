@@ -66,6 +66,9 @@ export async function driftCommand(argv: string[]): Promise<number> {
   }
 
   const style = styleFor(process.stdout, !!values['no-color']);
+  // A fleet host's check is its status too (DESIGN §8.5); outside a fleet this does nothing.
+  const reportDrift = async (r: DriftReport) =>
+    (await import('../fleet/status/run.js')).reportCheck(spec, { root: values.root, intervalSec: everyMs === undefined ? undefined : Math.round(everyMs / 1000) }, { drift: r });
   const render = (r: DriftReport, compact: boolean) =>
     format === 'prom' ? renderDriftProm(r) : format === 'json' ? renderDriftJson(r, { compact }) : renderDriftText(r, style);
   const publish = async (r: DriftReport, compact: boolean) => {
@@ -75,6 +78,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
 
   if (everyMs === undefined) {
     const report = await checkDrift(spec, { root: values.root });
+    await reportDrift(report);
     if (report.ok || format !== 'text') await publish(report, false);
     else if (values.report) await writeReport(values.report, render(report, false));
     // A failed check is an error like any other: its message on stderr, exit 1.
@@ -94,7 +98,11 @@ export async function driftCommand(argv: string[]): Promise<number> {
     await runEvery({
       intervalMs: everyMs,
       signal: controller.signal,
-      check: async () => publish(await checkDrift(spec, { root: values.root }), true),
+      check: async () => {
+        const report = await checkDrift(spec, { root: values.root });
+        await reportDrift(report);
+        await publish(report, true);
+      },
       onError: (e) => process.stderr.write(`reconcile drift: could not report the check: ${(e as Error)?.message ?? e}\n`),
     });
   } finally {

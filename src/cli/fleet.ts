@@ -12,9 +12,12 @@ import { fleetRedisTarget, type FleetRedisRef } from '../fleet/redis.js';
 type Subcommand = (argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, { load: () => Promise<Subcommand>; about: string }> = {
+  status: { load: async () => (await import('./fleet-status.js')).fleetStatusCommand, about: "status [--group G] [--limit SEL] [--format text|json|prom]: every host's last report and what needs attention (exit 2 when something does)" },
   pause: { load: async () => (await import('./fleet-control.js')).controlCommand('pause'), about: 'pause GROUP|HOST --reason TEXT: grant no rollout slot to the group or host' },
   resume: { load: async () => (await import('./fleet-control.js')).controlCommand('resume'), about: 'resume GROUP|HOST --reason TEXT: lift a pause; for a group also a halt, and forget its failed slots' },
   release: { load: async () => (await import('./fleet-control.js')).controlCommand('release'), about: "release GROUP|HOST --reason TEXT: drop the host's slots (or every slot of the group)" },
+  unblock: { load: async () => (await import('./fleet-status.js')).fleetUnblockCommand, about: 'unblock HOST --reason TEXT: let a host blocked by after: go once' },
+  forget: { load: async () => (await import('./fleet-status.js')).fleetForgetCommand, about: "forget HOST --reason TEXT: forget a decommissioned host's status" },
 };
 
 export const FLEET_HELP = `usage: reconcile fleet SUBCOMMAND [options]

@@ -19,7 +19,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; about: string }> 
   spec: { load: async () => (await import('./spec.js')).specCommand, about: "a host's spec with its fragments merged, each entry with its origin" },
   rollback: { load: async () => (await import('./rollback.js')).rollbackCommand, about: 'put back the files the last apply changed, as a plan first, then an apply' },
   pull: { load: async () => (await import('./pull.js')).pullCommand, about: "fetch a git repo, plan or --apply this host's spec at a ref" },
-  fleet: { load: async () => (await import('./fleet.js')).fleetCommand, about: 'the fleet at run time: pause|resume|release rollouts' },
+  fleet: { load: async () => (await import('./fleet.js')).fleetCommand, about: 'the fleet at run time, from its Redis: status, pause|resume|release rollouts, unblock, forget' },
 };
 
 const HELP = `usage: reconcile COMMAND [options]

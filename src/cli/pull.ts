@@ -161,10 +161,12 @@ async function pullUnderLock(
 
   if (!values.apply) {
     const { plan } = await planSpec(spec, { root: values.root });
+    await (await import('../fleet/status/run.js')).reportCheck(spec, { root: values.root }, { plan });
     process.stdout.write(format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style, { verbose: values.verbose }));
     return plan.changes.length ? 2 : 0;
   }
-  const report = await applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'] });
+  const { applyReporting } = await import('../fleet/status/run.js');
+  const report = await applyReporting(spec, { root: values.root, source: 'pull' }, (beforeSteps) => applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'], beforeSteps }));
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
   if (!report.ok) return 1;
   // Recorded only once the host converged: a failed apply must not move the fast-forward base.

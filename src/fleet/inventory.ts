@@ -44,6 +44,8 @@ export interface Fleet {
   external: { addresses: string[]; names: string[]; what?: string; said: Said }[];
   defaults: Record<string, unknown>;
   redis?: unknown;
+  /** The oldest reconcile hosts may run (fleet status flags older ones). */
+  minVersion?: string;
   /** Every file of the inventory: fleet.yaml first, then the inventory files in sorted order. */
   files: YamlFile[];
 }
@@ -61,6 +63,7 @@ export function loadFleet(root: string): { fleet: Fleet; diagnostics: Diagnostic
   fleet.name = v.name;
   fleet.defaults = v.defaults ?? {};
   fleet.redis = v.redis;
+  fleet.minVersion = v.minVersion;
   for (const [name, g] of Object.entries(v.groups ?? {})) {
     const said = { file, at: ['groups', name] };
     fleet.groups.set(name, { name, rollout: g.rollout, said, include: (g.include ?? []).map((p, i) => ({ path: p, said: { file, at: ['groups', name, 'include', i] } })) });
@@ -150,6 +153,7 @@ interface FleetYaml {
   groups?: Record<string, { include?: string[]; rollout?: Record<string, unknown> }>;
   defaults?: Record<string, unknown>;
   redis?: unknown;
+  minVersion?: string;
 }
 
 /** `inventory/*.yaml`: one directory level, `*` within a name; a plain path names one file. Sorted. */

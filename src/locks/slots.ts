@@ -100,13 +100,15 @@ export interface FleetEvent {
   [field: string]: string | undefined;
 }
 
-/** "root@web1": who a human control or a --no-rollout is recorded as. */
+/** "alice@web1": who a human control or a --no-rollout is recorded as (the invoking user, through sudo too). */
 export function who(): string {
-  let user = 'unknown';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // no passwd entry for this uid: still record the host
+  let user = process.env.SUDO_USER || 'unknown';
+  if (!process.env.SUDO_USER) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = String(process.getuid?.() ?? 'unknown'); // no passwd entry for this uid: still record the host
+    }
   }
   return `${user}@${os.hostname()}`;
 }

@@ -93,3 +93,10 @@ function stateOf(status: Status, file: string): GitFileState {
   for (const e of status.entries) if (e.path === file || (e.path.endsWith('/') && file.startsWith(e.path))) return e.state;
   return 'clean';
 }
+
+/** Whether commit `a` is `b` or an ancestor of it in the repository around `dir`; false when git cannot say. */
+export async function isAncestor(dir: string, a: string, b: string): Promise<boolean> {
+  if (!/^[0-9a-f]{7,64}$/.test(a) || !/^[0-9a-f]{7,64}$/.test(b)) return false;
+  const r = await exec(['git', '-C', dir, 'merge-base', '--is-ancestor', a, b], { timeoutMs: 10_000 });
+  return r.exitCode === 0;
+}

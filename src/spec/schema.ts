@@ -42,6 +42,7 @@ const PROPERTY_MEANING: Record<string, string> = {
   timezone: 'a time zone name such as Europe/Berlin',
   apiVersion: 'an API version such as reconcile/v1',
   options: 'a single option (no commas or blanks), such as rw or size=64m',
+  minVersion: 'a reconcile version such as 0.4.0',
 };
 
 /**
