@@ -72,6 +72,17 @@ export function storedError(message: string): string {
 }
 
 export function outcomeOfApply(source: 'apply' | 'pull', report: ApplyReport): RunOutcome {
+  // Waiting for a rollout slot is not a failure: nothing ran, the next run asks again (exit 2).
+  if (report.deferred) {
+    return {
+      source,
+      result: 'deferred',
+      exit: 2,
+      commit: report.plan.spec.git?.commit ?? null,
+      pending: report.plan.changes.map((c) => ({ address: c.address, risk: c.risk, acknowledged: !!c.acknowledged })),
+      blockedBy: `rollout group ${report.deferred.group}${report.deferred.position ? `, queued #${report.deferred.position}` : ''}`,
+    };
+  }
   const remaining = report.ok ? [] : report.remaining.length ? report.remaining : report.plan.changes;
   return {
     source,
