@@ -14,38 +14,14 @@ import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { redact } from '../spec/secrets.js';
 import { fileURLToPath } from 'node:url';
-import { oneOf, parse } from './args.js';
-
-export const DRIFT_HELP = `usage: reconcile drift SPEC [--root DIR] [--format text|json|prom] [--report FILE] [--every DURATION]
-       reconcile drift SPEC --install-timer --every DURATION [--format F] [--report FILE] [--yes]
-
-A read-only plan that reports drift: what differs between the spec and the host. It takes no lock
-and changes nothing. Changes the spec acknowledges (ignoreDrift, until a date) are listed as
-acknowledged and not counted; after the date they are drift again.
-  --root DIR          DIR is the host's /
-  --format FORMAT     text (default), json (versioned) or prom (Prometheus text format, for
-                      node_exporter's textfile collector)
-  --report FILE       also write the report to FILE, atomically (readers never see half a file)
-  --every DURATION    keep checking (e.g. 30s, 15m): one check at a time, a little jitter;
-                      SIGTERM/SIGINT finish the running check and exit 0; a failed check is
-                      reported and the loop goes on
-  --install-timer     add reconcile-drift.service and .timer (running drift SPEC every DURATION, with
-                      the --format and --report given) to the spec's units and apply them like any
-                      unit; refused while the host has other pending changes
-  --yes               install the timer without confirmation
-exit 0 no drift · 2 drift · 1 error (with --every: 0 once stopped by a signal)`;
+import { lockTimeout, oneOf, parse } from './args.js';
+import { lockWaitLine } from '../render/progress.js';
+import { commandHelp } from './docs.js';
 
 export async function driftCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('drift', argv, {
-    root: { type: 'string' },
-    format: { type: 'string' },
-    report: { type: 'string' },
-    every: { type: 'string' },
-    'install-timer': { type: 'boolean' },
-    yes: { type: 'boolean', short: 'y' },
-  });
+  const { values, positionals } = parse('drift', argv);
   if (values.help) {
-    process.stdout.write(`${DRIFT_HELP}\n`);
+    process.stdout.write(commandHelp('drift'));
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reconcile drift: expected one SPEC, got ${positionals.length} (see reconcile drift --help)`);
@@ -56,7 +32,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
     throw new UserError(`reconcile drift: --every must be a duration of at least 1s such as 30s, 15m or 1h, not "${values.every}"${durationTooLong(values.every) ? ` (${durationTooLong(values.every)})` : ''}`);
   }
   if (values['install-timer']) {
-    return installTimer(spec, { every: values.every, format, report: values.report, root: values.root, yes: values.yes, quiet: values.quiet, noColor: !!values['no-color'] });
+    return installTimer(spec, { every: values.every, format, report: values.report, root: values.root, yes: values.yes, quiet: values.quiet, noColor: !!values['no-color'], lockTimeoutMs: lockTimeout('drift', values['lock-timeout']) });
   }
 
   const style = styleFor(process.stdout, !!values['no-color']);
@@ -103,7 +79,10 @@ export async function driftCommand(argv: string[]): Promise<number> {
  * written into the spec (reconcile owns what it applied; a later apply of a spec without them
  * would remove them), then the spec is applied, refusing when anything but the timer would change.
  */
-async function installTimer(spec: string, o: { every?: string; format: string; report?: string; root?: string; yes?: boolean; quiet?: boolean; noColor: boolean }): Promise<number> {
+async function installTimer(
+  spec: string,
+  o: { every?: string; format: string; report?: string; root?: string; yes?: boolean; quiet?: boolean; noColor: boolean; lockTimeoutMs?: number },
+): Promise<number> {
   if (!o.every) throw new UserError('reconcile drift: --install-timer needs --every DURATION (e.g. --every 15m)');
   const bin = process.argv[1] ? path.resolve(process.argv[1]) : fileURLToPath(new URL('../../bin/reconcile', import.meta.url));
   const units = driftTimerUnits({ spec: path.resolve(spec), every: o.every, bin, format: o.format as 'text' | 'json' | 'prom', report: o.report && path.resolve(o.report) });
@@ -117,6 +96,8 @@ async function installTimer(spec: string, o: { every?: string; format: string; r
   const style = styleFor(process.stderr, o.noColor);
   const report = await applySpec(spec, {
     root: o.root,
+    lockTimeoutMs: o.lockTimeoutMs,
+    onLockWait: (w) => void (o.quiet || process.stderr.write(lockWaitLine('drift', w))),
     // Called under the lock with the plan that will run: only the timer may change here.
     confirm: async (plan) => {
       const others = plan.changes.filter((c) => !timer.has(c.address)).map((c) => c.address);

@@ -10,36 +10,15 @@ import { renderApplyText, renderPlanText } from '../render/text.js';
 import { renderApplyJson, renderPlanJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
-import { oneOf, parse } from './args.js';
-
-export const PULL_HELP = `usage: reconcile pull REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME]
-                      [--apply] [--allow-rewind] [--allow-destructive] [--format text|json]
-
-Clones or fetches REPO (a path or any URL git accepts) into a cache under var/lib/reconcile/pull,
-checks out REF detached and plans this host's spec, or applies it with --apply (no confirmation:
---yes is implied). A REF that is not a fast-forward of the last commit pull applied is refused.
-  --ref REF            branch, tag or commit (default main)
-  --path TEMPLATE      the spec in the repository; {hostname} is this host's name (default hosts/{hostname}.yaml)
-  --root DIR           DIR is the host's /: the cache, state and every managed file live under it
-  --host NAME          the name for {hostname} (default: this machine's hostname)
-  --apply              apply the spec; the commit is recorded in var/lib/reconcile/pull-state.json
-  --allow-rewind       accept a REF that does not descend from the last applied commit
-  --allow-destructive  allow changes whose risk is destructive (with --apply)
-exit: plan 0 in sync · 2 changes pending · 1 error; --apply 0 converged · 1 error`;
+import { lockTimeout, oneOf, parse } from './args.js';
+import { lockWaitLine } from '../render/progress.js';
+import type { LockWait } from '../locks/types.js';
+import { commandHelp } from './docs.js';
 
 export async function pullCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('pull', argv, {
-    ref: { type: 'string' },
-    path: { type: 'string' },
-    root: { type: 'string' },
-    host: { type: 'string' },
-    apply: { type: 'boolean' },
-    'allow-rewind': { type: 'boolean' },
-    'allow-destructive': { type: 'boolean' },
-    format: { type: 'string' },
-  });
+  const { values, positionals } = parse('pull', argv);
   if (values.help) {
-    process.stdout.write(`${PULL_HELP}\n`);
+    process.stdout.write(commandHelp('pull'));
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reconcile pull: expected one REPO, got ${positionals.length} (see reconcile pull --help)`);
@@ -55,9 +34,11 @@ export async function pullCommand(argv: string[]): Promise<number> {
   await host.ensureDir('/var/lib');
   await mkdir(await host.realPath('/var/lib/reconcile/locks', { follow: true, write: true }), { recursive: true, mode: 0o700 });
   const lockFile = await host.realPath(`/var/lib/reconcile/locks/pull-${path.basename(cacheDirOf(repo))}`, { write: true });
-  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: 10 * 60_000, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
+  const lockTimeoutMs = lockTimeout('pull', values['lock-timeout']);
+  const onLockWait = (w: LockWait) => void (values.quiet || process.stderr.write(lockWaitLine('pull', w)));
+  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: lockTimeoutMs ?? 10 * 60_000, onWait: onLockWait, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
   try {
-    return await pullUnderLock(host, repo, ref, template, name, values, format);
+    return await pullUnderLock(host, repo, ref, template, name, { ...values, lockTimeoutMs, onLockWait }, format);
   } finally {
     await pullLock.release();
   }
@@ -69,7 +50,17 @@ async function pullUnderLock(
   ref: string,
   template: string,
   name: string,
-  values: { root?: string; apply?: boolean; quiet?: boolean; verbose?: boolean; 'allow-rewind'?: boolean; 'allow-destructive'?: boolean; 'no-color'?: boolean },
+  values: {
+    root?: string;
+    apply?: boolean;
+    quiet?: boolean;
+    verbose?: boolean;
+    'allow-rewind'?: boolean;
+    'allow-destructive'?: boolean;
+    'no-color'?: boolean;
+    lockTimeoutMs?: number;
+    onLockWait: (w: LockWait) => void;
+  },
   format: 'text' | 'json',
 ): Promise<number> {
   const { dir, commit } = await checkoutRef(host, repo, ref);
@@ -84,7 +75,7 @@ async function pullUnderLock(
     process.stdout.write(format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style, { verbose: values.verbose }));
     return plan.changes.length ? 2 : 0;
   }
-  const report = await applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'] });
+  const report = await applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'], lockTimeoutMs: values.lockTimeoutMs, onLockWait: values.onLockWait });
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
   if (!report.ok) return 1;
   // Recorded only once the host converged: a failed apply must not move the fast-forward base.
