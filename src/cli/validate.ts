@@ -6,7 +6,7 @@ import { commandHelp } from './docs.js';
 export async function validateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('validate', argv);
   if (values.fleet && !values.help) return validateFleetCommand(positionals, values);
-  if (values.limit) throw new UserError('reconcile validate: --limit selects hosts of a fleet; give it with --fleet');
+  if (values.limit && !values.help) throw new UserError('reconcile validate: --limit selects hosts of a fleet; give it with --fleet');
   if (values.help || positionals.length === 0) {
     process.stdout.write(commandHelp('validate'));
     return values.help ? 0 : 1;
