@@ -180,7 +180,7 @@ describe('validate --fleet: errors at the include, FILE:LINE:COL, exit 1', () =>
       'hosts/nfs1.yaml': 'host: nfs1\n',
     };
     expect(await validate(fleet(files))).toBe(
-      'roles/web.yaml:1:11: timezone: "Mars/Olympus" is not a zone known to tzdata (see /usr/share/zoneinfo, e.g. Europe/Berlin) (included by host web1)\nexit=1\n',
+      'roles/web.yaml:1:11: timezone: "Mars/Olympus" is not a zone known to tzdata (/usr/share/zoneinfo) (included by host web1)\nexit=1\n',
     );
     const own = fleet({ ...files, 'roles/web.yaml': 'units:\n  - {name: app.service, enabled: true}\n', 'hosts/web1.yaml': 'host: web1\nunits:\n  - {name: app.service, state: sleeping}\n' });
     expect(await validate(own)).toBe('hosts/web1.yaml:3:32: units[app.service].state: expected one of "running", "stopped", "absent", got "sleeping"\nexit=1\n');
@@ -246,7 +246,7 @@ describe('the example fleet', () => {
     expect(r.stdout).toBe('hosts/web2.yaml: valid\nhosts/db2.yaml: valid\n');
     const dir = fleet({ 'fleet.yaml': FLEET, 'roles/web.yaml': 'timezone: Mars/Olympus\n', 'hosts/web1.yaml': 'host: web1\n' });
     const bad = await runCli(['validate', 'hosts/web1.yaml'], { cwd: dir });
-    expect(`${bad.stderr}exit=${bad.exitCode}\n`).toBe('roles/web.yaml:1:11: timezone: "Mars/Olympus" is not a zone known to tzdata (see /usr/share/zoneinfo, e.g. Europe/Berlin) (included by host web1)\nexit=1\n');
+    expect(`${bad.stderr}exit=${bad.exitCode}\n`).toBe('roles/web.yaml:1:11: timezone: "Mars/Olympus" is not a zone known to tzdata (/usr/share/zoneinfo) (included by host web1)\nexit=1\n');
   });
 
   it('spec writes shared lists out in full, never as YAML anchors', async () => {

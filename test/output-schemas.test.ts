@@ -39,10 +39,15 @@ describe('output schemas', () => {
     expect(failed.ok).toBe(false);
   });
 
-  it('apply: a converging apply, then one in sync', async () => {
-    const report = await valid('apply.schema.json', ['apply', t.spec, '--root', t.root, '--yes', '--format', 'json'], 0);
-    expect(report.results.length).toBeGreaterThan(3);
-    await valid('apply.schema.json', ['apply', t.spec, '--root', t.root, '--yes', '--format', 'json'], 0);
+  it('apply: a converging apply, then one in sync (a stream of events, one per line)', async () => {
+    for (const steps of [true, false]) {
+      const r = await runCli(['apply', t.spec, '--root', t.root, '--yes', '--format', 'json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      for (const line of lines) expect(schemaProblems('apply-events.schema.json', line), line).toEqual([]);
+      expect(lines.some((l) => l.includes('"type":"step_end"'))).toBe(steps);
+      expect(JSON.parse(lines.at(-1)!).type).toBe('apply_done');
+    }
   });
 
   it('drift: drift found, and a check that failed', async () => {

@@ -177,8 +177,10 @@ describe('rollout slots across hosts of one fleet', () => {
     expect(unitWritten(f, 'h2')).toBe(false);
     const json = await apply(f, 'h2', ['--format', 'json']);
     expect(json.exitCode).toBe(2);
-    expect(schemaProblems('apply.schema.json', json.stdout)).toEqual([]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, deferred: { group: 'aa', position: 1, why: 'halted' } });
+    // --format json is the event stream: every line valid, the last one carries the deferral.
+    const lines = json.stdout.trim().split('\n');
+    for (const line of lines) expect(schemaProblems('apply-events.schema.json', line), line).toEqual([]);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'apply_done', ok: false, deferred: { group: 'aa', position: 1, why: 'halted' } });
 
     const resume = await fleetCli(f, ['resume', 'aa', '--reason', 'h1 was rebooted']);
     expect(resume).toMatchObject({ exitCode: 0, stdout: 'group aa: resumed: pause and halt lifted, failed and abandoned slots forgotten\n' });

@@ -14,7 +14,7 @@ import { genericOps } from './ops.js';
 import { Journal } from './journal.js';
 import { writeState, type OwnedEntry, type State } from './state.js';
 import { acquireHostLock, acquireResourceLocks } from './lock.js';
-import type { LockHandle } from '../locks/types.js';
+import type { LockHandle, LockWait } from '../locks/types.js';
 import { RolloutDeferred, takeRolloutSlots, type RolloutHold } from './rollout.js';
 
 export type { ApplyReport, StepResult, StepStatus } from '../plan/types.js';
@@ -27,12 +27,18 @@ export interface ApplyOptions extends PlanOptions {
   signal?: AbortSignal;
   /** Progress, before and after each step; awaited, so an observer can act between steps. */
   onStep?: (event: { index: number; total: number; step: Step; result?: StepResult }) => void | Promise<void>;
+  /** The plan to run, made under the lock, before confirmation and any step (progress: the change summary). */
+  onPlan?: (plan: Plan) => void;
   /** Called once the plan to run is known, before any step (the CLI asks for confirmation here). */
   confirm?: (plan: Plan) => Promise<boolean>;
   /** `--no-rollout --reason TEXT`: take no rollout slot (recorded). */
   noRollout?: { reason: string };
   /** Awaited before any step, once there is something to change (a fleet host's after: wait); a throw changes nothing. */
   beforeSteps?: () => Promise<void>;
+  /** --lock-timeout: how long to wait for a busy lock (default: the spec's lock.wait, else 10 minutes). */
+  lockTimeoutMs?: number;
+  /** Told at once when a lock is busy, and again while the wait goes on. */
+  onLockWait?: (wait: LockWait) => void;
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
@@ -47,7 +53,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     first.host,
     first.secrets,
     { host: hostname(), pid: process.pid, plan: first.spec.sha256.slice(0, 12), since: new Date().toISOString() },
-    options.signal,
+    { signal: options.signal, timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait },
   ).catch((e: unknown) => {
     if (options.signal?.aborted) throw new UserError(`interrupted (${String(options.signal.reason)}) while waiting for the host lock; nothing was changed`);
     throw e;
@@ -60,6 +66,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     if (destructive.length && !options.allowDestructive) {
       throw new UserError(`refusing destructive changes without --allow-destructive: ${destructive.map((c) => c.address).join(', ')}`);
     }
+    options.onPlan?.(plan);
     if (plan.changes.length === 0) {
       // In sync, but an apply killed after its steps may have left intents to confirm.
       await recordOwnership(host, state, plan, [], options);
@@ -77,7 +84,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
       return { plan, results: [], remaining: plan.changes, ok: false, stoppedBecause: e.message, deferred: { group: e.group, position: e.position, why: e.why }, lockToken: lock.token };
     }
     try {
-      const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, options.signal);
+      const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, { signal: options.signal, timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait });
       try {
         const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
         return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared, ...rollout.handles], rollout, first.spec.value);

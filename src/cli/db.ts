@@ -6,22 +6,14 @@ import { describeDbError, describeUrl } from '../resources/migrations/db.js';
 import { dialectFor } from '../resources/migrations/dialect.js';
 import type { TableInfo } from '../resources/migrations/inspect.js';
 import { oneOf, parse } from './args.js';
-
-export const DB_HELP = `usage: reconcile db inspect SPEC [NAME] [--format text|json]
-
-Prints the tables and columns (name, type, length, precision and scale, key, nullable, default,
-auto-increment, comment) of the database of the spec's migrations entry NAME (optional when there
-is only one), PostgreSQL or MySQL/MariaDB alike, read from information_schema (and pg_catalog):
-the schema a migration leaves, for a reviewer.
-  --format FORMAT  text (an aligned table, default) or json (formatVersion 1, stable)
-exit 0 · 1 error`;
+import { commandHelp } from './docs.js';
 
 export const INSPECT_FORMAT_VERSION = 1;
 
 export async function dbCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('db', argv, { format: { type: 'string' } });
+  const { values, positionals } = parse('db', argv);
   if (values.help) {
-    process.stdout.write(`${DB_HELP}\n`);
+    process.stdout.write(commandHelp('db'));
     return 0;
   }
   const [sub, specFile, name, ...extra] = positionals;

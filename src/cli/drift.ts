@@ -14,44 +14,12 @@ import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { redact } from '../spec/secrets.js';
 import { oneOf, parse } from './args.js';
-
-export const DRIFT_HELP = `usage: reconcile drift SPEC [--root DIR] [--format text|json|prom] [--report FILE] [--every DURATION]
-       reconcile drift SPEC --install-timer --every DURATION|hourly|daily|weekly [--format F] [--report FILE]
-                            [--spec-at PATH] [--out FILE | --print]
-
-A read-only plan that reports drift: what differs between the spec and the host. It takes no lock
-and changes nothing. Changes the spec acknowledges (ignoreDrift, until a date) are listed as
-acknowledged and not counted; after the date they are drift again.
-  --root DIR          DIR is the host's /
-  --format FORMAT     text (default), json (versioned) or prom (Prometheus text format, for
-                      node_exporter's textfile collector)
-  --report FILE       also write the report to FILE, atomically (readers never see half a file)
-  --every DURATION    keep checking (e.g. 30s, 15m): one check at a time, a little jitter;
-                      SIGTERM/SIGINT finish the running check and exit 0; a failed check is
-                      reported and the loop goes on
-  --install-timer     write reconcile-drift.service and .timer (running \`reconcile drift SPEC\` every
-                      DURATION, with the --format and --report given) as a units fragment beside the
-                      spec (SPEC's name + .drift-timer.yaml); the spec is not touched: include the
-                      fragment in it and apply. A duration runs that long after the last check;
-                      hourly, daily and weekly are calendar periods, caught up after downtime
-  --spec-at PATH      the spec's path on the hosts that run the timer (default: SPEC, made absolute)
-  --out FILE          write the fragment to FILE instead
-  --print             print the fragment instead of writing it
-exit 0 no drift · 2 drift · 1 error (with --every: 0 once stopped by a signal)`;
+import { commandHelp } from './docs.js';
 
 export async function driftCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('drift', argv, {
-    root: { type: 'string' },
-    format: { type: 'string' },
-    report: { type: 'string' },
-    every: { type: 'string' },
-    'install-timer': { type: 'boolean' },
-    'spec-at': { type: 'string' },
-    out: { type: 'string' },
-    print: { type: 'boolean' },
-  });
+  const { values, positionals } = parse('drift', argv);
   if (values.help) {
-    process.stdout.write(`${DRIFT_HELP}\n`);
+    process.stdout.write(commandHelp('drift'));
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reconcile drift: expected one SPEC, got ${positionals.length} (see reconcile drift --help)`);

@@ -5,23 +5,12 @@ import { planSpec } from '../apply/planner.js';
 import { RecordingHost } from '../host/facts.js';
 import { UserError } from '../errors.js';
 import { parse } from './args.js';
-
-export const FACTS_HELP = `usage: reconcile facts [SPEC...] [--root DIR] > snapshot.json
-
-Observes the host as \`reconcile plan SPEC\` does and prints every answer the host gave (files read,
-commands run, the mount table) as JSON, so \`reconcile plan SPEC --facts snapshot.json\` on another
-machine (CI) makes the plan this host would. Nothing on the host is changed.
-  SPEC...     the specs to observe for (a plan of a spec needing reads not recorded here fails,
-              naming them); without one, only what every kind reads for an empty spec
-  --root DIR  DIR is the host's /
-The snapshot holds the bytes of every file the planner read (credentials files included): keep it
-as private as the host's /etc.
-exit 0 recorded · 1 error`;
+import { commandHelp } from './docs.js';
 
 export async function factsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('facts', argv, { root: { type: 'string' } });
+  const { values, positionals } = parse('facts', argv);
   if (values.help) {
-    process.stdout.write(`${FACTS_HELP}\n`);
+    process.stdout.write(commandHelp('facts'));
     return 0;
   }
   const host = new RecordingHost(values.root ?? '/');

@@ -7,7 +7,7 @@
 import { UserError } from '../errors.js';
 import { GroupSlots } from '../locks/slots.js';
 import { parse } from './args.js';
-import { openFleet, openFleetRedis, type OpenFleet } from './fleet.js';
+import { onlyFlags, openFleet, openFleetRedis, type OpenFleet } from './fleet.js';
 
 type Op = 'pause' | 'resume' | 'release';
 
@@ -32,7 +32,8 @@ interface Target {
 
 export function controlCommand(op: Op): (argv: string[]) => Promise<number> {
   return async (argv) => {
-    const { values, positionals } = parse(`fleet ${op}`, argv, { reason: { type: 'string' }, fleet: { type: 'string' } });
+    const { values, positionals } = parse('fleet', argv);
+    onlyFlags(op, values, ['reason', 'fleet']);
     if (values.help) {
       process.stdout.write(`${help(op)}\n`);
       return 0;

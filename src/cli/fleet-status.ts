@@ -14,6 +14,7 @@ import { selectHosts } from '../fleet/select.js';
 import { renderStatusJson, renderStatusProm, renderStatusText } from '../fleet/status/render.js';
 import { forgetHost, openFleetRedis, readFleet, unblockHost } from '../fleet/status/store.js';
 import { oneOf, parse } from './args.js';
+import { onlyFlags } from './fleet.js';
 
 export const FLEET_STATUS_HELP = `usage: reconcile fleet status [--group G] [--limit SEL] [--format text|json|prom]
 
@@ -50,7 +51,8 @@ function openHere(command: string): Opened {
 }
 
 export async function fleetStatusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('fleet status', argv, { group: { type: 'string' }, limit: { type: 'string', multiple: true }, format: { type: 'string' } });
+  const { values, positionals } = parse('fleet', argv);
+  onlyFlags('status', values, ['group', 'limit', 'format']);
   if (values.help) {
     process.stdout.write(`${FLEET_STATUS_HELP}\n`);
     return 0;
@@ -88,7 +90,8 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
 }
 
 function hostAndReason(command: string, help: string, argv: string[]): { host?: string; reason?: string; help?: boolean } {
-  const { values, positionals } = parse(`fleet ${command}`, argv, { reason: { type: 'string' } });
+  const { values, positionals } = parse('fleet', argv);
+  onlyFlags(command, values, ['reason']);
   if (values.help) {
     process.stdout.write(`${help}\n`);
     return { help: true };

@@ -4,6 +4,8 @@
  */
 import * as path from 'node:path';
 import { UserError, formatDiagnostic } from '../errors.js';
+import { parse } from './args.js';
+import { commandHelp } from './docs.js';
 import { findFleetRoot } from '../fleet/files.js';
 import { loadFleet, type Fleet } from '../fleet/inventory.js';
 import { openRedis, type Connection } from '../locks/connection.js';
@@ -20,25 +22,27 @@ const SUBCOMMANDS: Record<string, { load: () => Promise<Subcommand>; about: stri
   forget: { load: async () => (await import('./fleet-status.js')).fleetForgetCommand, about: "forget HOST --reason TEXT: forget a decommissioned host's status" },
 };
 
-export const FLEET_HELP = `usage: reconcile fleet SUBCOMMAND [options]
-
-subcommands:
-${Object.entries(SUBCOMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(9)}${c.about}`)
-  .join('\n')}
-
-The fleet is the one around the current directory (fleet.yaml), or --fleet DIR.
-exit 0 ok · 2 attention · 1 error`;
-
 export async function fleetCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h') {
-    process.stdout.write(`${FLEET_HELP}\n`);
-    return sub ? 0 : 1;
+  if (!sub || sub.startsWith('-')) {
+    // Flags before any subcommand: checked against the definition, then the help or a usage error.
+    const { values } = parse('fleet', argv);
+    if (!sub || values.help) {
+      process.stdout.write(commandHelp('fleet'));
+      return sub ? 0 : 1;
+    }
+    throw new UserError(`reconcile fleet: name a subcommand first: ${Object.keys(SUBCOMMANDS).join(', ')} (see reconcile help fleet)`);
   }
   const entry = SUBCOMMANDS[sub];
   if (!entry) throw new UserError(`reconcile fleet: unknown subcommand "${sub}" (see reconcile fleet --help)`);
   return (await entry.load())(rest);
+}
+
+/** Flags the fleet definition holds for every subcommand, of which each takes only its own. */
+export function onlyFlags(sub: string, values: Record<string, unknown>, allowed: readonly string[]): void {
+  const common = ['help', 'no-color', 'quiet', 'verbose'];
+  const other = Object.keys(values).find((k) => values[k] !== undefined && !allowed.includes(k) && !common.includes(k));
+  if (other) throw new UserError(`reconcile fleet ${sub}: --${other} is not an option of ${sub} (see reconcile fleet ${sub} --help)`);
 }
 
 export interface OpenFleet {

@@ -3,41 +3,14 @@ import * as path from 'node:path';
 import { planSpec } from '../apply/planner.js';
 import { renderPlanAs } from '../render/plan.js';
 import { oneOf, parse } from './args.js';
+import { commandHelp } from './docs.js';
 import { UserError } from '../errors.js';
 import { isPlanFile, savePlan } from '../plan/file.js';
 
-export const PLAN_HELP = `usage: reconcile plan SPEC [--root DIR | --facts SNAPSHOT] [--format text|json|markdown] [--out PLANFILE] [--strict] [--target ADDRESS]...
-       reconcile plan --fleet [DIR] --facts SNAPDIR [--limit SEL] [--format text|json|markdown] [--strict]
-
-Observes the host, compares it with the spec and prints what apply would change: unified diffs,
-steps, and the risk of each change. Nothing on the host is changed.
-  --root DIR       DIR is the host's /: files are read under it; live-only actions are shown as skipped
-  --format FORMAT  text (default), json (versioned, stable) or markdown (for a pull-request comment)
-  --facts SNAPSHOT plan against facts recorded on the host by \`reconcile facts\` (CI), not this machine
-  --out PLANFILE   save the plan; \`reconcile apply PLANFILE\` refuses it if the host changed since
-  --strict         security lint findings are errors; with --fleet, a missing snapshot is an error
-  --fleet          plan every host of the fleet around DIR (default: here) from SNAPDIR/<host>.json
-                   (one \`reconcile facts\` snapshot per host), touching no host; lists hosts
-                   without a snapshot and the age of each snapshot used
-  --limit SEL      with --fleet: only these hosts (web*, group:web, !web3, &group:dc1; comma-separated
-                   or repeated)
-  --target ADDRESS only this resource's changes, as the plan prints it (units[kafka.service], mounts[/mnt/x]);
-                   repeatable; a warning names what it shares with or needs from the rest
-exit 0 in sync · 2 changes pending · 1 error`;
-
 export async function planCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('plan', argv, {
-    root: { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
-    strict: { type: 'boolean' },
-    facts: { type: 'string' },
-    fleet: { type: 'boolean' },
-    limit: { type: 'string', multiple: true },
-    target: { type: 'string', multiple: true },
-  });
+  const { values, positionals } = parse('plan', argv);
   if (values.help) {
-    process.stdout.write(`${PLAN_HELP}\n`);
+    process.stdout.write(commandHelp('plan'));
     return 0;
   }
   if (values.fleet) return (await import('./plan-fleet.js')).planFleetCommand(positionals, values);

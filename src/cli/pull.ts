@@ -26,64 +26,17 @@ import { renderApplyText, renderPlanText } from '../render/text.js';
 import { renderApplyJson, renderPlanJson } from '../render/json.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
-import { oneOf, parse } from './args.js';
-
-export const PULL_HELP = `usage: reconcile pull REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME]
-                      [--apply] [--allow-rewind] [--allow-destructive] [--format text|json]
-                      [--verify-signatures [--allowed-signers FILE]]
-       reconcile pull REPO --install-timer [--every 15m] [--verify-signatures --allowed-signers FILE]
-                      [--env NAME]... [--credential ID=PATH]... [--ref …] [--path …] [--host …]
-       reconcile pull --disable REASON | --enable
-
-Clones or fetches REPO (a path or any URL git accepts) into a cache under var/lib/reconcile/pull,
-checks out REF detached and plans this host's spec, or applies it with --apply (no confirmation:
---yes is implied). A REF that is not a fast-forward of the last commit pull applied is refused.
-  --ref REF            branch, tag or commit (default main)
-  --path TEMPLATE      the spec in the repository; {hostname} is this host's name (default hosts/{hostname}.yaml)
-  --root DIR           DIR is the host's /: the cache, state and every managed file live under it
-  --host NAME          the name for {hostname} (default: this machine's hostname)
-  --apply              apply the spec; the commit is recorded in var/lib/reconcile/pull-state.json
-  --allow-rewind       accept a REF that does not descend from the last applied commit
-  --allow-destructive  allow changes whose risk is destructive (with --apply)
-  --verify-signatures  refuse a commit without a good SSH signature by a key of the allowed signers
-  --allowed-signers F  who may sign (ssh-keygen ALLOWED SIGNERS format; default ${ALLOWED_SIGNERS_FILE});
-                       never a file of the repository
-  --install-timer      write and enable ${PULL_UNIT}.service and .timer (through the units kind) that run
-                       \`reconcile pull REPO --apply\` with these --ref, --path, --host and signature flags;
-                       --allowed-signers FILE is copied to ${ALLOWED_SIGNERS_FILE}
-  --every DURATION     how often (default 15m; or hourly, daily, weekly); a third of it is random delay
-  --env NAME           a secret the pull needs (lock.redis, {env: NAME} in the spec): its value, from
-                       this command's environment, goes to /etc/reconcile/pull.env (0600), read by the
-                       unit's EnvironmentFile=; never into the unit. Repeatable
-  --credential ID=PATH the file PATH reaches the unit by LoadCredential=; the spec reads it as
-                       {file: /run/credentials/${PULL_UNIT}.service/ID}. Repeatable
-  --disable REASON     stop this host's pulls (a local flag under var/lib/reconcile) until --enable;
-                       a disabled pull reports "disabled: REASON", exits 0 and applies nothing
-exit: plan 0 in sync · 2 changes pending · 1 error (a refused commit too); --apply 0 converged · 1 error`;
+import { lockTimeout, oneOf, parse } from './args.js';
+import { lockWaitLine } from '../render/progress.js';
+import type { LockWait } from '../locks/types.js';
+import { commandHelp } from './docs.js';
 
 const DEFAULT_EVERY = '15m';
 
 export async function pullCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('pull', argv, {
-    ref: { type: 'string' },
-    path: { type: 'string' },
-    root: { type: 'string' },
-    host: { type: 'string' },
-    apply: { type: 'boolean' },
-    'allow-rewind': { type: 'boolean' },
-    'allow-destructive': { type: 'boolean' },
-    format: { type: 'string' },
-    'verify-signatures': { type: 'boolean' },
-    'allowed-signers': { type: 'string' },
-    'install-timer': { type: 'boolean' },
-    every: { type: 'string' },
-    env: { type: 'string', multiple: true },
-    credential: { type: 'string', multiple: true },
-    disable: { type: 'string' },
-    enable: { type: 'boolean' },
-  });
+  const { values, positionals } = parse('pull', argv);
   if (values.help) {
-    process.stdout.write(`${PULL_HELP}\n`);
+    process.stdout.write(commandHelp('pull'));
     return 0;
   }
   const host = new Host(values.root ?? '/');
@@ -115,9 +68,11 @@ export async function pullCommand(argv: string[]): Promise<number> {
   await host.ensureDir('/var/lib');
   await mkdir(await host.realPath('/var/lib/reconcile/locks', { follow: true, write: true }), { recursive: true, mode: 0o700 });
   const lockFile = await host.realPath(`/var/lib/reconcile/locks/pull-${path.basename(cacheDirOf(repo))}`, { write: true });
-  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: PULL_LOCK_WAIT_MS, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
+  const lockTimeoutMs = lockTimeout('pull', values['lock-timeout']);
+  const onLockWait = (w: LockWait) => void (values.quiet || process.stderr.write(lockWaitLine('pull', w)));
+  const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: lockTimeoutMs ?? PULL_LOCK_WAIT_MS, onWait: onLockWait, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
   try {
-    return await pullUnderLock(host, repo, ref, template, name, values, format);
+    return await pullUnderLock(host, repo, ref, template, name, { ...values, lockTimeoutMs, onLockWait }, format);
   } finally {
     await pullLock.release();
   }
@@ -143,7 +98,19 @@ async function pullUnderLock(
   ref: string,
   template: string,
   name: string,
-  values: { root?: string; apply?: boolean; quiet?: boolean; verbose?: boolean; 'allow-rewind'?: boolean; 'allow-destructive'?: boolean; 'no-color'?: boolean; 'verify-signatures'?: boolean; 'allowed-signers'?: string },
+  values: {
+    root?: string;
+    apply?: boolean;
+    quiet?: boolean;
+    verbose?: boolean;
+    'allow-rewind'?: boolean;
+    'allow-destructive'?: boolean;
+    'no-color'?: boolean;
+    'verify-signatures'?: boolean;
+    'allowed-signers'?: string;
+    lockTimeoutMs?: number;
+    onLockWait: (w: LockWait) => void;
+  },
   format: 'text' | 'json',
 ): Promise<number> {
   const { dir, commit } = await fetchRef(host, repo, ref);
@@ -166,8 +133,15 @@ async function pullUnderLock(
     return plan.changes.length ? 2 : 0;
   }
   const { applyReporting } = await import('../fleet/status/run.js');
-  const report = await applyReporting(spec, { root: values.root, source: 'pull' }, (beforeSteps) => applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'], beforeSteps }));
+  const report = await applyReporting(spec, { root: values.root, source: 'pull' }, (beforeSteps) =>
+    applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'], beforeSteps, lockTimeoutMs: values.lockTimeoutMs, onLockWait: values.onLockWait }),
+  );
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));
+  // No rollout slot within rollout.wait: nothing ran; the timer's unit counts exit 2 as success and runs again.
+  if (report.deferred) {
+    if (!values.quiet) process.stderr.write(`reconcile pull: ${report.stoppedBecause}\n`);
+    return 2;
+  }
   if (!report.ok) return 1;
   // Recorded only once the host converged: a failed apply must not move the fast-forward base.
   await writePullState(host, { formatVersion: 1, repo: repoId(repo), ref, path: path.relative(dir, spec), commit, appliedAt: new Date().toISOString() });

@@ -7,28 +7,12 @@ import { realPath } from '../fleet/files.js';
 import { plainStyle, styleFor } from '../render/style.js';
 import { formatDiagnostic, UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
-
-export const REVIEW_HELP = `usage: reconcile review --base REF [SPEC...] [--format text|json|markdown]
-
-Compares the specs at the git commit REF (read with git show) with the working tree, without
-touching any host: each resource added, removed or changed, with the risk its change carries
-(reload, restart, disruptive, destructive), plus validation and the security lint of the new version.
-  --base REF       the commit to compare with (e.g. origin/main, HEAD~1)
-  SPEC...          the specs to review; default: every host spec changed since REF under this directory
-                   Inside a fleet (fleet.yaml above): the whole fleet, read at REF and in the working
-                   tree: every host a change reaches (a file it includes, its inventory entry or
-                   group, a {fleet: group:G} reference, its findings, its migration files), the
-                   checks between hosts at both commits, unsafe transitions, migration files
-  --format FORMAT  text (default), json (versioned) or markdown (for a pull-request comment)
-  --limit SEL      in a fleet: report only these hosts (web*, group:web, !web3, &group:dc1; commas
-                   or the flag again); every host is still merged and checked between hosts
-exit 0 nothing risky · 2 a change with risk restart or worse, or an unsafe transition ·
-1 error (an invalid spec included; in a fleet, a new error finding at the working tree)`;
+import { commandHelp } from './docs.js';
 
 export async function reviewCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('review', argv, { base: { type: 'string' }, format: { type: 'string' }, limit: { type: 'string', multiple: true } });
+  const { values, positionals } = parse('review', argv);
   if (values.help) {
-    process.stdout.write(`${REVIEW_HELP}\n`);
+    process.stdout.write(commandHelp('review'));
     return 0;
   }
   if (!values.base) throw new UserError('reconcile review: --base REF is required (see reconcile review --help)');

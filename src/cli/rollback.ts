@@ -10,34 +10,14 @@ import { renderApplyText, renderPlanText } from '../render/text.js';
 import { styleFor } from '../render/style.js';
 import { UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
+import { commandHelp } from './docs.js';
 import { redact } from '../spec/secrets.js';
 import { publicPlan } from '../plan/public.js';
 
-export const ROLLBACK_HELP = `usage: reconcile rollback [JOURNAL] [--root DIR] [--plan] [--yes] [--format text|json] [--list]
-
-Puts back the bytes, mode and owner every file had before the last apply (or the apply of the
-named JOURNAL), from the copies the journal kept. Shows the rollback as a plan first, then applies
-it under the host lock after confirmation; the rollback keeps a journal of its own. What a journal
-cannot undo (a restart, a mount, a migration, a file holding a secret) is listed, not pretended.
-The spec still says what it said: the next apply or drift check will want the changes again.
-  JOURNAL        a directory name under var/lib/reconcile/journal/ (default: the newest)
-  --list         list the journals, oldest first
-  --plan         show the rollback and stop (exit 0 nothing to undo, 2 changes)
-  --root DIR     DIR is the host's /
-  --yes          do not ask for confirmation
-example: reconcile rollback --plan && reconcile rollback --yes
-exit 0 rolled back or nothing to do · 2 changes pending (--plan) · 1 error`;
-
 export async function rollbackCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('rollback', argv, {
-    root: { type: 'string' },
-    plan: { type: 'boolean' },
-    yes: { type: 'boolean', short: 'y' },
-    list: { type: 'boolean' },
-    format: { type: 'string' },
-  });
+  const { values, positionals } = parse('rollback', argv);
   if (values.help) {
-    process.stdout.write(`${ROLLBACK_HELP}\n`);
+    process.stdout.write(commandHelp('rollback'));
     return 0;
   }
   if (positionals.length > 1) throw new UserError(`reconcile rollback: expected at most one JOURNAL, got ${positionals.length} (see reconcile rollback --help)`);

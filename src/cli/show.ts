@@ -2,19 +2,12 @@ import { UserError } from '../errors.js';
 import { readPlanFile } from '../plan/file.js';
 import { renderPlanAs } from '../render/plan.js';
 import { oneOf, parse } from './args.js';
-
-export const SHOW_HELP = `usage: reconcile show PLANFILE [--format text|json|markdown]
-
-Prints a plan saved by \`reconcile plan SPEC --out PLANFILE\`, exactly as plan printed it in that
-format. Reads only the file: the host is not observed (apply PLANFILE checks it is still current).
-  --format FORMAT  text (default), json (versioned, stable) or markdown (for a pull-request comment)
-example: reconcile plan hosts/web1.yaml --out web1.plan && reconcile show web1.plan --format markdown
-exit 0 the plan is in sync · 2 it holds changes · 1 error`;
+import { commandHelp } from './docs.js';
 
 export async function showCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('show', argv, { format: { type: 'string' } });
+  const { values, positionals } = parse('show', argv);
   if (values.help) {
-    process.stdout.write(`${SHOW_HELP}\n`);
+    process.stdout.write(commandHelp('show'));
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reconcile show: expected one PLANFILE, got ${positionals.length} (see reconcile show --help)`);

@@ -1,24 +1,13 @@
 import { existsSync } from 'node:fs';
 import { formatDiagnostic, UserError } from '../errors.js';
 import { oneOf, parse } from './args.js';
-
-export const SPEC_HELP = `usage: reconcile spec HOST|SPEC [--format yaml|json]
-       reconcile spec --limit SEL [--format yaml|json]
-
-Prints the host's spec with its fragments merged (DESIGN §8.2): its groups' includes, its own
-includes, then the file itself. YAML carries "# FILE:LINE" beside each entry and beside each
-field another file said ("overrides FILE:LINE" when it replaced a value); --format json carries
-"origins" (address or address.field -> FILE:LINE) and "sources". HOST is a host of the fleet
-around the working directory (fleet.yaml at the repository root).
-  --limit SEL  every selected host of that fleet (web*, group:web, !web3, &group:dc1; comma-separated
-               or repeated): YAML documents one after another, or JSON {formatVersion, hosts}
-exit 0 · 1 error (FILE:LINE:COL: message)`;
+import { commandHelp } from './docs.js';
 
 export async function specCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('spec', argv, { format: { type: 'string' }, limit: { type: 'string', multiple: true } });
+  const { values, positionals } = parse('spec', argv);
   if (values.limit && !values.help) return specLimitCommand(positionals, values.limit, values.format);
   if (values.help || positionals.length !== 1) {
-    process.stdout.write(`${SPEC_HELP}\n`);
+    process.stdout.write(commandHelp('spec'));
     return values.help ? 0 : 1;
   }
   const format = oneOf('spec', 'format', values.format, ['yaml', 'json'] as const, 'yaml');

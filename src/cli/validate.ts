@@ -1,28 +1,14 @@
 import { formatDiagnostic, UserError } from '../errors.js';
 import { loadHostSpec } from '../fleet/load.js';
 import { parse } from './args.js';
-
-export const VALIDATE_HELP = `usage: reconcile validate SPEC... [--root DIR] [--strict]
-       reconcile validate --fleet [DIR] [--limit SEL] [--root DIR] [--strict]
-
-Checks each spec: YAML syntax, the schema (schemas/host-spec.schema.json), semantic rules and the
-security lint. Findings are printed as FILE:LINE:COL: message. A spec inside a fleet (fleet.yaml
-between it and the repository root) is checked merged with its fragments.
-  --root DIR   check host-dependent rules (tzdata) against DIR instead of /
-  --strict     security lint findings are errors, not warnings
-  --fleet      every host of the fleet around DIR (default: here): fleet.yaml, then each host's
-               spec with its fragments merged, checked as a spec
-  --limit SEL  with --fleet: report only these hosts' findings (web*, group:web, !web3,
-               &group:dc1; comma-separated or repeated); every host is still read for the
-               checks between hosts
-exit 0 valid · 1 invalid`;
+import { commandHelp } from './docs.js';
 
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('validate', argv, { root: { type: 'string' }, strict: { type: 'boolean' }, fleet: { type: 'boolean' }, limit: { type: 'string', multiple: true } });
+  const { values, positionals } = parse('validate', argv);
   if (values.fleet && !values.help) return validateFleetCommand(positionals, values);
-  if (values.limit) throw new UserError('reconcile validate: --limit selects hosts of a fleet; give it with --fleet');
+  if (values.limit && !values.help) throw new UserError('reconcile validate: --limit selects hosts of a fleet; give it with --fleet');
   if (values.help || positionals.length === 0) {
-    process.stdout.write(`${VALIDATE_HELP}\n`);
+    process.stdout.write(commandHelp('validate'));
     return values.help ? 0 : 1;
   }
   let failed = false;

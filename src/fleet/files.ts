@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, LoadedSpec, readSpecFile, type PathSegment } from '../spec/load.js';
+import { describeValueError, describeYamlError } from '../spec/yaml-messages.js';
 
 const require = createRequire(import.meta.url);
 let yamlModule: typeof import('yaml') | undefined;
@@ -55,22 +56,25 @@ function parseFleetYaml(text: string, display: string): { spec: LoadedSpec; diag
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: false });
   const spec = new LoadedSpec(display, text, {} as never, { doc, lineCounter });
   const at = (offset: number) => lineCounter.linePos(offset);
+  const src = { text, lineCounter, doc, yaml: yaml() };
   const diagnostics: Diagnostic[] = [...doc.errors, ...doc.warnings].map((err) => ({
     file: display,
-    ...at(err.pos[0]),
-    message: `YAML syntax error: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    ...describeYamlError(err, src),
     severity: doc.errors.includes(err as never) ? 'error' : 'warning',
   }));
   if (diagnostics.some((d) => d.severity === 'error')) return { spec, diagnostics };
   visit(doc, {
     Map(_, map) {
-      const seen = new Set<string>();
+      const seen = new Map<string, number>();
       for (const pair of map.items) {
         if (!isScalar(pair.key) || !pair.key.range) continue;
         const key = String(pair.key.value);
         if (key === '<<') diagnostics.push({ file: display, ...at(pair.key.range[0]), message: 'merge keys are not supported; use include', severity: 'error' });
-        else if (seen.has(key)) diagnostics.push({ file: display, ...at(pair.key.range[0]), message: `YAML duplicate key: Map keys must be unique ("${key}")`, severity: 'error' });
-        seen.add(key);
+        else if (seen.has(key)) {
+          const [first, here] = [at(seen.get(key)!), at(pair.key.range[0])];
+          diagnostics.push({ file: display, ...here, message: `YAML: key "${key}" appears twice in the same map (line ${first.line} and line ${here.line}); a map holds each key once: remove one or rename it`, severity: 'error' });
+        }
+        if (!seen.has(key)) seen.set(key, pair.key.range[0]);
       }
     },
   });
@@ -78,8 +82,7 @@ function parseFleetYaml(text: string, display: string): { spec: LoadedSpec; diag
   try {
     spec.value = doc.toJS({ maxAliasCount: 100 }) as never;
   } catch (e) {
-    // An alias bomb (a billion laughs) is refused by yaml's alias budget: say where.
-    diagnostics.push({ file: display, line: 1, col: 1, message: `YAML: ${(e as Error).message.split('\n')[0]}`, severity: 'error' });
+    diagnostics.push({ file: display, ...describeValueError(e, src), severity: 'error' });
   }
   return { spec, diagnostics };
 }

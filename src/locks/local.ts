@@ -70,6 +70,7 @@ export function createLocalHostLock(lockPath: string): InspectableLock & { reado
       ok: false,
       holder,
       retryInMs,
+      held: `${label} is held by ${desc}`,
       busy: (waited) => new LockBusyError(`${label} is held by ${desc}; ${formatWait(waited)}`, lockPath, holder, waited),
     };
   }
@@ -97,7 +98,7 @@ export function createLocalHostLock(lockPath: string): InspectableLock & { reado
         throw ioError(e, `cannot create the directory of ${label}`);
       });
       const id = randomUUID();
-      await acquireWithWait(opts.waitMs, opts.signal, () => attempt(id, opts));
+      await acquireWithWait(opts.waitMs, opts.signal, () => attempt(id, opts), opts);
       try {
         const token = await bumpFence(fencePath);
         // Record the token in the lock file for diagnostics; rename keeps the file whole for readers.

@@ -56,7 +56,7 @@ export function createRedisMutex(
   const fence = `${key}:fence`;
   return {
     key,
-    async acquire({ waitMs, holder, signal }: AcquireOptions): Promise<RedisLease> {
+    async acquire({ waitMs, holder, signal, ...observe }: AcquireOptions): Promise<RedisLease> {
       const conn = await openRedis(url, opts);
       try {
         const s = defineScripts(conn.client, STRING_LEASE_SCRIPTS);
@@ -69,7 +69,7 @@ export function createRedisMutex(
           })) as [number, number | string | null, number | string];
           if (r[0] === 1) return { ok: true, value: { token: Number(r[1]), value: String(r[2]), sentAt } };
           return busy(key, label, r[1] as string | null, Number(r[2]));
-        });
+        }, observe);
         return new RedisLease(
           key,
           token,
@@ -103,6 +103,7 @@ function busy<T>(key: string, label: string, raw: string | null, pttl: number): 
     ok: false,
     holder,
     retryInMs: pttl >= 0 ? pttl : undefined,
+    held: `${label} is held by ${describeHolder(holder)}${expiry}`,
     busy: (waited) =>
       new LockBusyError(
         `${label} is held by ${describeHolder(holder)}${expiry}; ${formatWait(waited)}`,

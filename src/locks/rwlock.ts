@@ -118,7 +118,7 @@ export function createRedisRwLock(url: string, opts: RedisLockOptions & { name: 
   };
   const keys = [k.readers, k.readinfo, k.writer, k.intent, k.fence] as const;
 
-  async function acquire(mode: 'read' | 'write', { waitMs, holder, signal }: AcquireOptions): Promise<LockHandle> {
+  async function acquire(mode: 'read' | 'write', { waitMs, holder, signal, ...observe }: AcquireOptions): Promise<LockHandle> {
     const label = `${mode} lock ${base}`;
     const conn = await openRedis(url, opts);
     const id = newLeaseId();
@@ -150,9 +150,10 @@ export function createRedisRwLock(url: string, opts: RedisLockOptions & { name: 
           ok: false,
           holder: h,
           retryInMs: Number(ttl),
+          held: `the ${label} is ${why.replace(/^a writer is waiting for it: /, 'awaited by a writer: ')}`,
           busy: (waited) => new LockBusyError(`cannot take the ${label}: ${why}; ${formatWait(waited)}`, base, h, waited),
         };
-      }).catch(async (err) => {
+      }, observe).catch(async (err) => {
         // A writer that gives up must not keep readers out.
         if (mode === 'write') await s.withdraw(k.intent, intentRecord).catch(() => undefined);
         throw err;

@@ -59,7 +59,7 @@ export function createRedisSemaphore(url: string, opts: RedisLockOptions & { nam
   return {
     key: base,
     limit: opts.limit,
-    async acquire({ waitMs, holder, signal }: AcquireOptions) {
+    async acquire({ waitMs, holder, signal, ...observe }: AcquireOptions) {
       const conn = await openRedis(url, opts);
       try {
         const s = defineScripts(conn.client, { ...SEM_SCRIPTS, ...SET_LEASE_SCRIPTS });
@@ -75,6 +75,7 @@ export function createRedisSemaphore(url: string, opts: RedisLockOptions & { nam
             ok: false,
             holder: h,
             retryInMs: Number(r[2]),
+            held: `${label} is full: ${r[3]} holder(s), the oldest ${describeHolder(h)}`,
             busy: (waited) =>
               new LockBusyError(
                 `${label} is full: ${r[3]} holder(s), the oldest ${describeHolder(h)}; ${formatWait(waited)}`,
@@ -83,7 +84,7 @@ export function createRedisSemaphore(url: string, opts: RedisLockOptions & { nam
                 waited,
               ),
           };
-        });
+        }, observe);
         return new RedisLease(
           k.holders,
           got.token,

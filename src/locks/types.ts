@@ -29,6 +29,19 @@ export interface AcquireOptions {
   waitMs: number;
   holder: HolderInfo;
   signal?: AbortSignal;
+  /** Told at once when the lock is busy, then every `announceEveryMs` (default 10 s) while waiting. */
+  onWait?: (wait: LockWait) => void;
+  announceEveryMs?: number;
+}
+
+/** A wait for a busy lock, as it goes on. */
+export interface LockWait {
+  /** Who holds it, in words: "lock file F is held by web1 (pid 42, plan 3f2a9c, since T)". */
+  held: string;
+  holder: HeldBy | undefined;
+  waitedMs: number;
+  /** How long the whole wait may take. */
+  timeoutMs: number;
 }
 
 export interface HostLock {

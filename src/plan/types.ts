@@ -9,7 +9,8 @@ import type { FileDiff } from './filediff.js';
 export const PLAN_FORMAT_VERSION = 2;
 
 /** A closed set, like Terraform's plans.Action. */
-export type Action = 'create' | 'update' | 'delete' | 'replace' | 'run';
+export const ACTIONS = ['create', 'update', 'delete', 'replace', 'run'] as const;
+export type Action = (typeof ACTIONS)[number];
 
 /** Ordered from harmless to dangerous; `destructive` needs --allow-destructive. */
 export const RISKS = ['none', 'reload', 'restart', 'disruptive', 'destructive'] as const;

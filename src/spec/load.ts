@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { UserError, type Diagnostic } from '../errors.js';
 import type { HostSpec } from './types.js';
+import { describeValueError, describeYamlError } from './yaml-messages.js';
 
 // `yaml` is loaded only when a spec has to be parsed (not on a cache hit: see cache.ts); its cold
 // start is most of the cost of a converged plan.
@@ -80,23 +81,20 @@ export function parseSpec(text: string, path: string): { spec: LoadedSpec; diagn
   const diagnostics: Diagnostic[] = [];
   // A parser whose stack ran out reports every token after that point as unexpected: only the first says why.
   const overflow = doc.errors.find((e) => /Maximum call stack size exceeded/.test(e.message));
+  const src = { text, lineCounter, doc, yaml: yaml() };
   for (const err of overflow ? [overflow] : [...doc.errors, ...doc.warnings]) {
-    const { line, col } = lineCounter.linePos(err.pos[0]);
-    diagnostics.push({
-      file: path,
-      line,
-      col,
-      message: `YAML ${err.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${firstLine(err.message)}`,
-      severity: doc.errors.includes(err as never) ? 'error' : 'warning',
-    });
+    const described = err === overflow ? { ...lineCounter.linePos(err.pos[0]), message: 'YAML: nested too deep to read' } : describeYamlError(err, src);
+    // The library often reports one fault twice at one place (a key that is not a key): say it once.
+    if (diagnostics.some((d) => d.line === described.line && d.col === described.col)) continue;
+    diagnostics.push({ file: path, ...described, severity: doc.errors.includes(err as never) ? 'error' : 'warning' });
   }
   let value = {} as HostSpec;
   if (!diagnostics.some((d) => d.severity === 'error')) {
     try {
       value = doc.toJS({ maxAliasCount: 100 }) as HostSpec;
     } catch (e) {
-      // An alias bomb (a billion laughs) is refused by yaml's alias budget: say where.
-      diagnostics.push({ file: path, line: 1, col: 1, message: `YAML: ${firstLine((e as Error).message)}`, severity: 'error' });
+      // An alias without its anchor, or an alias bomb (a billion laughs) refused by yaml's alias budget: say where.
+      diagnostics.push({ file: path, ...describeValueError(e, src), severity: 'error' });
     }
   }
   const spec = new LoadedSpec(path, text, value, tree);
@@ -133,11 +131,6 @@ function badShape(value: unknown): { path: PathSegment[]; message: string } | un
   return walk(value, []);
 }
 
-function firstLine(message: string): string {
-  // yaml reports a nesting deeper than its parser's stack as the stack's own RangeError.
-  if (/Maximum call stack size exceeded/.test(message)) return `nested too deep`;
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-}
 
 /**
  * The source position of the node at `path` (JSON pointer segments). With `key: true` the

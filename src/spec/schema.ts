@@ -130,7 +130,8 @@ function pointerToPath(pointer: string): PathSegment[] {
 function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diagnostic {
   const where = path.length ? describePath(spec.value, path) : 'spec';
   const name = String(path.filter((s) => typeof s === 'string').at(-1) ?? '');
-  const data = valueAt(spec.value, path);
+  // A name checked by propertyNames is the name, not the whole map (a drop-in's content stays out of the message).
+  const data = err.propertyName !== undefined ? err.propertyName : valueAt(spec.value, path);
   const definition = /#\/definitions\/(\w+)/.exec(err.schemaPath)?.[1];
   if (definition === 'secretRef' && (typeof data === 'string' || typeof data === 'number')) {
     return diagnosticAt(spec, path, `${where}: a plaintext secret is not allowed; use {env: NAME} or {file: /path}`);
@@ -146,7 +147,7 @@ function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diag
     case 'required':
       return diagnosticAt(spec, path, `${where}: missing required key "${String(err.params.missingProperty)}"`);
     case 'type':
-      return diagnosticAt(spec, path, `${where}: expected ${String(err.params.type)}, got ${typeName(data)}`);
+      return diagnosticAt(spec, path, `${where}: expected ${String(err.params.type)}, got ${typeName(data)}${typeHint(spec, path, String(err.params.type), data, definition ?? name)}`);
     case 'enum':
       return diagnosticAt(spec, path, `${where}: expected one of ${(err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(data)}`);
     case 'oneOf':
@@ -169,6 +170,29 @@ function describe(spec: LoadedSpec, err: ErrorObject, path: PathSegment[]): Diag
     default:
       return diagnosticAt(spec, path, `${where}: ${err.message ?? 'invalid'}`);
   }
+}
+
+/**
+ * What the user meant, for the two ways YAML reads a value otherwise than written: `mode: 0755`
+ * unquoted is a number (755, or 493 under YAML 1.1's octal), `enabled: yes` is the string "yes".
+ */
+function typeHint(spec: LoadedSpec, path: PathSegment[], expected: string, data: unknown, what: string): string {
+  if (expected.includes('boolean') && typeof data === 'string') {
+    if (/^(yes|y|on|true)$/i.test(data)) return `; write true (YAML reads ${data} as the string "${data}" here)`;
+    if (/^(no|n|off|false)$/i.test(data)) return `; write false (YAML reads ${data} as the string "${data}" here)`;
+  }
+  if (what === 'mode' && expected.includes('string') && typeof data === 'number') {
+    const raw = sourceText(spec, path);
+    const octal = raw !== undefined && /^0?[0-7]{3,4}$/.test(raw) ? raw.padStart(4, '0') : `0${data.toString(8)}`;
+    return `; write ${String(path.at(-1))}: "${octal}" in quotes (unquoted, ${raw ?? data} is read as the number ${data})`;
+  }
+  return '';
+}
+
+/** The value at `path` as written in the file. */
+function sourceText(spec: LoadedSpec, path: PathSegment[]): string | undefined {
+  const node = spec.doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  return node?.range ? spec.text.slice(node.range[0], node.range[1]) : undefined;
 }
 
 function valueAt(value: unknown, path: PathSegment[]): unknown {

@@ -8,8 +8,15 @@ export const BIN = path.join(REPO, 'bin', 'reconcile');
 export interface CliResult {
   exitCode: number;
   stdout: string;
+  /** What the command said on stderr besides apply's per-step progress lines (errors, warnings, notes). */
   stderr: string;
+  /** Apply's progress lines ("reconcile apply: [2/5] started: ..."), printed when stderr is not a terminal. */
+  progress: string;
+  /** stderr as written. */
+  rawStderr: string;
 }
+
+const PROGRESS_LINE = /^reconcile [a-z]+: \[\d+\/\d+\] (started|done|already|skipped|failed|not run)\b.*\n?/gm;
 
 /** Runs the built CLI as a user would: a separate process, no TTY, NO_COLOR. */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
@@ -20,7 +27,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
       { cwd: options.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 << 20 },
       (error, stdout, stderr) => {
         const code = error && typeof (error as NodeJS.ErrnoException).code === 'number' ? Number((error as NodeJS.ErrnoException).code) : error ? 1 : 0;
-        resolve({ exitCode: code, stdout, stderr });
+        resolve({ exitCode: code, stdout, stderr: stderr.replace(PROGRESS_LINE, ''), progress: (stderr.match(PROGRESS_LINE) ?? []).join(''), rawStderr: stderr });
       },
     );
   });
