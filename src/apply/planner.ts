@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash.js';
 import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
@@ -163,7 +163,7 @@ function atSpecValue<T>(spec: LoadedSpec, run: () => T): T {
 }
 
 export function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value ?? null)).digest('hex').slice(0, 32);
+  return sha256(JSON.stringify(value ?? null)).slice(0, 32);
 }
 
 /** --root must name a directory that exists: a typo must not plan (or apply) a whole new tree. */
