@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash.js';
 import { statSync } from 'node:fs';
 import { Host } from '../host/host.js';
 import { readAccounts, type Accounts } from '../host/accounts.js';
@@ -8,7 +8,7 @@ import type { OpenFleet } from '../fleet/index.js';
 import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
-import { readState, ownedOfKind, createdOfKind, type State } from './state.js';
+import { readState, createdByKind, type State } from './state.js';
 import { kindsInUse, loadKinds } from '../resources/registry.js';
 import { gitInfo, type GitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
@@ -100,8 +100,9 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   const state = await readState(host);
   let accounts: Promise<Accounts> | undefined;
   const sharedAccounts = () => (accounts ??= readAccounts(host));
-  const kinds = await loadKinds(kindsInUse(spec.value, Object.values(state.owned).filter((o) => o.created.length).map((o) => o.kind)));
-  const owned = kinds.map((k) => ownedOfKind(state, k.name).filter((a) => inScope(a, options)));
+  const created = createdByKind(state);
+  const kinds = await loadKinds(kindsInUse(spec.value, created.keys()));
+  const owned = kinds.map((k) => Object.keys(created.get(k.name) ?? {}).filter((a) => inScope(a, options)));
   const observed = await Promise.all(kinds.map((k, i) => k.observe({ host, spec: spec.value, owned: owned[i]!, accounts: sharedAccounts, specPath: file, secrets: resolved.secrets })));
   // Loaded only if observe kept a digest of a secret: a plan without one creates no key.
   const key = await host.loadedDigestKey();
@@ -117,7 +118,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   const wanted = options.targets ?? [];
   const targeted = wanted.length ? (address: string) => wanted.some((t) => targets(t, address)) : undefined;
   kinds.forEach((kind, i) => {
-    const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: createdOfKind(state, kind.name), offline: host.offline, secrets: resolved.secrets, digest: keyedDigest, ...(targeted ? { targeted } : {}) }));
+    const out = atSpecValue(spec, () => kind.diff({ spec: spec.value, observed: observed[i], owned: owned[i]!, created: created.get(kind.name) ?? {}, offline: host.offline, secrets: resolved.secrets, digest: keyedDigest, ...(targeted ? { targeted } : {}) }));
     changes.push(...out.changes);
     for (const [address, slice] of Object.entries(out.observedByAddress)) digests[address] = digest(slice);
     for (const address of out.managed) managed[address] = kind.name;
@@ -163,7 +164,7 @@ function atSpecValue<T>(spec: LoadedSpec, run: () => T): T {
 }
 
 export function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value ?? null)).digest('hex').slice(0, 32);
+  return sha256(JSON.stringify(value ?? null)).slice(0, 32);
 }
 
 /** --root must name a directory that exists: a typo must not plan (or apply) a whole new tree. */

@@ -54,14 +54,18 @@ export async function writeState(host: Host, state: State): Promise<void> {
   await host.writeFile(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 
-/** Addresses of a kind where reconcile created something (pending intents included): what leaving the spec may remove. */
-export function ownedOfKind(state: State, kind: string): string[] {
-  return Object.entries(state.owned)
-    .filter(([, o]) => o.kind === kind && o.created.length > 0)
-    .map(([address]) => address);
-}
-
-/** What reconcile created at each address of a kind, for kinds whose removal depends on the part (exports: the line, the directory). */
-export function createdOfKind(state: State, kind: string): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(state.owned).filter(([, o]) => o.kind === kind && o.created.length > 0).map(([a, o]) => [a, o.created]));
+/**
+ * By kind, the addresses where reconcile created something (pending intents included: what leaving
+ * the spec may remove) and what it created at each (exports: the line, the directory). One pass
+ * over the state: a plan of 800 resources asked this per kind, walking every entry each time.
+ */
+export function createdByKind(state: State): Map<string, Record<string, string[]>> {
+  const byKind = new Map<string, Record<string, string[]>>();
+  for (const [address, o] of Object.entries(state.owned)) {
+    if (!o.created.length) continue;
+    let created = byKind.get(o.kind);
+    if (!created) byKind.set(o.kind, (created = {}));
+    created[address] = o.created;
+  }
+  return byKind;
 }

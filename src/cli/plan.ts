@@ -24,8 +24,8 @@ export async function planCommand(argv: string[]): Promise<number> {
   // A saved plan names its spec by absolute path (apply may run elsewhere); what is printed is what is saved, so `show` prints the same.
   const plan = values.out ? { ...planned, spec: { ...planned.spec, path: path.resolve(planned.spec.path) } } : planned;
   if (values.out) await savePlan(values.out, plan);
-  const text = await renderPlanAs(plan, format, { noColor: !!values['no-color'], verbose: values.verbose });
-  if (!values.quiet || format !== 'text') process.stdout.write(text);
+  // --quiet text prints nothing: the renderer (and the modules it loads) is not even loaded.
+  if (!values.quiet || format !== 'text') process.stdout.write(await renderPlanAs(plan, format, { noColor: !!values['no-color'], verbose: values.verbose }));
   if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
   return plan.changes.length ? 2 : 0;
 }

@@ -2,19 +2,15 @@
  * The one place that decides how a command reads a spec file (DESIGN §8.2, last bullet): a spec
  * inside a fleet (fleet.yaml between it and the repository root) is its merged spec; any other
  * spec is loaded exactly as before. plan, apply, drift, facts and db inspect all come through here.
+ * The fleet's modules (and its two compiled schema validators, some 200 KB of code) load only for
+ * a spec inside a fleet: a converged plan of a plain spec spends no start-up time on them.
  */
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { sha256 } from '../hash.js';
 import { LoadedSpec } from '../spec/load.js';
-import { readCachedSpec, specCacheKey, writeCachedSpec } from '../spec/cache.js';
 import { loadAndValidate, type ValidateOptions } from '../resources/validate.js';
-import { checkMerged, originOf } from './check.js';
-import { canonicalJson } from './context.js';
-import { findFleetRoot, realPath } from './files.js';
-import { mergeSpecArgument, type OpenFleet } from './index.js';
-import type { Fleet } from './inventory.js';
-import type { MergedSpec } from './merge.js';
+import { findFleetRoot } from './files.js';
+import type { OpenFleet } from './index.js';
 import type { SpecSource } from '../plan/types.js';
 
 
@@ -43,36 +39,9 @@ export function inFleet(file: string): boolean {
 /** The spec a command works on: merged when inside a fleet, else exactly `loadAndValidate`. */
 export async function loadHostSpec(file: string, options: ValidateOptions & { migrationFiles?: boolean; fleet?: OpenFleet } = {}): Promise<LoadedHostSpec> {
   if (!inFleet(file)) return loadAndValidate(file, options);
+  const [{ mergeSpecArgument }, { loadMerged }] = await Promise.all([import('./index.js'), import('./load-merged.js')]);
   const { merged, diagnostics, fleet } = mergeSpecArgument(file, options.fleet);
   if (!merged || !fleet || diagnostics.some((d) => d.severity === 'error')) return { spec: new LoadedSpec(file, '', {} as never), diagnostics };
   return loadMerged(file, merged, fleet, diagnostics, options);
 }
 
-/** A merged spec checked (or its earlier answer taken from the cache) and wrapped as a LoadedSpec. */
-export function loadMerged(file: string, merged: MergedSpec, fleet: Fleet, before: Diagnostic[], options: ValidateOptions & { migrationFiles?: boolean } = {}): LoadedHostSpec {
-  const text = canonicalJson(merged.value);
-  // The cache key covers every source's text (warnings carry their lines) and the merged value
-  // (which the inventory shapes through typed references): a hit is the same answer.
-  const key = specCacheKey(JSON.stringify([text, merged.sources.map((s) => [s.file.display, s.file.loaded.text])]), { root: path.resolve(options.root ?? '/'), strict: !!options.strict });
-  const cached = readCachedSpec(key);
-  let found: Diagnostic[];
-  if (cached) found = cached.warnings;
-  else {
-    found = checkMerged(merged, options, { migrationFiles: options.migrationFiles !== false });
-    if (!found.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: merged.value, warnings: found });
-  }
-  const spec = new LoadedSpec(file, text, merged.value);
-  // Diagnostics raised later (a secret that cannot be read, a host fault at a value) point at the file holding the value.
-  spec.locate = (at, o) => originOf(merged, at, o);
-  return { spec, diagnostics: [...before, ...found], fleet: fleetSources(merged, fleet) };
-}
-
-export function fleetSources(merged: MergedSpec, fleet: Fleet): FleetSources {
-  const root = realPath(fleet.root);
-  const rel = (abs: string) => path.relative(root, realPath(abs)) || abs;
-  return {
-    sources: merged.sources.map((s) => ({ path: rel(s.file.abs), sha256: sha256(s.file.loaded.text) })),
-    fleet: sha256(fleet.files.map((f) => `${rel(f.abs)}\0${sha256(f.loaded.text)}\n`).join('')),
-    files: [...merged.sources.map((s) => s.file.abs), ...fleet.files.map((f) => f.abs)],
-  };
-}
