@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { BIN, runCli, type CliResult } from './helpers/cli.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { describeNeeding } from './helpers/prereq.js';
+import { schemaProblems } from './helpers/schema.js';
 import { fleetKeys } from '../src/fleet/status/keys.js';
 import { fleetRunFor } from '../src/fleet/status/run.js';
 import { registerSecret } from '../src/spec/secrets.js';
@@ -210,6 +211,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet status 
   it('the whole fleet in JSON carries formatVersion and every attention', async () => {
     const r = await status(f, '--format', 'json');
     expect(r.exitCode).toBe(2);
+    expect(schemaProblems('fleet-status.schema.json', r.stdout)).toEqual([]);
     const v = JSON.parse(r.stdout) as { formatVersion: number; incompleteSince: number | null; hosts: { host: string; attention: string[] }[] };
     expect(v.formatVersion).toBe(1);
     expect(v.incompleteSince).toBeNull();

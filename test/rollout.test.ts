@@ -171,6 +171,21 @@ describe('rollout slots across hosts of one fleet', () => {
     expect(st.haltReason).toContain('maxFailures 1');
     expect(unitWritten(f, 'h1')).toBe(false);
 
+    // fleet status shows the group: its limit, the abandoned holder, the halt; exit 2 (attention).
+    const status = await fleetCli(f, ['status', '--group', 'aa']);
+    expect(status.exitCode).toBe(2);
+    expect(status.stdout).toContain('rollout group aa: 1/2 slots held: h1 (abandoned); queue empty');
+    expect(status.stdout).toMatch(/ {2}halted: .*maxFailures 1.* \(until fleet resume aa --reason TEXT\)/);
+    expect(status.stdout).toContain('  abandoned (holder died): h1');
+    const statusJson = JSON.parse((await fleetCli(f, ['status', '--group', 'aa', '--format', 'json'])).stdout);
+    expect(schemaProblems('fleet-status.schema.json', JSON.stringify(statusJson))).toEqual([]);
+    expect(statusJson).toMatchObject({ attention: true, rollouts: [{ group: 'aa', limit: 2, halted: true, abandoned: ['h1'], holders: [{ host: 'h1', phase: 'abandoned' }] }] });
+    const prom = (await fleetCli(f, ['status', '--group', 'aa', '--format', 'prom'])).stdout;
+    expect(prom).toContain('reconcile_rollout_halted{group="aa"} 1');
+    expect(prom).toContain('reconcile_rollout_slots{group="aa",phase="abandoned"} 1');
+    expect(prom).toContain('reconcile_rollout_slots{group="aa",phase="converging"} 0');
+    expect(prom).toContain('reconcile_rollout_queue{group="aa"} 0');
+
     const refused = await apply(f, 'h2');
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/^reconcile: deferred, queued #1 in rollout group aa \(halted: 1 failed or abandoned slot\(s\), maxFailures 1\); nothing was changed\n$/);

@@ -7,7 +7,8 @@
 import { UserError } from '../errors.js';
 import { GroupSlots } from '../locks/slots.js';
 import { parse } from './args.js';
-import { onlyFlags, openFleet, openFleetRedis, type OpenFleet } from './fleet.js';
+import { onlyFlags, openFleet, type OpenFleet } from './fleet.js';
+import { openFleetRedis } from '../fleet/redis.js';
 
 type Op = 'pause' | 'resume' | 'release';
 
@@ -43,7 +44,7 @@ export function controlCommand(op: Op): (argv: string[]) => Promise<number> {
     if (!reason) throw new UserError(`reconcile fleet ${op}: --reason TEXT is required (it is recorded)`);
     const open = openFleet(values.fleet);
     const targets = positionals.map((p) => resolveTarget(open, p, op));
-    const conn = await openFleetRedis(open.fleet);
+    const conn = await openFleetRedis(open.fleet.redis);
     try {
       for (const t of targets) {
         let changed = 0;

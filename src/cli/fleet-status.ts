@@ -12,9 +12,13 @@ import { mergeContext, mergeHost } from '../fleet/merge.js';
 import { assessFleet } from '../fleet/status/assess.js';
 import { selectHosts } from '../fleet/select.js';
 import { renderStatusJson, renderStatusProm, renderStatusText } from '../fleet/status/render.js';
-import { forgetHost, openFleetRedis, readFleet, unblockHost } from '../fleet/status/store.js';
+import { forgetHost, readFleet, unblockHost } from '../fleet/status/store.js';
+import { openFleetRedis } from '../fleet/redis.js';
 import { oneOf, parse } from './args.js';
-import { onlyFlags } from './fleet.js';
+import { onlyFlags, openFleet, type OpenFleet } from './fleet.js';
+import { rolloutGroup, slotLimit } from '../fleet/context.js';
+import { GroupSlots } from '../locks/slots.js';
+import { renderRolloutsText, rolloutSamples, rolloutView, type RolloutView } from '../fleet/status/rollouts.js';
 
 export const FLEET_STATUS_HELP = `usage: reconcile fleet status [--group G] [--limit SEL] [--format text|json|prom]
 
@@ -35,31 +39,22 @@ export const FLEET_UNBLOCK_HELP = `usage: reconcile fleet unblock HOST --reason 
 
 Lets HOST go once without waiting for the hosts it runs after (after:); recorded with who and why.`;
 
-interface Opened {
-  fleet: Fleet;
-  name: string;
-}
-
-function openHere(command: string): Opened {
-  const { fleetRoot } = findFleetRoot(process.cwd());
-  if (!fleetRoot) throw new UserError(`reconcile fleet ${command}: no fleet.yaml in ${process.cwd()} or above it: run it in the fleet's repository`);
-  const { fleet, diagnostics } = loadFleet(fleetRoot);
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new UserError(errors.map(formatDiagnostic).join('\n'));
-  if (fleet.redis === undefined) throw new UserError(`${formatPosition({ file: fleet.file, at: [] })}: the fleet has no redis: (status lives in the fleet's Redis)`);
-  return { fleet, name: fleet.name ?? fleetRoot.split('/').pop()! };
+function openHere(command: string, dir: string | undefined): OpenFleet {
+  const open = openFleet(dir);
+  if (open.fleet.redis === undefined) throw new UserError(`${formatPosition({ file: open.fleet.file, at: [] })}: the fleet has no redis: (status lives in the fleet's Redis)`);
+  return open;
 }
 
 export async function fleetStatusCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('fleet', argv);
-  onlyFlags('status', values, ['group', 'limit', 'format']);
+  onlyFlags('status', values, ['group', 'limit', 'format', 'fleet']);
   if (values.help) {
     process.stdout.write(`${FLEET_STATUS_HELP}\n`);
     return 0;
   }
   if (positionals.length) throw new UserError(`reconcile fleet status: unexpected argument "${positionals[0]}" (see reconcile fleet status --help)`);
   const format = oneOf('fleet status', 'format', values.format, ['text', 'json', 'prom'] as const, 'text');
-  const { fleet, name } = openHere('status');
+  const { fleet, name } = openHere('status', values.fleet);
   let hosts = [...fleet.hosts.values()];
   if (values.group !== undefined) {
     if (!fleet.groups.has(values.group)) throw new UserError(`reconcile fleet status: no group ${JSON.stringify(values.group)} in ${fleet.file.display}`);
@@ -73,10 +68,14 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   const mctx = mergeContext(fleet.root, fleet);
   const headDigest = new Map<string, string>();
   for (const h of hosts) if (existsSync(h.spec)) headDigest.set(h.name, mergedSpecDigest(mergeHost(h.spec, mctx, h).value));
+  // Rollout groups: the one asked for, or every group one of the shown hosts is in.
+  const groupNames = values.group !== undefined ? [values.group] : [...new Set(hosts.flatMap((h) => h.groups))].sort();
   const conn = await openFleetRedis(fleet.redis);
   let snapshot;
+  const rollouts: RolloutView[] = [];
   try {
     snapshot = await readFleet(conn.client, name, hosts.map((h) => h.name));
+    for (const g of groupNames) rollouts.push(rolloutView(g, slotLimit(rolloutGroup(fleet, g)), await new GroupSlots(conn.client, name, g).inspect()));
   } catch (e) {
     throw conn.fail(e);
   } finally {
@@ -85,26 +84,32 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   // Narrowed, hosts outside the selection are not this view's business ("not in fleet" is theirs only without it).
   const status = !narrowed ? snapshot.status : new Map([...snapshot.status].filter(([h]) => hosts.some((x) => x.name === h)));
   const view = assessFleet({ fleet: name, inventory: new Map(hosts.map((h) => [h.name, h.groups])), status, now: snapshot.now, epoch: snapshot.epoch, headDigest, minVersion: fleet.minVersion });
-  process.stdout.write(format === 'json' ? renderStatusJson(view) : format === 'prom' ? renderStatusProm(view) : values.quiet ? '' : renderStatusText(view));
-  return view.attention ? 2 : 0;
+  // Groups whose rollout needs a human (halted, overcommitted, failed or abandoned slots) are attention too.
+  const attention = view.attention || rollouts.some((r) => r.attention.length > 0);
+  const text = () => {
+    const extra = renderRolloutsText(rollouts, values.group !== undefined);
+    return `${renderStatusText(view)}${extra.map((l) => `${l}\n`).join('')}`;
+  };
+  process.stdout.write(format === 'json' ? renderStatusJson({ ...view, attention, rollouts }) : format === 'prom' ? renderStatusProm(view, rolloutSamples(rollouts)) : values.quiet ? '' : text());
+  return attention ? 2 : 0;
 }
 
-function hostAndReason(command: string, help: string, argv: string[]): { host?: string; reason?: string; help?: boolean } {
+function hostAndReason(command: string, help: string, argv: string[]): { host?: string; reason?: string; help?: boolean; fleet?: string } {
   const { values, positionals } = parse('fleet', argv);
-  onlyFlags(command, values, ['reason']);
+  onlyFlags(command, values, ['reason', 'fleet']);
   if (values.help) {
     process.stdout.write(`${help}\n`);
     return { help: true };
   }
   if (positionals.length !== 1) throw new UserError(`reconcile fleet ${command}: expected one HOST, got ${positionals.length} (see reconcile fleet ${command} --help)`);
   if (!values.reason?.trim()) throw new UserError(`reconcile fleet ${command}: --reason TEXT is required (it is recorded with who and when)`);
-  return { host: positionals[0]!, reason: values.reason };
+  return { host: positionals[0]!, reason: values.reason, fleet: values.fleet };
 }
 
 export async function fleetForgetCommand(argv: string[]): Promise<number> {
   const a = hostAndReason('forget', FLEET_FORGET_HELP, argv);
   if (a.help) return 0;
-  const { name, fleet } = openHere('forget');
+  const { name, fleet } = openHere('forget', a.fleet);
   const conn = await openFleetRedis(fleet.redis);
   try {
     const had = await forgetHost(conn.client, name, a.host!, a.reason!);
@@ -120,7 +125,7 @@ export async function fleetForgetCommand(argv: string[]): Promise<number> {
 export async function fleetUnblockCommand(argv: string[]): Promise<number> {
   const a = hostAndReason('unblock', FLEET_UNBLOCK_HELP, argv);
   if (a.help) return 0;
-  const { name, fleet } = openHere('unblock');
+  const { name, fleet } = openHere('unblock', a.fleet);
   if (!fleet.hosts.has(a.host!)) throw new UserError(`reconcile fleet unblock: no host ${JSON.stringify(a.host)} in ${fleet.file.display}`);
   const conn = await openFleetRedis(fleet.redis);
   try {

@@ -8,8 +8,6 @@ import { parse } from './args.js';
 import { commandHelp } from './docs.js';
 import { findFleetRoot } from '../fleet/files.js';
 import { loadFleet, type Fleet } from '../fleet/inventory.js';
-import { openRedis, type Connection } from '../locks/connection.js';
-import { fleetRedisTarget, type FleetRedisRef } from '../fleet/redis.js';
 
 type Subcommand = (argv: string[]) => Promise<number>;
 
@@ -60,13 +58,4 @@ export function openFleet(dir: string | undefined): OpenFleet {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new UserError(errors.map(formatDiagnostic).join('\n'));
   return { fleet, name: fleet.name ?? path.basename(fleet.root) };
-}
-
-/** A connection to the fleet's Redis (its `redis:` reference, a URL or Sentinel). */
-export async function openFleetRedis(fleet: Fleet): Promise<Connection> {
-  const ref = fleet.redis as FleetRedisRef | undefined;
-  if (!ref) throw new UserError(`reconcile fleet: ${path.join(fleet.root, 'fleet.yaml')} names no redis`);
-  const t = fleetRedisTarget(ref);
-  if ('error' in t) throw new UserError(`reconcile fleet: the fleet's redis: ${t.error}`);
-  return openRedis(t.target);
 }

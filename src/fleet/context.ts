@@ -59,13 +59,18 @@ export function fleetContextFor(specFile: string): HostFleetContext | undefined 
 }
 
 export function contextOf(fleet: Fleet, host: FleetHost): HostFleetContext {
+  const groups = [...host.groups].sort().map((name) => rolloutGroup(fleet, name));
+  return { fleet, fleetRoot: fleet.root, name: fleet.name ?? path.basename(fleet.root), host, groups, redis: fleet.redis };
+}
+
+/** A group of the fleet with its rollout decided: the group's own, then the fleet's defaults, then ours. */
+export function rolloutGroup(fleet: Fleet, name: string): RolloutGroup {
   const defaults = (fleet.defaults.rollout ?? {}) as Partial<Rollout>;
-  const groups = [...host.groups].sort().map((name) => ({
+  return {
     name,
     size: [...fleet.hosts.values()].filter((h) => h.groups.includes(name)).length,
     rollout: { ...ROLLOUT_DEFAULTS, ...defaults, ...((fleet.groups.get(name)?.rollout ?? {}) as Partial<Rollout>) },
-  }));
-  return { fleet, fleetRoot: fleet.root, name: fleet.name ?? path.basename(fleet.root), host, groups, redis: fleet.redis };
+  };
 }
 
 /** maxParallel as a count: a percentage of the group, rounded down, at least 1 (DESIGN §8.4 rule 3). */

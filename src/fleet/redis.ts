@@ -2,7 +2,8 @@
  * The fleet's `redis:` as something to connect to: a secret reference to a URL, or a Sentinel set
  * (`{sentinels: [HOST:PORT…], master, password}`) whose password is a reference too.
  */
-import type { RedisTarget } from '../locks/connection.js';
+import { openRedis, type Connection, type RedisTarget } from '../locks/connection.js';
+import { UserError } from '../errors.js';
 import { readSecretRef } from '../spec/secrets.js';
 import type { SecretRef } from '../spec/types.js';
 
@@ -26,4 +27,12 @@ export function fleetRedisTarget(ref: FleetRedisRef, env: NodeJS.ProcessEnv = pr
     return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(i + 1)) };
   });
   return { target: { sentinels, master: ref.master, password }, sentinel: true };
+}
+
+/** A connection to the fleet's Redis (a URL reference or Sentinel): the one way every fleet command opens it. */
+export async function openFleetRedis(ref: unknown): Promise<Connection> {
+  if (ref === undefined || ref === null) throw new UserError('fleet.yaml names no redis: (the fleet at run time lives in its Redis)');
+  const t = fleetRedisTarget(ref as FleetRedisRef);
+  if ('error' in t) throw new UserError(`fleet.yaml: redis: ${t.error}`);
+  return openRedis(t.target);
 }

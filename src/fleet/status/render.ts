@@ -22,7 +22,7 @@ export function renderStatusText(v: FleetView): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderStatusJson(v: FleetView): string {
+export function renderStatusJson(v: FleetView & { rollouts?: unknown[] }): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 

@@ -14,7 +14,8 @@ import { afterEdges, upstreamDigests, waitForUpstreams } from '../after.js';
 import { nextRecord, outcomeOfApply, outcomeOfDrift, outcomeOfError, outcomeOfPlan, type DriftOutcome, type RunOutcome, type StatusRecord } from './record.js';
 import type { ApplyReport, Plan } from '../../plan/types.js';
 import { gitInfo, isAncestor } from '../../plan/git.js';
-import { openFleetRedis, writeStatus } from './store.js';
+import { writeStatus } from './store.js';
+import { openFleetRedis } from '../redis.js';
 import { DEFAULT_INTERVAL_SEC } from './assess.js';
 
 /** The host's own memory of its last convergence and failure: Redis losing its data loses neither. */

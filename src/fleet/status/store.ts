@@ -5,28 +5,12 @@
  */
 import type { Redis } from 'ioredis';
 import { UserError } from '../../errors.js';
-import { openRedis, type Connection } from '../../locks/connection.js';
-import { isSecretRef, readSecretRef } from '../../spec/secrets.js';
 import { fleetKeys } from './keys.js';
 import { appendEvent, who } from '../../locks/slots.js';
 import type { StatusRecord } from './record.js';
 
 /** Events (grants, releases, human controls) are kept to about this many. */
 export const READ_BATCH = 500;
-
-/** The fleet's Redis URL from fleet.yaml's `redis:` (a secret reference). */
-export function fleetRedisUrl(ref: unknown): string {
-  if (isSecretRef(ref)) {
-    const read = readSecretRef(ref);
-    if ('error' in read) throw new UserError(`fleet.yaml: redis: ${read.error}`);
-    return read.value;
-  }
-  throw new UserError('fleet.yaml: redis: a Sentinel setup is not supported by fleet status yet; give a URL reference ({env: NAME} or {file: PATH})');
-}
-
-export async function openFleetRedis(ref: unknown): Promise<Connection> {
-  return openRedis(fleetRedisUrl(ref));
-}
 
 /** What a status write stores beside the record: who wrote the key before, when another machine did. */
 export interface StoredStatus {
