@@ -253,6 +253,26 @@ function hbaChanges(pg: PostgresSpec, o: PgObserved, observedByAddress: Record<s
       steps: [step, reloadStep(inst)],
     });
   }
+  // Rules present and as written, but out of the spec's order: each that moves is a change (a reload).
+  const firstLineOf = (key: string) => lines.findIndex((l) => l.rule && ruleKey(l.rule) === key);
+  const present = wanted.map((r) => ruleKey(r)).filter((k) => firstLineOf(k) !== -1);
+  const asFound = [...present].sort((a, b) => firstLineOf(a) - firstLineOf(b));
+  const changed = new Set(changes.map((c) => c.address));
+  wanted.forEach((rule) => {
+    const key = ruleKey(rule);
+    const address = A.hba(rule);
+    if (changed.has(address) || !present.includes(key) || asFound.indexOf(key) === present.indexOf(key)) return;
+    observedByAddress[address] = { lines: lines.filter((l) => l.rule && ruleKey(l.rule) === key).map((l) => l.raw), order: asFound };
+    changes.push({
+      address,
+      kind: KIND,
+      action: 'update',
+      risk: judge(o, address, pg),
+      summary: `move the pg_hba.conf rule ${key} to its place in the spec's order (first match wins)`,
+      diff: fileDiff(path, text, final),
+      steps: [step, reloadStep(inst)],
+    });
+  });
   return changes;
 }
 

@@ -1,3 +1,4 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { describeChar } from '../chars.js';
 
 /**
@@ -194,10 +195,12 @@ export function sameRule(a: HbaRule, b: HbaRule): boolean {
 }
 
 /**
- * The file with every wanted rule present: a rule whose key exists is rewritten in place (its
- * first line; later duplicates of the key are left alone, since the first match wins); a new rule
- * goes before the first existing rule (and the comments right above it), so the spec's entries
- * are not shadowed by broader hand-written ones. Everything else stays as it was.
+ * The file with every wanted rule present, in the spec's order: a rule whose key exists is
+ * rewritten in place (its first line; later duplicates of the key are left alone, since the first
+ * match wins); a new rule goes before the first existing rule (and the comments right above it),
+ * so the spec's entries are not shadowed by broader hand-written ones. Then the managed rules are
+ * put in the spec's order among the lines they hold (DESIGN §8.2 rule 5: first match wins, so the
+ * order is part of what the spec says); hand-written lines keep their places.
  */
 export function applyRules(lines: HbaLine[], wanted: HbaRule[]): HbaLine[] {
   const out = [...lines];
@@ -211,17 +214,79 @@ export function applyRules(lines: HbaLine[], wanted: HbaRule[]): HbaLine[] {
       out[i] = { raw: `${renderRule(w)}${old.raw.endsWith('\n') ? '\n' : ''}`, line: old.line, rule: w };
     }
   }
-  if (!fresh.length) return out;
-  const first = out.findIndex((l) => l.rule);
-  if (first === -1) {
-    const last = out.at(-1);
-    if (last && !last.raw.endsWith('\n')) out[out.length - 1] = { ...last, raw: `${last.raw}\n` };
-    return [...out, ...fresh];
+  let placed = out;
+  if (fresh.length) {
+    const first = out.findIndex((l) => l.rule);
+    if (first === -1) {
+      const last = out.at(-1);
+      if (last && !last.raw.endsWith('\n')) out[out.length - 1] = { ...last, raw: `${last.raw}\n` };
+      placed = [...out, ...fresh];
+    } else {
+      // Above the comment lines that introduce the first rule, so they stay with it.
+      let at = first;
+      while (at > 0 && /^\s*#/.test(out[at - 1]!.raw)) at--;
+      placed = [...out.slice(0, at), ...fresh, ...out.slice(at)];
+    }
   }
-  // Above the comment lines that introduce the first rule, so they stay with it.
-  let at = first;
-  while (at > 0 && /^\s*#/.test(out[at - 1]!.raw)) at--;
-  return [...out.slice(0, at), ...fresh, ...out.slice(at)];
+  return inSpecOrder(placed, wanted);
+}
+
+/** The wanted rules' first lines permuted into the spec's order over the same positions. */
+function inSpecOrder(lines: HbaLine[], wanted: HbaRule[]): HbaLine[] {
+  const rank = new Map(wanted.map((w, i) => [ruleKey(w), i]));
+  const slots: number[] = [];
+  const seen = new Set<string>();
+  lines.forEach((l, i) => {
+    const key = l.rule && ruleKey(l.rule);
+    if (key && rank.has(key) && !seen.has(key)) {
+      seen.add(key);
+      slots.push(i);
+    }
+  });
+  const ordered = slots.map((i) => lines[i]!).sort((a, b) => rank.get(ruleKey(a.rule!))! - rank.get(ruleKey(b.rule!))!);
+  if (ordered.every((l, k) => l === lines[slots[k]!])) return lines;
+  const out = [...lines];
+  slots.forEach((i, k) => {
+    const moved = ordered[k]!;
+    // The last line of a file may lack its newline: the line that lands there keeps the file's shape.
+    const nl = lines[i]!.raw.endsWith('\n');
+    const raw = moved.raw.endsWith('\n') ? moved.raw : `${moved.raw}\n`;
+    out[i] = { ...moved, raw: nl ? raw : raw.replace(/\n$/, '') };
+  });
+  return out;
+}
+
+/**
+ * Whether every connection `later` matches is matched by `earlier` first (pg_hba.conf is read top
+ * down, first match wins), so `later` never applies. Judged only where it is certain: names and
+ * keywords compared as written, addresses as CIDR containment.
+ */
+export function shadows(earlier: Pick<HbaRule, 'type' | 'database' | 'user' | 'address'>, later: Pick<HbaRule, 'type' | 'database' | 'user' | 'address'>): boolean {
+  const typeCovers = earlier.type === later.type || (earlier.type === 'host' && later.type.startsWith('host'));
+  // `all` does not match the replication pseudo-database.
+  const dbCovers = normaliseField(earlier.database) === normaliseField(later.database) || (earlier.database === 'all' && later.database !== 'replication');
+  const userCovers = normaliseField(earlier.user) === normaliseField(later.user) || earlier.user === 'all';
+  if (!typeCovers || !dbCovers || !userCovers) return false;
+  if (later.type === 'local') return earlier.type === 'local';
+  return cidrCovers(earlier.address ?? 'all', later.address ?? 'all');
+}
+
+function cidrCovers(outer: string, inner: string): boolean {
+  if (outer === inner || outer === 'all') return true;
+  const a = cidr(outer);
+  const b = cidr(inner);
+  if (!a || !b || a.family !== b.family || a.bits > b.bits) return false;
+  const list = new BlockList();
+  list.addSubnet(a.address, a.bits, a.family);
+  return list.check(b.address, b.family);
+}
+
+function cidr(text: string): { address: string; bits: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address, bits] = text.split('/');
+  const family = isIPv4(address ?? '') ? 'ipv4' : isIPv6(address ?? '') ? 'ipv6' : null;
+  if (!family || !address) return null;
+  const n = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
+  return Number.isInteger(n) ? { address, bits: n, family } : null;
 }
 
 export const renderHba = (lines: HbaLine[]): string => lines.map((l) => l.raw).join('');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeVerifier, matchesStored, parseVerifier, verifyPassword } from './scram.js';
-import { applyRules, hbaFields, parseHba, renderHba, renderRule, ruleKey, type HbaLine } from './hba.js';
+import { applyRules, hbaFields, parseHba, renderHba, renderRule, ruleKey, shadows, type HbaLine } from './hba.js';
 import { parseConninfo, redactConninfo, renderConninfo } from './conninfo.js';
 import { mergeAutoConf, normalizeValue, sameValue, settingsForVersion } from './settings.js';
 import { batchQuery, parseBatch, parseVersionOutput, sha256 } from './observe.js';
@@ -143,15 +143,16 @@ describe('pg_hba.conf as PostgreSQL tokenizes it', () => {
     for (const l of again) expect(before.has(l.raw) || (!l.raw.slice(0, -1).includes('\n') && !/\\\r?\n$/.test(l.raw)), l.raw).toBe(true);
     expect(out).not.toMatch(/^\s+scram-sha-256$/m);
     expect(out).not.toMatch(/^\s+10\.1\.0\.0\/16 \\$/m);
+    // The managed rules in the spec's order over the lines they hold (first match wins).
     expect(rules(again).map((r) => [r[1], r[2]])).toEqual([
-      ['host replication repl 10.2.2.2/32', 'scram-sha-256'],
       ['host all all 10.0.0.0/8', 'md5'],
+      ['host app all 10.1.0.0/16', 'reject'],
       ['host db1,db2 "alice",bob 192.168.0.0/16', 'scram-sha-256'],
       ['local all /^a$,bob', 'peer'],
       ['host all all 127.0.0.1/32', 'ident'],
       ['hostssl "my db",sales all ::1/128', 'cert'],
       ['host all all 172.16.0.0 255.240.0.0', 'md5'],
-      ['host app all 10.1.0.0/16', 'reject'],
+      ['host replication repl 10.2.2.2/32', 'scram-sha-256'],
     ]);
     // The spec's "db1, db2" is the file's "db1,db2": a second pass changes nothing.
     expect(renderHba(applyRules(again, wanted))).toBe(out);
@@ -212,5 +213,35 @@ describe('setting values', () => {
   it('reads versions and application names', () => {
     expect(parseVersionOutput('postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n')).toBe(150018);
     expect(applicationNameOf('db2.example.com')).toBe('db2.example.com');
+  });
+});
+
+describe('hba order (DESIGN §8.2 rule 5)', () => {
+  const rule = (address: string, method = 'scram-sha-256', database = 'all', user = 'all') => ({ type: 'host', database, user, address, method, options: '' });
+  const text = '# hand-written\nlocal all postgres peer\nhost all all 10.9.0.0/16 md5\nhost all all 10.2.0.0/16 md5\n# kept\nhost all all 0.0.0.0/0 reject\n';
+  it('puts managed rules in the spec order over the lines they hold; hand-written lines keep their places', () => {
+    const out = renderHba(applyRules(parseHba(text), [rule('10.2.0.0/16', 'md5'), rule('10.9.0.0/16', 'md5')]));
+    expect(out).toBe('# hand-written\nlocal all postgres peer\nhost all all 10.2.0.0/16 md5\nhost all all 10.9.0.0/16 md5\n# kept\nhost all all 0.0.0.0/0 reject\n');
+    // In order already: nothing moves, a second pass is the same bytes.
+    expect(renderHba(applyRules(parseHba(out), [rule('10.2.0.0/16', 'md5'), rule('10.9.0.0/16', 'md5')]))).toBe(out);
+  });
+  it('keeps a last line without its newline as it was, whichever rule lands there', () => {
+    const bare = 'host all all 10.9.0.0/16 md5\nhost all all 10.2.0.0/16 md5';
+    expect(renderHba(applyRules(parseHba(bare), [rule('10.2.0.0/16', 'md5'), rule('10.9.0.0/16', 'md5')]))).toBe('host all all 10.2.0.0/16 md5\nhost all all 10.9.0.0/16 md5');
+  });
+  it('knows when an earlier rule always matches first', () => {
+    expect(shadows(rule('10.0.0.0/8'), rule('10.1.2.0/24'))).toBe(true);
+    expect(shadows(rule('all'), rule('192.168.1.1/32'))).toBe(true);
+    expect(shadows(rule('10.1.2.0/24'), rule('10.0.0.0/8'))).toBe(false);
+    expect(shadows(rule('0.0.0.0/0'), rule('::1/128'))).toBe(false);
+    expect(shadows(rule('::/0'), rule('fe80::1/128'))).toBe(true);
+    // `all` does not match the replication pseudo-database; another user is another rule.
+    expect(shadows(rule('10.0.0.0/8'), rule('10.0.0.1/32', 'md5', 'replication', 'repl'))).toBe(false);
+    expect(shadows(rule('10.0.0.0/8', 'md5', 'all', 'alice'), rule('10.0.0.1/32', 'md5', 'app', 'bob'))).toBe(false);
+    expect(shadows({ type: 'host', database: 'all', user: 'all', address: '10.0.0.0/8' }, { type: 'hostssl', database: 'app', user: 'all', address: '10.1.0.0/16' })).toBe(true);
+    expect(shadows({ type: 'hostssl', database: 'all', user: 'all', address: '10.0.0.0/8' }, { type: 'host', database: 'app', user: 'all', address: '10.1.0.0/16' })).toBe(false);
+    // Names and samenet are not judged: no certainty without DNS or the host's interfaces.
+    expect(shadows(rule('samenet'), rule('10.0.0.1/32'))).toBe(false);
+    expect(shadows(rule('.example.com'), rule('db.example.com'))).toBe(false);
   });
 });

@@ -115,7 +115,15 @@ export function observedEntry(o: PgObserved | null, address: string, desired: Po
     const rule = (desired.hba ?? []).map(toRule).find((r) => A.hba(r) === address);
     if (!rule) return { entry: desired, context };
     const lines = parseHba(o.hba.text, { continuation: server.version >= 160000 });
-    if (renderHba(applyRules(lines, [rule])) === o.hba.text) return { entry: desired, context };
+    if (renderHba(applyRules(lines, [rule])) === o.hba.text) {
+      // The rule is there as written; what may differ is its place among the spec's rules (first match wins).
+      const at = (h: NonNullable<PostgresSpec['hba']>[number]) => lines.findIndex((l) => l.rule && ruleKey(l.rule) === ruleKey(toRule(h)));
+      const wanted = desired.hba ?? [];
+      const found = wanted.filter((h) => at(h) !== -1).sort((x, y) => at(x) - at(y));
+      let k = 0;
+      const hba = wanted.map((h) => (at(h) === -1 ? h : found[k++]!));
+      return { entry: isDeepStrictEqual(hba, wanted) ? desired : { ...desired, hba }, context };
+    }
     const current = lines.flatMap((l) => (l.rule && ruleKey(l.rule) === ruleKey(rule) ? [fromRule(l.rule)] : []));
     const hba = (desired.hba ?? []).flatMap((h) => (A.hba(toRule(h)) === address ? current : [h]));
     return { entry: { ...desired, hba }, context };
