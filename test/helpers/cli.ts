@@ -16,7 +16,7 @@ export interface CliResult {
   rawStderr: string;
 }
 
-const PROGRESS_LINE = /^reconcile [a-z]+: \[\d+\/\d+\] (started|done|already|skipped|failed|not run)\b.*\n?/gm;
+export const PROGRESS_LINE = /^reconcile [a-z]+: \[\d+\/\d+\] (started|done|already|skipped|failed|not run)\b.*\n?/gm;
 
 /** Runs the built CLI as a user would: a separate process, no TTY, NO_COLOR. */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {

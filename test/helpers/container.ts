@@ -10,7 +10,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { REPO } from './cli.js';
+import { PROGRESS_LINE, REPO } from './cli.js';
 import type { Needs } from './prereq.js';
 
 export const CACHE_DIR = '/var/cache/reconcile-test';
@@ -153,9 +153,10 @@ export class Container {
     return r.stdout.trim();
   }
 
-  /** `reconcile ARGS` inside the container, as an operator runs it there. */
-  reconcile(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
-    return this.exec(['node', `${PROJECT}/bin/reconcile`, ...args], options);
+  /** `reconcile ARGS` inside the container, as an operator runs it there; apply's per-step progress lines (stderr is no terminal) are in `progress`, not `stderr`. */
+  async reconcile(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult & { progress: string }> {
+    const r = await this.exec(['node', `${PROJECT}/bin/reconcile`, ...args], options);
+    return { ...r, stderr: r.stderr.replace(PROGRESS_LINE, ''), progress: (r.stderr.match(PROGRESS_LINE) ?? []).join('') };
   }
 
   /** Writes a file into the container at an absolute path (through the overlay). */
