@@ -342,7 +342,7 @@ async function main() {
   const rates = [...(bench.stdout ?? '').matchAll(/^(\w+): ([\d.]+) requests per second/gm)].map((m) => `${m[1]} ${Number(m[2]).toFixed(0)}/s`);
   const need = (converged * 100_000) / 900;
   console.log(`\none Redis for 100,000 hosts every 15 min: ${converged.toFixed(1)} commands per converged apply × 100,000 / 900 s = ${need.toFixed(0)} commands/s;`);
-  console.log(`redis-benchmark on this machine (GET/SET, 50 clients, while idle): ${rates.join(', ') || 'not run: ' + (bench.error?.message ?? bench.stderr)}; peak measured in this bench: ${Math.max(...phases.map((p) => p.peak)).toFixed(0)} commands/s`);
+  console.log(`redis-benchmark on this machine (GET/SET, 50 clients, after the runs): ${rates.join(', ') || 'not run: ' + (bench.error?.message ?? bench.stderr)}; peak measured in this bench: ${Math.max(...phases.map((p) => p.peak)).toFixed(0)} commands/s`);
   console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load average (1 min) peak ${loadPeak.toFixed(1)}, node ${process.version}`);
   redis.disconnect();
   stopRedis(redisDir);
