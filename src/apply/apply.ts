@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { inScope, planSpec, prepareSpec, type PlanOptions } from './planner.js';
@@ -15,7 +16,8 @@ import { Journal } from './journal.js';
 import { writeState, type OwnedEntry, type State } from './state.js';
 import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle, LockWait } from '../locks/types.js';
-import { RolloutDeferred, takeRolloutSlots, type RolloutHold } from './rollout.js';
+import type { RolloutHold } from './rollout.js';
+import { findFleetRoot } from '../fleet/files.js';
 
 export type { ApplyReport, StepResult, StepStatus } from '../plan/types.js';
 
@@ -42,6 +44,10 @@ export interface ApplyOptions extends PlanOptions {
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 120_000;
+
+/** What the applier asks of its rollout slots (src/apply/rollout.ts); a spec outside a fleet holds none. */
+type Rollout = Pick<RolloutHold, 'handles' | 'opened' | 'settle' | 'close'>;
+const NO_ROLLOUT: Rollout = { handles: [], opened: async () => undefined, settle: async () => undefined, close: async () => undefined };
 
 
 export async function applySpec(file: string, givenOptions: ApplyOptions = {}): Promise<ApplyReport> {
@@ -75,13 +81,17 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
     // A fleet host's after: wait comes first: waiting on another host must not hold a rollout slot.
     await options.beforeSteps?.();
-    // Rollout slots (DESIGN §8.4) before resource locks, so the two can never deadlock.
-    let rollout: RolloutHold;
-    try {
-      rollout = await takeRolloutSlots(file, plan, host, first.spec.value, { signal: options.signal, noRollout: options.noRollout });
-    } catch (e) {
-      if (!(e instanceof RolloutDeferred)) throw e;
-      return { plan, results: [], remaining: plan.changes, ok: false, stoppedBecause: e.message, deferred: { group: e.group, position: e.position, why: e.why }, lockToken: lock.token };
+    // Rollout slots (DESIGN §8.4) before resource locks, so the two can never deadlock. Their code
+    // (Redis, the health gate) is loaded only for a spec inside a fleet: start-up is part of every apply.
+    let rollout: Rollout = NO_ROLLOUT;
+    if (findFleetRoot(path.dirname(path.resolve(file))).fleetRoot) {
+      const { RolloutDeferred, takeRolloutSlots } = await import('./rollout.js');
+      try {
+        rollout = await takeRolloutSlots(file, plan, host, first.spec.value, { signal: options.signal, noRollout: options.noRollout });
+      } catch (e) {
+        if (!(e instanceof RolloutDeferred)) throw e;
+        return { plan, results: [], remaining: plan.changes, ok: false, stoppedBecause: e.message, deferred: { group: e.group, position: e.position, why: e.why }, lockToken: lock.token };
+      }
     }
     try {
       const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, { signal: options.signal, timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait });
@@ -109,7 +119,7 @@ async function runPlan(
   secrets: ReadonlyMap<string, string>,
   timeoutMs: number,
   locks: LockHandle[],
-  rollout: RolloutHold,
+  rollout: Rollout,
   spec: HostSpec,
 ): Promise<ApplyReport> {
   const lock = locks[0]!;
