@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import * as path from 'node:path';
 import { applySpec } from '../apply/apply.js';
 import type { Plan } from '../plan/types.js';
 import { readPlanFile } from '../plan/file.js';
@@ -10,6 +11,16 @@ import { lockTimeout, markAnswered, oneOf, parse } from './args.js';
 import { commandHelp } from './docs.js';
 import { setActivity, watchSelf } from '../host/watchdog.js';
 import { confirmation } from './confirm.js';
+import { findFleetRoot } from '../fleet/files.js';
+
+/**
+ * The fleet's part of an apply (status, `after:`), loaded only for a spec inside a fleet: outside
+ * one, the fleet code and its Redis client cost a plain apply about 100 ms of loading for nothing.
+ */
+async function fleetReporting(specFile: string): Promise<typeof import('../fleet/status/run.js').applyReporting> {
+  if (!findFleetRoot(path.dirname(path.resolve(specFile))).fleetRoot) return (_spec, _options, run) => run();
+  return (await import('../fleet/status/run.js')).applyReporting;
+}
 
 /** An apply whose own event loop stops turning this long is stuck in this process, not in a step. */
 const MAX_EVENT_LOOP_STALL_MS = 60_000;
@@ -49,8 +60,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     const interactive = !!process.stdin.isTTY;
     // A terminal gets a line per step that ends when the step does; a log gets a line per start and end.
     const logLines = !process.stderr.isTTY;
-    const { applyReporting } = await import('../fleet/status/run.js');
-    const report = await applyReporting(specFile, { root, source: 'apply', signal: controller.signal }, (beforeSteps) =>
+    const report = await (await fleetReporting(specFile))(specFile, { root, source: 'apply', signal: controller.signal }, (beforeSteps) =>
       applySpec(specFile, {
         root,
         beforeSteps,

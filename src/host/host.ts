@@ -56,6 +56,8 @@ export class Host {
   private mountPoints: Set<string> | undefined;
   /** Per directory, which of its files have extended attributes (null: unknown, getfattr missing). */
   private readonly xattrListings = new Map<string, Promise<XattrListing | null>>();
+  /** Directories this Host made or found (mkdir -p), until one is removed. */
+  private readonly madeDirs = new Set<string>();
 
   /** Whether host paths are resolved under `root` (false in the view unrooted() gives). */
   protected rooted: boolean;
@@ -391,6 +393,7 @@ export class Host {
     this.forget();
     try {
       await fsp.rmdir(real);
+      this.madeDirs.clear();
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -401,7 +404,10 @@ export class Host {
 
   /** mkdir -p of a real path realPath gave: its missing tail has no links, so it stays in the root. */
   private async mkdirs(real: string, mode?: number): Promise<void> {
+    // 250 unit files in one directory ask for it once, not 250 times.
+    if (this.madeDirs.has(real)) return;
     if (await fsp.mkdir(real, { recursive: true, mode })) this.forget();
+    this.madeDirs.add(real);
   }
 
   /** The same host without journal backups: for files that hold a secret (credentials, postgresql.auto.conf). */

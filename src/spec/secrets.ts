@@ -12,6 +12,8 @@ export function refKey(ref: SecretRef): string {
 
 export function isSecretRef(v: unknown): v is SecretRef {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  // Most nodes of a spec are neither: no key list made for them (a spec has thousands of nodes).
+  if (!('env' in v) && !('file' in v)) return false;
   const keys = Object.keys(v);
   return keys.length === 1 && (keys[0] === 'env' || keys[0] === 'file') && typeof (v as Record<string, unknown>)[keys[0]] === 'string';
 }
