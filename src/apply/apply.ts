@@ -172,7 +172,7 @@ async function runPlan(
   // Prove it: observe again; anything still different is a failure, whatever the steps said.
   let remaining: Change[] = [];
   try {
-    remaining = (await planSpec(file, options)).plan.changes;
+    remaining = (await planSpec(file, { ...options, memo: 'keep' })).plan.changes;
     if (remaining.length && !stoppedBecause) stoppedBecause = `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}`;
   } catch (e) {
     stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;

@@ -9,7 +9,7 @@ import { resolveSecrets } from '../spec/secrets.js';
 import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
 import { readState, createdByKind, type State } from './state.js';
-import { kindsInUse, loadKinds } from '../resources/registry.js';
+import { kindsInUse, loadKinds, observedThroughHost } from '../resources/registry.js';
 import { gitInfo, type GitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
@@ -33,6 +33,12 @@ export interface PlanOptions {
   createDigestKey?: boolean;
   /** A fleet's inventory opened once for many of its hosts (plan --fleet); read afresh without it. */
   fleet?: OpenFleet;
+  /**
+   * The converged-plan memo (src/apply/memo.ts): `use` takes a kept plan when everything it read
+   * answers the same, and keeps a new one (plan, drift, pull); `keep` observes in full and keeps
+   * one (apply's proof of convergence); absent, neither (apply's own plan, under its lock).
+   */
+  memo?: 'use' | 'keep';
   /** --target: only these addresses' changes (src/plan/target.ts). */
   targets?: readonly string[];
   /**
@@ -93,8 +99,15 @@ function newHost(root: string, options: PlanOptions): Host {
  */
 export async function planSpec(file: string, options: PlanOptions = {}, prepared?: PreparedSpec): Promise<PlanResult> {
   const p = prepared ?? (await prepareSpec(file, options));
-  const host = prepared ? newHost(prepared.host.root, options) : p.host;
   const { spec, diagnostics, git } = p;
+  const memo = options.memo && !options.host && !prepared ? await import('./memo.js') : undefined;
+  const memoCtx = memo?.memoContext(p, options);
+  const kept = memoCtx && options.memo === 'use' ? await memo!.recall(memoCtx) : undefined;
+  if (kept) {
+    const plan = planOf(file, p, { changes: [], ...kept }, await git);
+    return { plan, spec, host: p.host, state: await readState(p.host), secrets: p.secrets };
+  }
+  const host = prepared ? newHost(prepared.host.root, options) : memoCtx ? await tracingHost(p.host, options) : p.host;
   const resolved = { secrets: p.secrets };
 
   const state = await readState(host);
@@ -130,22 +143,37 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   warnings.push(...acknowledgeDrift(changes, spec.value.ignoreDrift, options.now ?? new Date()));
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
 
-  const plan: Plan = {
+  const plan = planOf(file, p, { changes, digests, managed, ...(Object.keys(creates).length ? { creates } : {}), warnings, ...(locks.length ? { locks } : {}), ...(files.length ? { files } : {}) }, await git);
+  if (memoCtx && host instanceof (await import('../host/trace.js')).TracingHost && observedThroughHost(kinds.map((k) => k.name))) memo!.remember(memoCtx, host, plan);
+  return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
+}
+
+/** The plan of what a diff (or the memo) found, stamped with the spec it came from and now. */
+function planOf(file: string, p: PreparedSpec, found: Pick<Plan, 'changes' | 'digests' | 'managed' | 'creates' | 'warnings' | 'locks' | 'files'>, git: GitInfo | null): Plan {
+  const { changes, digests, managed, creates, warnings, locks, files } = found;
+  return {
     formatVersion: PLAN_FORMAT_VERSION,
     tool: { name: 'reconcile', version: VERSION },
-    host: spec.value.host,
-    root: host.root,
+    host: p.spec.value.host,
+    root: p.host.root,
     createdAt: new Date().toISOString(),
-    spec: { path: file, sha256: spec.sha256, ...(p.fleet ? { sources: p.fleet.sources, fleet: p.fleet.fleet } : {}), git: await git },
+    spec: { path: file, sha256: p.spec.sha256, ...(p.fleet ? { sources: p.fleet.sources, fleet: p.fleet.fleet } : {}), git },
     changes,
     digests,
     managed,
-    ...(Object.keys(creates).length ? { creates } : {}),
+    ...(creates ? { creates } : {}),
     warnings,
-    ...(locks.length ? { locks } : {}),
-    ...(files.length ? { files } : {}),
+    ...(locks ? { locks } : {}),
+    ...(files ? { files } : {}),
   };
-  return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
+}
+
+/** A Host of the same root that keeps the trace of what the plan reads, for the memo. */
+async function tracingHost(like: Host, options: PlanOptions): Promise<Host> {
+  const { TracingHost } = await import('../host/trace.js');
+  const host = new TracingHost(like.root);
+  if (options.createDigestKey) host.createsDigestKey = true;
+  return host;
 }
 
 /** Whether an owned address is this plan's to keep or remove: reconcile's own units belong to their own fragment. */

@@ -127,7 +127,7 @@ async function pullUnderLock(
   const style = styleFor(process.stdout, !!values['no-color']);
 
   if (!values.apply) {
-    const { plan } = await planSpec(spec, { root: values.root });
+    const { plan } = await planSpec(spec, { root: values.root, memo: 'use' });
     await (await import('../fleet/status/run.js')).reportCheck(spec, { root: values.root }, { plan });
     process.stdout.write(format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style, { verbose: values.verbose }));
     return plan.changes.length ? 2 : 0;

@@ -12,7 +12,7 @@ export async function checkDrift(file: string, options: PlanOptions = {}, now: (
   const kinds = KIND_NAMES;
   const started = now();
   try {
-    const { plan } = await planSpec(file, options);
+    const { plan } = await planSpec(file, { memo: 'use', ...options });
     return reportFromPlan(plan, kinds, started, now());
   } catch (e) {
     const message = ((e as Error)?.message ?? String(e)).trim();

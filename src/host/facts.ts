@@ -26,7 +26,7 @@ export interface FactsSnapshot {
   calls: Record<string, Recorded>;
 }
 
-type Recorded = { value: unknown } | { error: string; code?: string; user?: boolean };
+export type Recorded = { value: unknown } | { error: string; code?: string; user?: boolean };
 
 /** The key of one call: method and arguments, with exec input hashed (it may carry secrets). */
 export function callKey(method: string, args: unknown[]): string {
@@ -55,16 +55,20 @@ const decodeBuffer = (v: unknown) => (v === null ? null : Buffer.from(v as strin
 export class RecordingHost extends Host {
   readonly calls: Record<string, Recorded> = {};
 
-  private async record<T>(key: string, run: () => Promise<T>, encode: (v: T) => unknown = (v) => v): Promise<T> {
+  protected async record<T>(key: string, run: () => Promise<T>, encode: (v: T) => unknown = (v) => v): Promise<T> {
     try {
       const value = await run();
-      // The first answer wins: a plan observes once; later reads (after a write) are not facts.
-      this.calls[key] ??= { value: encode(value) };
+      this.keep(key, { value: encode(value) });
       return value;
     } catch (e) {
-      this.calls[key] ??= { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code, user: e instanceof UserError || undefined };
+      this.keep(key, { error: (e as Error).message, code: (e as NodeJS.ErrnoException).code, user: e instanceof UserError || undefined });
       throw e;
     }
+  }
+
+  /** The first answer wins: a plan observes once; later reads (after a write) are not facts. */
+  protected keep(key: string, answer: Recorded): void {
+    this.calls[key] ??= answer;
   }
 
   override read(hostPath: string): Promise<Buffer | null> {

@@ -21,9 +21,12 @@ export interface CachedSpec {
   warnings: Diagnostic[];
 }
 
-function cacheDir(): string {
+/** The stores: checked specs, and converged plans with the trace of what they read (src/apply/memo.ts). */
+export type CacheStore = 'specs' | 'plans';
+
+function cacheDir(store: CacheStore): string {
   const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(base, 'reconcile', 'specs');
+  return path.join(base, 'reconcile', store);
 }
 
 let schemaSha: string | undefined;
@@ -45,20 +48,34 @@ function checkerBuildTime(): number {
   return 0;
 }
 
+/** This version and build of reconcile: an entry another build wrote is never taken for this one's answer. */
+export function buildIdentity(): string {
+  checkerBuild ??= checkerBuildTime();
+  return `${VERSION} ${checkerBuild}`;
+}
+
 export function specCacheKey(text: string, context: { root: string; strict: boolean; ownUnits?: boolean }): string {
   schemaSha ??= createHash('sha256').update(readFileSync(SCHEMA_URL)).digest('hex');
-  checkerBuild ??= checkerBuildTime();
-  return createHash('sha256').update(JSON.stringify([VERSION, schemaSha, checkerBuild, context.root, context.strict, ...(context.ownUnits ? ['ownUnits'] : [])])).update('\0').update(text).digest('hex');
+  return createHash('sha256').update(JSON.stringify([buildIdentity(), schemaSha, context.root, context.strict, ...(context.ownUnits ? ['ownUnits'] : [])])).update('\0').update(text).digest('hex');
 }
 
 export function readCachedSpec(key: string): CachedSpec | undefined {
+  return readCacheEntry<CachedSpec>('specs', key);
+}
+
+export function writeCachedSpec(key: string, entry: CachedSpec): void {
+  writeCacheEntry('specs', key, entry);
+}
+
+/** RECONCILE_NO_CACHE=1 reads and writes no entry: every spec is checked, every plan observes in full. */
+export function readCacheEntry<T>(store: CacheStore, key: string): T | undefined {
   if (process.env.RECONCILE_NO_CACHE) return undefined;
   try {
-    const dir = cacheDir();
+    const dir = cacheDir(store);
     const file = path.join(dir, `${key}.json`);
-    // An entry is taken for a checked spec: only one that only we could have written counts.
+    // An entry is taken for a checked answer: only one that only we could have written counts.
     if (!ownedByUs(dir) || !ownedByUs(file)) return undefined;
-    return JSON.parse(readFileSync(file, 'utf8')) as CachedSpec;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
@@ -69,10 +86,10 @@ function ownedByUs(p: string): boolean {
   return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
 }
 
-export function writeCachedSpec(key: string, entry: CachedSpec): void {
+export function writeCacheEntry(store: CacheStore, key: string, entry: unknown): void {
   if (process.env.RECONCILE_NO_CACHE) return;
   try {
-    const dir = cacheDir();
+    const dir = cacheDir(store);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${key}.json`);
     const tmp = `${file}.${process.pid}.tmp`;
