@@ -29,9 +29,9 @@ beforeAll(async () => {
   c = await Container.boot({ name: `hg${process.pid % 100000}` });
   redis = await startRedis({ netnsOf: c.pid });
   raw = new Redis({ path: redis.socket! });
-  // A group of one host: maxParallel 1, halted by one failure; the gate watches for 6 s, and a
+  // A group of one host: maxParallel 1, halted by one failure; the gate watches for 8 s, and a
   // timeout long enough that a unit judged only at the timeout would show in the message.
-  const rollout = { maxParallel: 1, maxFailures: 1, gate: 'reload', wait: '2s', health: { stableFor: '6s', timeout: '90s' } };
+  const rollout = { maxParallel: 1, maxFailures: 1, gate: 'reload', wait: '2s', health: { stableFor: '8s', timeout: '90s' } };
   c.writeFile(`${REPO}/fleet.yaml`, `name: ${FLEET}\nhosts:\n  ${c.name}: {address: 127.0.1.1, groups: [web]}\ngroups:\n  web: {rollout: ${JSON.stringify(rollout)}}\nredis: {env: FLEET_REDIS_URL}\n`);
 }, 300_000);
 afterAll(async () => {
@@ -63,16 +63,30 @@ async function lastJournal(): Promise<Entry[]> {
 }
 const rolloutEntries = (j: Entry[]) => j.filter((e) => e.event === 'rollout').map((e) => `${e.slot}${e.status ? ` ${e.status}` : ''}`);
 
+/** The apply converged the host, the gate passed and the slot went back: in systemd, the journal and Redis. */
+async function expectGatePassed() {
+  const a = await apply();
+  expect(a.stderr).toBe('');
+  expect(a.exitCode).toBe(0);
+  expect(await show('app.service')).toEqual({ ActiveState: 'active', SubState: 'running', NRestarts: '0' });
+  expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate passed', 'given back']);
+  expect(await group()).toMatchObject({ slots: [], queue: [], halted: false });
+  expect(await status()).toMatchObject({ result: 'converged', exit: 0 });
+}
+
+/** The host's slot in web is failed and the group halted (maxFailures 1). */
+async function expectSlotFailed() {
+  const st = await group();
+  expect(st.slots.map((s) => [s.host, s.phase])).toEqual([[c.name, 'failed']]);
+  expect(st.halted).toBe(true);
+  expect(await status()).toMatchObject({ result: 'failed', exit: 1 });
+  return st;
+}
+
 describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a container, Redis in its network namespace)', () => {
   it('a unit that starts and stays active: the gate passes, the slot is given back, the host converges (exit 0)', async () => {
     publish('ExecStart=/bin/sleep infinity');
-    const a = await apply();
-    expect(a.stderr).toBe('');
-    expect(a.exitCode).toBe(0);
-    expect(await show('app.service')).toEqual({ ActiveState: 'active', SubState: 'running', NRestarts: '0' });
-    expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate passed', 'given back']);
-    expect(await group()).toMatchObject({ slots: [], queue: [], halted: false });
-    expect(await status()).toMatchObject({ result: 'converged', exit: 0 });
+    await expectGatePassed();
     const events = (await raw.xrange(fleetKeys(FLEET).events, '-', '+')).map(([, kv]) => `${kv[kv.indexOf('type') + 1]} ${kv[kv.indexOf('host') + 1]}`);
     expect(events).toEqual([`grant ${c.name}`, `given back ${c.name}`]);
     // Converged: the next run plans nothing and takes no slot.
@@ -81,7 +95,7 @@ describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a cont
 
   it('new content that runs, then crashes and is restarted by systemd: NRestarts changes, the slot fails, the group halts (exit 1)', async () => {
     // Up long enough to pass the restart step and the re-observation; then a crash loop.
-    publish('ExecStart=/bin/sh -c "sleep 3; exit 1"\nRestart=always\nRestartSec=100ms');
+    publish('ExecStart=/bin/sh -c "sleep 5; exit 1"\nRestart=always\nRestartSec=100ms');
     const a = await apply();
     expect(a.exitCode).toBe(1);
     expect(a.stdout).toContain('systemctl restart app.service');
@@ -89,11 +103,7 @@ describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a cont
     expect(Number((await show('app.service')).NRestarts)).toBeGreaterThan(0);
     expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate failed', 'failed']);
 
-    const st = await group();
-    expect(st.slots.map((s) => [s.host, s.phase])).toEqual([[c.name, 'failed']]);
-    expect(st.halted).toBe(true);
-    expect(st.haltReason).toContain('maxFailures 1');
-    expect(await status()).toMatchObject({ result: 'failed', exit: 1 });
+    expect((await expectSlotFailed()).haltReason).toContain('maxFailures 1');
     expect((await status()).error).toContain('app.service restarted while it was watched');
     // The host keeps its failed mark (fail closed if Redis loses its data).
     expect(Object.keys(JSON.parse(c.readFile('/var/lib/reconcile/rollout.json')!).failed)).toEqual(['web']);
@@ -108,20 +118,19 @@ describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a cont
     const deferred = await apply();
     expect(deferred.exitCode).toBe(2);
     expect(deferred.stderr).toMatch(/^reconcile: deferred, queued #1 in rollout group web \(halted: 1 failed or abandoned slot\(s\), maxFailures 1\); nothing was changed\n$/);
-    expect(c.readFile('/etc/systemd/system/app.service')).toContain('sleep 3; exit 1');
+    expect(c.readFile('/etc/systemd/system/app.service')).toContain('sleep 5; exit 1');
   }, 180_000);
 
   it('after fleet resume, new content that exits for good: the gate fails at once (not at its timeout), naming the unit', async () => {
     expect((await fleet('resume', 'web', '--reason', 'bad build rolled back'))).toMatchObject({ exitCode: 0, stderr: '' });
-    publish('ExecStart=/bin/sh -c "sleep 3; exit 7"');
+    publish('ExecStart=/bin/sh -c "sleep 5; exit 7"');
     const a = await apply();
     expect(a.exitCode).toBe(1);
     // Judged when it failed: the message is the unit's state, not "not healthy within the health timeout".
     expect(a.stdout + a.stderr).toContain('health gate: app.service is failed (failed, result exit-code) while it was watched');
     expect(await show('app.service')).toEqual({ ActiveState: 'failed', SubState: 'failed', NRestarts: '0' });
-    const st = await group();
-    expect(st.slots.map((s) => [s.host, s.phase])).toEqual([[c.name, 'failed']]);
-    expect(st.halted).toBe(true);
+    expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate failed', 'failed']);
+    await expectSlotFailed();
   }, 180_000);
 
   it('after fleet resume, new content that crash-loops from its first second: the slot fails before the gate, naming the unit', async () => {
@@ -135,22 +144,13 @@ describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a cont
     const j = await lastJournal();
     expect(rolloutEntries(j).at(-1)).toBe('failed');
     expect(rolloutEntries(j)).not.toContain('given back');
-    const st = await group();
-    expect(st.slots.map((s) => [s.host, s.phase])).toEqual([[c.name, 'failed']]);
-    expect(st.halted).toBe(true);
-    expect(await status()).toMatchObject({ result: 'failed', exit: 1 });
+    await expectSlotFailed();
   }, 180_000);
 
   it('the fixed content after fleet resume: the gate passes, the failed mark is cleared, the group is free (exit 0)', async () => {
     expect((await fleet('resume', 'web', '--reason', 'fixed'))).toMatchObject({ exitCode: 0, stderr: '' });
     publish('ExecStart=/bin/sleep 86400');
-    const a = await apply();
-    expect(a.stderr).toBe('');
-    expect(a.exitCode).toBe(0);
-    expect(await show('app.service')).toEqual({ ActiveState: 'active', SubState: 'running', NRestarts: '0' });
-    expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate passed', 'given back']);
-    expect(await group()).toMatchObject({ slots: [], queue: [], halted: false });
-    expect(await status()).toMatchObject({ result: 'converged', exit: 0 });
+    await expectGatePassed();
     expect(JSON.parse(c.readFile('/var/lib/reconcile/rollout.json')!)).toEqual({ formatVersion: 1, failed: {} });
   }, 180_000);
 });
