@@ -1,6 +1,7 @@
 /**
  * The health gate a rollout slot waits for before it is given back (DESIGN §8.4 rule 4): the
- * units the plan started or restarted stay `active` with `NRestarts` unchanged for `stableFor`,
+ * units the plan started or restarted stay `active` with `NRestarts` unchanged for `stableFor`
+ * (a restart, a failure, a stop or a wait for an automatic restart fails it at once),
  * a PostgreSQL the plan changed accepts connections (a standby also streams), and the optional `health.command` (argv) and `health.http` succeed, all within `timeout`.
  * Only on a live host: under --root the caller skips it.
  */
@@ -11,6 +12,7 @@ import type { HostSpec } from '../spec/types.js';
 import { sleep } from '../locks/wait.js';
 import { psqlLocal, resolveInstance } from '../resources/postgres/instance.js';
 import { parsePortFromConf } from '../resources/postgres/observe.js';
+import { addressOf } from '../resources/units/paths.js';
 
 export interface HealthConfig {
   stableFor?: string;
@@ -35,19 +37,27 @@ export async function healthGate(host: Host, plan: Plan, spec: HostSpec, cfg: He
   const urls = cfg.urls ?? (cfg.http ? [cfg.http] : []);
   const postgres = !!spec.postgres && plan.changes.some((c) => c.kind === 'postgres');
 
-  let baseline: Map<string, UnitHealth> | undefined;
+  // NRestarts as first read for each unit: any change after it is a restart while watched.
+  const baseline = new Map<string, UnitHealth>();
   let stableSince: number | undefined;
   let why = 'not checked yet';
   while (performance.now() < deadline) {
     why = '';
     if (units.length) {
       const now = await readUnits(host, units);
-      baseline ??= now;
       for (const u of units) {
         const h = now.get(u);
-        const b = baseline.get(u);
-        if (!h || h.active !== 'active') why ||= `${u} is ${h?.active ?? 'unknown'}`;
-        else if (b && h.restarts !== b.restarts) return `${u} restarted ${h.restarts - b.restarts} time(s) while it was watched`;
+        if (!h) {
+          why ||= `${u} could not be read (systemctl show)`;
+          continue;
+        }
+        if (!baseline.has(u)) baseline.set(u, h);
+        const b = baseline.get(u)!;
+        if (h.restarts !== b.restarts) return `${u} restarted while it was watched (NRestarts ${b.restarts} -> ${h.restarts})`;
+        // The re-observation saw it running: stopped, failed, or dead and waiting for its
+        // automatic restart (a crash loop between two reads of NRestarts) is final, not slow.
+        if (h.active === 'failed' || h.active === 'inactive' || h.sub.startsWith('auto-restart')) return `${u} is ${h.active} (${h.sub}${h.result && h.result !== 'success' ? `, result ${h.result}` : ''}) while it was watched`;
+        if (h.active !== 'active') why ||= `${u} is ${h.active} (${h.sub})`;
       }
     }
     if (!why && postgres) why = await postgresCheck(host, spec);
@@ -72,23 +82,26 @@ export async function healthGate(host: Host, plan: Plan, spec: HostSpec, cfg: He
 
 /** Units of the plan's changes that the spec wants running: what a restart or start could break. */
 function unitsToWatch(plan: Plan, spec: HostSpec): string[] {
-  const changed = new Set(plan.changes.filter((c) => c.kind === 'units').map((c) => /^units\[(.+)\]$/.exec(c.address)?.[1]));
-  return (spec.units ?? []).filter((u) => changed.has(u.name) && u.state === 'running').map((u) => u.name);
+  const changed = new Set(plan.changes.filter((c) => c.kind === 'units').map((c) => c.address));
+  return (spec.units ?? []).filter((u) => changed.has(addressOf(u.name)) && u.state === 'running').map((u) => u.name);
 }
 
 interface UnitHealth {
   active: string;
+  sub: string;
+  result: string;
   restarts: number;
 }
 
 async function readUnits(host: Host, units: string[]): Promise<Map<string, UnitHealth>> {
-  const r = await host.exec(['systemctl', 'show', '--property=Id,ActiveState,NRestarts', '--', ...units], { timeoutMs: 10_000, describe: 'systemctl show (health gate)' });
+  const r = await host.exec(['systemctl', 'show', '--property=Id,ActiveState,SubState,Result,NRestarts', '--', ...units], { timeoutMs: 10_000, describe: 'systemctl show (health gate)' });
   const out = new Map<string, UnitHealth>();
+  if (!r.ok) return out;
   // One block per unit, in argument order, separated by a blank line.
   r.stdout.split(/\n\s*\n/).forEach((block, i) => {
     const f = Object.fromEntries(block.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     const name = units[i];
-    if (name) out.set(name, { active: f.ActiveState ?? 'unknown', restarts: Number(f.NRestarts ?? 0) });
+    if (name && f.ActiveState) out.set(name, { active: f.ActiveState, sub: f.SubState ?? '', result: f.Result ?? '', restarts: Number(f.NRestarts ?? 0) });
   });
   return out;
 }

@@ -13,6 +13,8 @@ export interface RedisServer {
   url: string;
   port: number;
   pid: number;
+  /** With `netnsOf`: a unix socket this machine's clients reach the server through. */
+  socket?: string;
   stop(): Promise<void>;
 }
 
@@ -30,13 +32,18 @@ process.once('exit', () => {
   }
 });
 
-export async function startRedis(opts: { password?: string; args?: string[] } = {}): Promise<RedisServer> {
+/**
+ * `netnsOf: PID` starts it inside that process's network namespace (a container's, e.g.), on that
+ * namespace's loopback, so the container's own clients reach it at `url`; this machine's reach it
+ * through `socket`.
+ */
+export async function startRedis(opts: { password?: string; args?: string[]; netnsOf?: number } = {}): Promise<RedisServer> {
   let lastError: unknown;
   // The free port can be taken between probing and binding: retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(port, opts.password, opts.args ?? []);
+      return await startOn(port, opts.password, opts.args ?? [], undefined, opts.netnsOf);
     } catch (err) {
       lastError = err;
     }
@@ -44,7 +51,7 @@ export async function startRedis(opts: { password?: string; args?: string[] } = 
   throw lastError;
 }
 
-async function startOn(port: number, password: string | undefined, extra: string[], sentinelOf?: { name: string; port: number }): Promise<RedisServer> {
+async function startOn(port: number, password: string | undefined, extra: string[], sentinelOf?: { name: string; port: number }, netnsOf?: number): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'reconcile-redis-'));
   const pidfile = path.join(dir, 'redis.pid');
   const args = [
@@ -58,6 +65,8 @@ async function startOn(port: number, password: string | undefined, extra: string
     '--logfile', path.join(dir, 'redis.log'),
   ];
   if (password !== undefined) args.push('--requirepass', password);
+  const socket = netnsOf !== undefined ? path.join(dir, 'redis.sock') : undefined;
+  if (socket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   args.push(...extra);
   // A sentinel rewrites its configuration file: it gets one of its own, and the server's options.
   const conf = path.join(dir, 'sentinel.conf');
@@ -67,7 +76,9 @@ async function startOn(port: number, password: string | undefined, extra: string
     args.push('--sentinel');
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // nsenter -n: only the network namespace is the container's; files and pids stay this machine's.
+    const argv = netnsOf !== undefined ? ['nsenter', '-t', String(netnsOf), '-n', '--', REDIS_SERVER, ...args] : [REDIS_SERVER, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -81,12 +92,12 @@ async function startOn(port: number, password: string | undefined, extra: string
   let log = '';
   while (Date.now() < deadline) {
     pid ??= await readPid(pidfile);
-    if (pid !== undefined && (await ping(port, password))) break;
+    if (pid !== undefined && (await ping(socket ?? port, password))) break;
     if (pid !== undefined && !alive(pid)) break;
     await sleep(25);
   }
   const readyPid = pid;
-  if (readyPid === undefined || !(await ping(port, password))) {
+  if (readyPid === undefined || !(await ping(socket ?? port, password))) {
     if (readyPid !== undefined) await killAndWait(readyPid);
     log = await readFile(path.join(dir, 'redis.log'), 'utf8').catch(() => '');
     await rm(dir, { recursive: true, force: true });
@@ -100,6 +111,7 @@ async function startOn(port: number, password: string | undefined, extra: string
     url: `redis://${auth}127.0.0.1:${port}`,
     port,
     pid: readyPid,
+    ...(socket ? { socket } : {}),
     stop: () =>
       (stopped ??= (async () => {
         await killAndWait(readyPid);
@@ -139,9 +151,9 @@ async function readPid(pidfile: string): Promise<number | undefined> {
 }
 
 /** One raw RESP round trip: PONG (or +OK then PONG with a password) means ready. */
-function ping(port: number, password: string | undefined): Promise<boolean> {
+function ping(where: number | string, password: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
+    const sock = typeof where === 'string' ? net.connect({ path: where }) : net.connect({ port: where, host: '127.0.0.1' });
     let buf = '';
     const done = (ok: boolean) => {
       sock.destroy();
