@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
-import { inScope, planSpec, prepareSpec, type PlanOptions } from './planner.js';
+import { inScope, planSpec, prepareSpec, type PlanOptions, type PreparedSpec } from './planner.js';
 import { orderSteps } from '../plan/order.js';
 import type { ApplyReport, Change, Plan, Step, StepResult } from '../plan/types.js';
 import type { Host } from '../host/host.js';
@@ -97,7 +97,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
       const shared = await acquireResourceLocks(first.spec.value, secrets, plan.locks ?? [], { host: hostname(), pid: process.pid, plan: plan.spec.sha256.slice(0, 12), since: new Date().toISOString() }, { signal: options.signal, timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait });
       try {
         const timeoutMs = parseDuration(first.spec.value.watchdog?.stepTimeout ?? '') ?? DEFAULT_STEP_TIMEOUT_MS;
-        return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared, ...rollout.handles], rollout, first.spec.value);
+        return await runPlan(file, options, plan, host, state, secrets, timeoutMs, [lock, ...shared, ...rollout.handles], rollout, first);
       } finally {
         await Promise.all(shared.map((h) => h.release()));
       }
@@ -120,8 +120,9 @@ async function runPlan(
   timeoutMs: number,
   locks: LockHandle[],
   rollout: Rollout,
-  spec: HostSpec,
+  prepared: PreparedSpec,
 ): Promise<ApplyReport> {
+  const spec = prepared.spec.value;
   const lock = locks[0]!;
   const steps = orderSteps(plan.changes);
   const kinds = await loadKinds(new Set(plan.changes.map((c) => c.kind)));
@@ -172,7 +173,7 @@ async function runPlan(
   // Prove it: observe again; anything still different is a failure, whatever the steps said.
   let remaining: Change[] = [];
   try {
-    remaining = (await planSpec(file, { ...options, memo: 'keep' })).plan.changes;
+    remaining = (await planSpec(file, { ...options, memo: 'keep' }, prepared)).plan.changes;
     if (remaining.length && !stoppedBecause) stoppedBecause = `the host still differs from the spec after apply: ${remaining.map((c) => c.address).join(', ')}`;
   } catch (e) {
     stoppedBecause ??= `observing the host after apply failed: ${(e as Error).message}`;

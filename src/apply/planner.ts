@@ -100,14 +100,14 @@ function newHost(root: string, options: PlanOptions): Host {
 export async function planSpec(file: string, options: PlanOptions = {}, prepared?: PreparedSpec): Promise<PlanResult> {
   const p = prepared ?? (await prepareSpec(file, options));
   const { spec, diagnostics, git } = p;
-  const memo = options.memo && !options.host && !prepared ? await import('./memo.js') : undefined;
+  const memo = options.memo && !options.host ? await import('./memo.js') : undefined;
   const memoCtx = memo?.memoContext(p, options);
   const kept = memoCtx && options.memo === 'use' ? await memo!.recall(memoCtx) : undefined;
   if (kept) {
     const plan = planOf(file, p, { changes: [], ...kept }, await git);
     return { plan, spec, host: p.host, state: await readState(p.host), secrets: p.secrets };
   }
-  const host = prepared ? newHost(prepared.host.root, options) : memoCtx ? await tracingHost(p.host, options) : p.host;
+  const host = memoCtx ? await tracingHost(p.host, options) : prepared ? newHost(prepared.host.root, options) : p.host;
   const resolved = { secrets: p.secrets };
 
   const state = await readState(host);
