@@ -26,8 +26,11 @@ export interface FleetRun {
   specDigest: string;
   /** Writes the status; a failure is only a warning. */
   report(outcome: RunOutcome): Promise<StatusRecord | undefined>;
-  /** Waits for the upstream hosts; throws BlockedError (exit 1, nothing changed) after afterTimeout. */
-  awaitUpstreams(signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits for the upstream hosts (and, given the plan about to run, the hosts it takes something
+   * from); throws BlockedError (exit 1, nothing changed) after afterTimeout.
+   */
+  awaitUpstreams(signal?: AbortSignal, plan?: Plan): Promise<void>;
 }
 
 export interface FleetRunOptions {
@@ -74,8 +77,8 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
         return undefined;
       }
     },
-    async awaitUpstreams(signal) {
-      const edges = afterEdges(c, merged.value);
+    async awaitUpstreams(signal, plan) {
+      const edges = afterEdges(c, merged.value, plan && { plan, specOf: (y) => mergeHost(y.spec, mctx, y).value });
       if (!edges.length) return;
       const digests = upstreamDigests(c.fleet, edges, mctx);
       const here = (await gitInfo(specFile))?.commit;
@@ -142,13 +145,13 @@ const warnOnStderr = (m: string) => process.stderr.write(`${m}\n`);
 export async function applyReporting(
   specFile: string,
   o: { root?: string; source: 'apply' | 'pull'; intervalSec?: number; signal?: AbortSignal },
-  run: (beforeSteps?: () => Promise<void>) => Promise<ApplyReport>,
+  run: (beforeSteps?: (plan: Plan) => Promise<void>) => Promise<ApplyReport>,
 ): Promise<ApplyReport> {
   const fleet = fleetRunFor(specFile, { root: o.root, intervalSec: o.intervalSec, warn: warnOnStderr });
   if (!fleet) return run();
   let report: ApplyReport;
   try {
-    report = await run(() => fleet.awaitUpstreams(o.signal));
+    report = await run((plan) => fleet.awaitUpstreams(o.signal, plan));
   } catch (e) {
     await fleet.report(outcomeOfError(o.source, e, (await gitInfo(specFile))?.commit ?? null));
     throw e;
