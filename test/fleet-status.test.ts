@@ -149,6 +149,66 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'a
   }, 60_000);
 });
 
+/** The entries of the newest apply's journal under `root` (directories are named by their start time). */
+function lastJournal(root: string): { at: string; event: string; status?: string; title?: string }[] {
+  const base = path.join(root, 'var/lib/reconcile/journal');
+  const last = readdirSync(base).sort().at(-1)!;
+  return readFileSync(path.join(base, last, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: string; event: string });
+}
+
+describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run in reverse: two hosts of one fleet, one Redis', () => {
+  const EXPORT = 'exports:\n  - path: /data/share\n    clients: [{host: 10.9.1.2, options: [rw, sync, no_subtree_check]}]\n';
+  const MOUNT = (state: string) => `mounts:\n  - {path: /mnt/share, source: "10.9.1.1:/data/share", type: nfs, options: [nfsvers=4.2, hard], state: ${state}}\n`;
+  const EXPORTS_LINE = /^\/data\/share\s+10\.9\.1\.2\(rw,sync,no_subtree_check\)$/m;
+
+  /** Both hosts converged at the first state of the repository: nfs1 exports to web1, web1 has the mount in its fstab. */
+  async function converged(extra = '') {
+    const f = fleet(`hosts:\n  nfs1: {address: 10.9.1.1/24}\n  web1: {address: 10.9.1.2/24}\n${extra}`, { nfs1: EXPORT, web1: MOUNT('present') });
+    mkdirSync(path.join(f.root('nfs1'), 'data/share'), { recursive: true });
+    expect((await apply(f, 'nfs1')).exitCode).toBe(0);
+    expect((await apply(f, 'web1')).exitCode).toBe(0); // its mount runs after the export: nfs1 converged, no wait
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    // The next state: the export goes, and web1 stops mounting it.
+    writeFileSync(path.join(f.repo, 'hosts/nfs1.yaml'), 'host: nfs1\n');
+    writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${MOUNT('absent')}`);
+    return f;
+  }
+
+  it("the server's export removal waits until the client applied its spec that no longer mounts it (journal times)", async () => {
+    const f = await converged();
+    const server = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts/nfs1.yaml'), '--root', f.root('nfs1'), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
+    let stderr = '';
+    const waiting = new Promise<void>((resolve) => server.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for web1') && resolve())));
+    const exited = new Promise<number>((resolve) => server.on('exit', (code) => resolve(code ?? -1)));
+    await Promise.race([waiting, exited]);
+    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (after:)');
+    // Nothing removed yet: the export is still there while web1 has the mount in its fstab.
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+
+    const client = await apply(f, 'web1');
+    expect(client.exitCode).toBe(0);
+    expect(client.stderr).not.toContain('waits for');
+    expect(await exited).toBe(0);
+    expect(readFileSync(path.join(f.root('web1'), 'etc/fstab'), 'utf8')).not.toContain('/mnt/share');
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).not.toMatch(/\/data\/share/);
+    const clientEnd = lastJournal(f.root('web1')).find((e) => e.event === 'end')!.at;
+    const serverSteps = lastJournal(f.root('nfs1')).filter((e) => e.event === 'step');
+    expect(serverSteps.map((s) => s.title)).toContain('write /etc/exports');
+    for (const s of serverSteps) expect(s.at >= clientEnd).toBe(true);
+    expect(await stored(f, 'nfs1')).toMatchObject({ result: 'converged' });
+  }, 60_000);
+
+  it('a client that never applies: the server times out with exit 1, blocked: after web1, the export untouched', async () => {
+    const f = await converged('defaults: {rollout: {afterTimeout: 1s}}\n');
+    const r = await apply(f, 'nfs1');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('blocked: after web1');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    expect(await stored(f, 'nfs1')).toMatchObject({ result: 'blocked', blockedBy: 'after web1', exit: 1 });
+  }, 60_000);
+});
+
 describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'fleet status with a real Redis', () => {
   const hostsYaml =
     'hosts:\n' +
