@@ -348,12 +348,20 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'd
     const f = fleet('hosts:\n  web1: {address: 10.6.0.1/24}\n', { web1: unit('a.service') });
     const { git, first } = gitRepo(f);
     const pull = (...more: string[]) => runCli(['pull', f.repo, '--root', f.root('web1'), '--host', 'web1', ...more], { env: env() });
-    expect((await pull('--apply')).exitCode).toBe(0);
-    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first } });
+    // --every as the pull unit passes it: the host's own interval, by which fleet status judges it stale.
+    expect((await pull('--apply', '--every', '1h')).exitCode).toBe(0);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first }, interval: 3600 });
     writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${unit('a.service', '/bin/false')}`);
     git('commit', '-qam', 'two');
     expect((await pull()).exitCode).toBe(2);
-    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'] });
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'], interval: 900 });
+    // A bad --every changes nothing and says why, one line, exit 1.
+    for (const bad of ['15m; rm -rf /', '0', '-5m', '200h', '15m\nOnCalendar=minutely']) {
+      const r = await pull('--every', bad);
+      expect(r.exitCode, bad).toBe(1);
+      expect(r.stderr.trim().split('\n'), bad).toHaveLength(1);
+      expect(r.stderr, bad).toMatch(/^reconcile pull: --every /);
+    }
   }, 60_000);
 });
 
