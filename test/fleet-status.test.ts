@@ -88,7 +88,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'after: betwee
     const waiting = new Promise<void>((resolve) => standby.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for db1') && resolve())));
     const exited = new Promise<number>((resolve) => standby.on('exit', (code) => resolve(code ?? -1)));
     await Promise.race([waiting, exited]);
-    expect(stderr).toContain('db2 waits for db1 to converge at this commit (after:)');
+    expect(stderr).toContain('db2 waits for db1 to converge at this commit (after: in fleet.yaml)');
     expect(existsSync(path.join(f.root('db2'), 'etc/systemd/system/postgresql.service'))).toBe(false);
 
     const primary = await apply(f, 'db1');
@@ -181,7 +181,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run 
     const waiting = new Promise<void>((resolve) => server.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for web1') && resolve())));
     const exited = new Promise<number>((resolve) => server.on('exit', (code) => resolve(code ?? -1)));
     await Promise.race([waiting, exited]);
-    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (after:)');
+    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (exports[/data/share] is removed: web1 stops using it first)');
     // Nothing removed yet: the export is still there while web1 has the mount in its fstab.
     expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
 

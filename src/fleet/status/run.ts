@@ -100,7 +100,8 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
           timeoutMs: afterTimeoutMs(c),
           convergedAhead: async (commit) => !!here && commit !== here && (await isAncestor(c.fleetRoot, here, commit)),
           signal,
-          onWait: (pending) => options.warn(`reconcile: ${c.host.name} waits for ${pending.join(', ')} to converge at this commit (after:)`),
+          // Each with its reason: a server waiting for a client (a removal in reverse) surprises otherwise.
+          onWait: (pending) => options.warn(`reconcile: ${c.host.name} waits for ${pending.join(', ')} to converge at this commit (${pending.map((h) => edges.find((e) => e.host === h)?.because).join('; ')})`),
         });
         if (unblocked) options.warn(`reconcile: ${c.host.name} goes on without waiting, once: fleet unblock ${redact(unblocked)}`);
       } finally {
