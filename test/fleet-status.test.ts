@@ -62,6 +62,16 @@ const env = () => ({ FLEET_REDIS_URL: redis.url });
 const apply = (f: ReturnType<typeof fleet>, h: string) => runCli(['apply', path.join(f.repo, 'hosts', `${h}.yaml`), '--root', f.root(h), '--yes'], { env: env() });
 const status = (f: ReturnType<typeof fleet>, ...args: string[]) => runCli(['fleet', 'status', ...args], { cwd: f.repo, env: env() });
 
+/** Starts `host`'s apply in the background; returns once it says it waits for `upstream` (or exited). */
+async function applyUntilWaiting(f: ReturnType<typeof fleet>, host: string, upstream: string): Promise<{ stderr: string; exited: Promise<number> }> {
+  const child = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts', `${host}.yaml`), '--root', f.root(host), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
+  let stderr = '';
+  const waiting = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes(`waits for ${upstream}`) && resolve())));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  await Promise.race([waiting, exited]);
+  return { stderr, exited };
+}
+
 function journal(root: string): { at: string; event: string; status?: string }[] {
   const base = path.join(root, 'var/lib/reconcile/journal');
   const [only] = readdirSync(base);
@@ -83,11 +93,7 @@ async function age(f: ReturnType<typeof fleet>, host?: string) {
 describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'after: between two hosts of one fleet, one Redis', () => {
   it("orders the standby's restart after the primary's apply: the standby started first waits, then runs its steps after the primary converged (journal times)", async () => {
     const f = fleet('hosts:\n  db1: {address: 10.9.0.1/24}\n  db2: {address: 10.9.0.2/24, after: [db1]}\n', { db1: unit('postgresql.service'), db2: unit('postgresql.service') });
-    const standby = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts/db2.yaml'), '--root', f.root('db2'), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
-    let stderr = '';
-    const waiting = new Promise<void>((resolve) => standby.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for db1') && resolve())));
-    const exited = new Promise<number>((resolve) => standby.on('exit', (code) => resolve(code ?? -1)));
-    await Promise.race([waiting, exited]);
+    const { stderr, exited } = await applyUntilWaiting(f, 'db2', 'db1');
     expect(stderr).toContain('db2 waits for db1 to converge at this commit (after: in fleet.yaml)');
     expect(existsSync(path.join(f.root('db2'), 'etc/systemd/system/postgresql.service'))).toBe(false);
 
@@ -176,11 +182,7 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run 
 
   it("the server's export removal waits until the client applied its spec that no longer mounts it (journal times)", async () => {
     const f = await converged();
-    const server = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts/nfs1.yaml'), '--root', f.root('nfs1'), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
-    let stderr = '';
-    const waiting = new Promise<void>((resolve) => server.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for web1') && resolve())));
-    const exited = new Promise<number>((resolve) => server.on('exit', (code) => resolve(code ?? -1)));
-    await Promise.race([waiting, exited]);
+    const { stderr, exited } = await applyUntilWaiting(f, 'nfs1', 'web1');
     expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (exports[/data/share] is removed: web1 stops using it first)');
     // Nothing removed yet: the export is still there while web1 has the mount in its fstab.
     expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
