@@ -356,7 +356,10 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'd
     writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${unit('a.service', '/bin/false')}`);
     git('commit', '-qam', 'two');
     expect((await pull()).exitCode).toBe(2);
-    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'], interval: 900 });
+    // A run without --every (by hand) keeps the host's own interval, not the 15-minute default.
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'], interval: 3600 });
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'apply', result: 'converged', interval: 3600 });
     // A bad --every changes nothing and says why, one line, exit 1.
     for (const bad of ['15m; rm -rf /', '0', '-5m', '200h', '15m\nOnCalendar=minutely']) {
       const r = await pull('--every', bad);

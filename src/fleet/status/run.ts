@@ -65,9 +65,11 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
         const conn = await openFleetRedis(c.redis);
         try {
           const record = await writeStatus(conn.client, c.name, c.host.name, machineId, (now) =>
-            nextRecord(outcome, { host: c.host.name, machineId, interval: options.intervalSec ?? DEFAULT_INTERVAL_SEC, specDigest, version: VERSION }, history, now),
+            nextRecord(outcome, { host: c.host.name, machineId, interval: options.intervalSec ?? history?.interval ?? DEFAULT_INTERVAL_SEC, specDigest, version: VERSION }, history, now),
           );
-          await writeHistory(host, record);
+          // The host's own schedule is its pull timer's: a run without one (an apply by hand, a drift
+          // check) reports that interval, not the default, so it does not make the host look late.
+          await writeHistory(host, record, outcome.source === 'pull' && options.intervalSec ? options.intervalSec : history?.interval);
           return record;
         } finally {
           await conn.close();
@@ -119,21 +121,22 @@ export function afterTimeoutMs(c: HostFleetContext): number {
   return c.groups.length ? Math.max(...all.slice(1)) : all[0]!;
 }
 
-async function readHistory(host: Host): Promise<Pick<StatusRecord, 'lastConverged' | 'lastFailure'> | null> {
+async function readHistory(host: Host): Promise<(Pick<StatusRecord, 'lastConverged' | 'lastFailure'> & { interval?: number }) | null> {
   const text = await host.readText(HISTORY_FILE).catch(() => null);
   if (!text) return null;
   try {
     const v = JSON.parse(text) as Partial<StatusRecord>;
-    return { lastConverged: v.lastConverged ?? null, lastFailure: v.lastFailure ?? null };
+    const interval = typeof v.interval === 'number' && Number.isSafeInteger(v.interval) && v.interval > 0 ? v.interval : undefined;
+    return { lastConverged: v.lastConverged ?? null, lastFailure: v.lastFailure ?? null, interval };
   } catch {
     return null;
   }
 }
 
-async function writeHistory(host: Host, r: StatusRecord): Promise<void> {
+async function writeHistory(host: Host, r: StatusRecord, interval: number | undefined): Promise<void> {
   await host.ensureDir('/var/lib');
   await host.ensureDir('/var/lib/reconcile', { mode: 0o700 });
-  await host.writeFile(HISTORY_FILE, `${JSON.stringify({ formatVersion: 1, lastConverged: r.lastConverged, lastFailure: r.lastFailure }, null, 2)}\n`, { mode: 0o600 });
+  await host.writeFile(HISTORY_FILE, `${JSON.stringify({ formatVersion: 1, lastConverged: r.lastConverged, lastFailure: r.lastFailure, ...(interval ? { interval } : {}) }, null, 2)}\n`, { mode: 0o600 });
 }
 
 const warnOnStderr = (m: string) => process.stderr.write(`${m}\n`);
