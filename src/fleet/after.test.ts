@@ -51,7 +51,7 @@ describe('migrations after their primary', () => {
     { name: 'app1', addresses: ['10.0.0.5/24'] },
   ]);
   it('a host whose migrations name server: HOST runs after HOST, by name, alias or address; a server outside the fleet is no edge', () => {
-    for (const server of ['db1', 'db1.example.internal', '10.0.0.1']) {
+    for (const server of ['db1', 'DB1', 'db1.example.internal', 'DB1.Example.Internal', '10.0.0.1']) {
       expect(derivedEdges(fleet, fleet.hosts.get('app1')!, { migrations: [{ name: 'm', server, dbname: 'app' }] })).toEqual([{ host: 'db1', because: 'migrations after their primary' }]);
     }
     expect(derivedEdges(fleet, fleet.hosts.get('app1')!, { migrations: [{ name: 'm', server: '192.168.7.7', dbname: 'app' }, { name: 'n' }] })).toEqual([]);

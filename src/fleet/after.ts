@@ -33,7 +33,9 @@ export interface AfterEdge {
 /** The host this address or name belongs to. */
 function hostByAddress(fleet: Fleet, who: string): FleetHost | undefined {
   const bare = bareAddress(who.replace(/^\[|\]$/g, ''));
-  return [...fleet.hosts.values()].find((h) => h.name === who || h.names.includes(who) || h.addresses.some((a) => bareAddress(a) === bare));
+  // Host names are case-insensitive, as the checks between hosts read them.
+  const name = who.toLowerCase();
+  return [...fleet.hosts.values()].find((h) => h.name.toLowerCase() === name || h.names.some((n) => n.toLowerCase() === name) || h.addresses.some((a) => bareAddress(a) === bare));
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
