@@ -168,14 +168,14 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run 
   const EXPORTS_LINE = /^\/data\/share\s+10\.9\.1\.2\(rw,sync,no_subtree_check\)$/m;
 
   /** Both hosts converged at the first state of the repository: nfs1 exports to web1, web1 has the mount in its fstab. */
-  async function converged(extra = '') {
+  async function converged(extra = '', nextServer = 'host: nfs1\n') {
     const f = fleet(`hosts:\n  nfs1: {address: 10.9.1.1/24}\n  web1: {address: 10.9.1.2/24}\n${extra}`, { nfs1: EXPORT, web1: MOUNT('present') });
     mkdirSync(path.join(f.root('nfs1'), 'data/share'), { recursive: true });
     expect((await apply(f, 'nfs1')).exitCode).toBe(0);
     expect((await apply(f, 'web1')).exitCode).toBe(0); // its mount runs after the export: nfs1 converged, no wait
     expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
     // The next state: the export goes, and web1 stops mounting it.
-    writeFileSync(path.join(f.repo, 'hosts/nfs1.yaml'), 'host: nfs1\n');
+    writeFileSync(path.join(f.repo, 'hosts/nfs1.yaml'), nextServer);
     writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${MOUNT('absent')}`);
     return f;
   }
@@ -198,6 +198,18 @@ describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run 
     expect(serverSteps.map((s) => s.title)).toContain('write /etc/exports');
     for (const s of serverSteps) expect(s.at >= clientEnd).toBe(true);
     expect(await stored(f, 'nfs1')).toMatchObject({ result: 'converged' });
+  }, 60_000);
+
+  it('a client removed from an export the server keeps: the same order, the export rewritten without it only after', async () => {
+    const f = await converged('', 'host: nfs1\nexports:\n  - path: /data/share\n    clients: [{host: 10.9.1.9, options: [rw, sync, no_subtree_check]}]\n');
+    const { stderr, exited } = await applyUntilWaiting(f, 'nfs1', 'web1');
+    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (exports[/data/share] loses client 10.9.1.2: web1 stops using it first)');
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    expect(await exited).toBe(0);
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(/^\/data\/share\s+10\.9\.1\.9\(rw,sync,no_subtree_check\)$/m);
+    const clientEnd = lastJournal(f.root('web1')).find((e) => e.event === 'end')!.at;
+    for (const s of lastJournal(f.root('nfs1')).filter((e) => e.event === 'step')) expect(s.at >= clientEnd).toBe(true);
   }, 60_000);
 
   it('a client that never applies: the server times out with exit 1, blocked: after web1, the export untouched', async () => {
