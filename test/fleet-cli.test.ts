@@ -208,6 +208,42 @@ describe('validate --fleet: errors at the include, FILE:LINE:COL, exit 1', () =>
     );
   });
 
+  it('rollouts: maxFailures above the slots maxParallel gives (percentages of the group resolved), health commands and URLs that cannot work as written', async () => {
+    const hosts = { 'hosts/web1.yaml': 'host: web1\n', 'hosts/web2.yaml': 'host: web2\n' };
+    const dir = fleet({
+      'fleet.yaml': [
+        'hosts:',
+        '  web1: {address: 10.0.0.1/24, groups: [web, pct]}',
+        '  web2: {address: 10.0.0.2/24, groups: [web, pct]}',
+        'groups:',
+        '  web: {rollout: {maxParallel: 2, maxFailures: 3}}',
+        '  pct: {rollout: {maxParallel: "50%", health: {command: ["curl -f http://127.0.0.1/", "a\\nb"], http: "http://u:hunter2@127.0.0.1/health"}}}',
+        '  ok: {rollout: {maxParallel: 2, maxFailures: 2, health: {command: [curl, -fsS, "http://127.0.0.1/?a=1&b=$x;y|z", "$(reboot)"], http: "https://[::1]:8443/health"}}}',
+        'defaults: {rollout: {maxFailures: 2, health: {command: [./check.sh], http: "http://[::1/"}}}',
+        '',
+      ].join('\n'),
+      ...hosts,
+    });
+    const out = await validate(dir);
+    expect(out).toBe(
+      [
+        "fleet.yaml:5:48: groups.web: maxFailures 3 is more than the group's slots (maxParallel is 2): failed slots keep their place, so every slot would hold a failed host and the group would stop without ever halting; maxFailures must be between 1 and maxParallel",
+        "fleet.yaml:6:32: groups.pct: maxFailures 2 is more than the group's slots (maxParallel 50% of its 2 hosts is 1): failed slots keep their place, so every slot would hold a failed host and the group would stop without ever halting; maxFailures must be between 1 and maxParallel",
+        'fleet.yaml:6:58: groups.pct: health.command[0]: "curl -f http://127.0.0.1/" holds blanks: the command is an argv array, run without a shell, not a shell line; split it, e.g. [curl, -f, http://127.0.0.1/]',
+        'fleet.yaml:6:87: groups.pct: health.command[1]: holds a NUL byte or a line break; an argv word cannot carry one',
+        'fleet.yaml:6:102: groups.pct: health.http: the URL holds a user or password (user:pass@), which would be written into the journal and the fleet status when the gate fails; give a URL without credentials (or a health.command that reads them from a file)',
+        "fleet.yaml:8:57: defaults: health.command[0]: \"./check.sh\" is a relative path, which would depend on the apply's working directory; give an absolute path or a plain name found in PATH",
+        'fleet.yaml:8:76: defaults: health.http: not a URL (expected http://HOST[:PORT]/PATH or https://…)',
+        'exit=1',
+        '',
+      ].join('\n'),
+    );
+    expect(out).not.toContain('hunter2');
+    // At the limit is fine: maxFailures equal to the slots a percentage gives.
+    const ok = fleet({ 'fleet.yaml': 'hosts:\n  web1: {address: 10.0.0.1/24, groups: [web]}\n  web2: {address: 10.0.0.2/24, groups: [web]}\ngroups:\n  web: {rollout: {maxParallel: "100%", maxFailures: 2}}\n', ...hosts });
+    expect(await validate(ok)).toBe('exit=0\n');
+  });
+
   it('a spec outside any fleet is checked as before; `spec` prints it', async () => {
     const dir = fleet({ 'hosts/solo.yaml': 'host: solo\ntimezone: Etc/UTC\n' });
     const r = await runCli(['spec', 'hosts/solo.yaml'], { cwd: dir });

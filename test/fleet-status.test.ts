@@ -62,6 +62,16 @@ const env = () => ({ FLEET_REDIS_URL: redis.url });
 const apply = (f: ReturnType<typeof fleet>, h: string) => runCli(['apply', path.join(f.repo, 'hosts', `${h}.yaml`), '--root', f.root(h), '--yes'], { env: env() });
 const status = (f: ReturnType<typeof fleet>, ...args: string[]) => runCli(['fleet', 'status', ...args], { cwd: f.repo, env: env() });
 
+/** Starts `host`'s apply in the background; returns once it says it waits for `upstream` (or exited). */
+async function applyUntilWaiting(f: ReturnType<typeof fleet>, host: string, upstream: string): Promise<{ stderr: string; exited: Promise<number> }> {
+  const child = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts', `${host}.yaml`), '--root', f.root(host), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
+  let stderr = '';
+  const waiting = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes(`waits for ${upstream}`) && resolve())));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  await Promise.race([waiting, exited]);
+  return { stderr, exited };
+}
+
 function journal(root: string): { at: string; event: string; status?: string }[] {
   const base = path.join(root, 'var/lib/reconcile/journal');
   const [only] = readdirSync(base);
@@ -83,12 +93,8 @@ async function age(f: ReturnType<typeof fleet>, host?: string) {
 describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'after: between two hosts of one fleet, one Redis', () => {
   it("orders the standby's restart after the primary's apply: the standby started first waits, then runs its steps after the primary converged (journal times)", async () => {
     const f = fleet('hosts:\n  db1: {address: 10.9.0.1/24}\n  db2: {address: 10.9.0.2/24, after: [db1]}\n', { db1: unit('postgresql.service'), db2: unit('postgresql.service') });
-    const standby = spawn(process.execPath, [BIN, 'apply', path.join(f.repo, 'hosts/db2.yaml'), '--root', f.root('db2'), '--yes'], { env: { ...process.env, NO_COLOR: '1', ...env() } });
-    let stderr = '';
-    const waiting = new Promise<void>((resolve) => standby.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), stderr.includes('waits for db1') && resolve())));
-    const exited = new Promise<number>((resolve) => standby.on('exit', (code) => resolve(code ?? -1)));
-    await Promise.race([waiting, exited]);
-    expect(stderr).toContain('db2 waits for db1 to converge at this commit (after:)');
+    const { stderr, exited } = await applyUntilWaiting(f, 'db2', 'db1');
+    expect(stderr).toContain('db2 waits for db1 to converge at this commit (after: in fleet.yaml)');
     expect(existsSync(path.join(f.root('db2'), 'etc/systemd/system/postgresql.service'))).toBe(false);
 
     const primary = await apply(f, 'db1');
@@ -146,6 +152,74 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'a
     const newer = await apply(f, 'db2'); // db1 converged at two, an ancestor of three: it has pending changes here
     expect(newer.stderr).toContain('blocked: after db1');
     expect(newer.exitCode).toBe(1);
+  }, 60_000);
+});
+
+/** The entries of the newest apply's journal under `root` (directories are named by their start time). */
+function lastJournal(root: string): { at: string; event: string; status?: string; title?: string }[] {
+  const base = path.join(root, 'var/lib/reconcile/journal');
+  const last = readdirSync(base).sort().at(-1)!;
+  return readFileSync(path.join(base, last, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: string; event: string });
+}
+
+describeNeeding({ commands: { 'redis-server': 'redis-server' } }, 'removals run in reverse: two hosts of one fleet, one Redis', () => {
+  const EXPORT = 'exports:\n  - path: /data/share\n    clients: [{host: 10.9.1.2, options: [rw, sync, no_subtree_check]}]\n';
+  const MOUNT = (state: string) => `mounts:\n  - {path: /mnt/share, source: "10.9.1.1:/data/share", type: nfs, options: [nfsvers=4.2, hard], state: ${state}}\n`;
+  const EXPORTS_LINE = /^\/data\/share\s+10\.9\.1\.2\(rw,sync,no_subtree_check\)$/m;
+
+  /** Both hosts converged at the first state of the repository: nfs1 exports to web1, web1 has the mount in its fstab. */
+  async function converged(extra = '', nextServer = 'host: nfs1\n') {
+    const f = fleet(`hosts:\n  nfs1: {address: 10.9.1.1/24}\n  web1: {address: 10.9.1.2/24}\n${extra}`, { nfs1: EXPORT, web1: MOUNT('present') });
+    mkdirSync(path.join(f.root('nfs1'), 'data/share'), { recursive: true });
+    expect((await apply(f, 'nfs1')).exitCode).toBe(0);
+    expect((await apply(f, 'web1')).exitCode).toBe(0); // its mount runs after the export: nfs1 converged, no wait
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    // The next state: the export goes, and web1 stops mounting it.
+    writeFileSync(path.join(f.repo, 'hosts/nfs1.yaml'), nextServer);
+    writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${MOUNT('absent')}`);
+    return f;
+  }
+
+  it("the server's export removal waits until the client applied its spec that no longer mounts it (journal times)", async () => {
+    const f = await converged();
+    const { stderr, exited } = await applyUntilWaiting(f, 'nfs1', 'web1');
+    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (exports[/data/share] is removed: web1 stops using it first)');
+    // Nothing removed yet: the export is still there while web1 has the mount in its fstab.
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+
+    const client = await apply(f, 'web1');
+    expect(client.exitCode).toBe(0);
+    expect(client.stderr).not.toContain('waits for');
+    expect(await exited).toBe(0);
+    expect(readFileSync(path.join(f.root('web1'), 'etc/fstab'), 'utf8')).not.toContain('/mnt/share');
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).not.toMatch(/\/data\/share/);
+    const clientEnd = lastJournal(f.root('web1')).find((e) => e.event === 'end')!.at;
+    const serverSteps = lastJournal(f.root('nfs1')).filter((e) => e.event === 'step');
+    expect(serverSteps.map((s) => s.title)).toContain('write /etc/exports');
+    for (const s of serverSteps) expect(s.at >= clientEnd).toBe(true);
+    expect(await stored(f, 'nfs1')).toMatchObject({ result: 'converged' });
+  }, 60_000);
+
+  it('a client removed from an export the server keeps: the same order, the export rewritten without it only after', async () => {
+    const f = await converged('', 'host: nfs1\nexports:\n  - path: /data/share\n    clients: [{host: 10.9.1.9, options: [rw, sync, no_subtree_check]}]\n');
+    const { stderr, exited } = await applyUntilWaiting(f, 'nfs1', 'web1');
+    expect(stderr).toContain('nfs1 waits for web1 to converge at this commit (exports[/data/share] loses client 10.9.1.2: web1 stops using it first)');
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    expect(await exited).toBe(0);
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(/^\/data\/share\s+10\.9\.1\.9\(rw,sync,no_subtree_check\)$/m);
+    const clientEnd = lastJournal(f.root('web1')).find((e) => e.event === 'end')!.at;
+    for (const s of lastJournal(f.root('nfs1')).filter((e) => e.event === 'step')) expect(s.at >= clientEnd).toBe(true);
+  }, 60_000);
+
+  it('a client that never applies: the server times out with exit 1, blocked: after web1, the export untouched', async () => {
+    const f = await converged('defaults: {rollout: {afterTimeout: 1s}}\n');
+    const r = await apply(f, 'nfs1');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('blocked: after web1');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(readFileSync(path.join(f.root('nfs1'), 'etc/exports'), 'utf8')).toMatch(EXPORTS_LINE);
+    expect(await stored(f, 'nfs1')).toMatchObject({ result: 'blocked', blockedBy: 'after web1', exit: 1 });
   }, 60_000);
 });
 
@@ -288,12 +362,23 @@ describeNeeding({ commands: { 'redis-server': 'redis-server', git: 'git' } }, 'd
     const f = fleet('hosts:\n  web1: {address: 10.6.0.1/24}\n', { web1: unit('a.service') });
     const { git, first } = gitRepo(f);
     const pull = (...more: string[]) => runCli(['pull', f.repo, '--root', f.root('web1'), '--host', 'web1', ...more], { env: env() });
-    expect((await pull('--apply')).exitCode).toBe(0);
-    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first } });
+    // --every as the pull unit passes it: the host's own interval, by which fleet status judges it stale.
+    expect((await pull('--apply', '--every', '1h')).exitCode).toBe(0);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'converged', commit: first, lastConverged: { commit: first }, interval: 3600 });
     writeFileSync(path.join(f.repo, 'hosts/web1.yaml'), `host: web1\n${unit('a.service', '/bin/false')}`);
     git('commit', '-qam', 'two');
     expect((await pull()).exitCode).toBe(2);
-    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'] });
+    // A run without --every (by hand) keeps the host's own interval, not the 15-minute default.
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'pull', result: 'pending', commit: git('rev-parse', 'HEAD'), lastConverged: { commit: first }, pending: ['units[a.service]'], interval: 3600 });
+    expect((await apply(f, 'web1')).exitCode).toBe(0);
+    expect(await stored(f, 'web1')).toMatchObject({ source: 'apply', result: 'converged', interval: 3600 });
+    // A bad --every changes nothing and says why, one line, exit 1.
+    for (const bad of ['15m; rm -rf /', '0', '-5m', '200h', '15m\nOnCalendar=minutely']) {
+      const r = await pull('--every', bad);
+      expect(r.exitCode, bad).toBe(1);
+      expect(r.stderr.trim().split('\n'), bad).toHaveLength(1);
+      expect(r.stderr, bad).toMatch(/^reconcile pull: --every /);
+    }
   }, 60_000);
 });
 

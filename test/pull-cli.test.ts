@@ -204,7 +204,7 @@ describe('reconcile pull --install-timer (under --root)', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('write /etc/systemd/system/reconcile-pull.timer');
     const service = unit('reconcile-pull.service');
-    expect(service).toContain(`ExecStart=${path.join(REPO, 'bin/reconcile')} pull ${bare} --apply --ref main --path "hosts/{hostname}.yaml" --host nfs1 --verify-signatures --allowed-signers /etc/reconcile/allowed_signers\n`);
+    expect(service).toContain(`ExecStart=${path.join(REPO, 'bin/reconcile')} pull ${bare} --apply --ref main --path "hosts/{hostname}.yaml" --every 15m --host nfs1 --verify-signatures --allowed-signers /etc/reconcile/allowed_signers\n`);
     expect(service).toContain('SuccessExitStatus=2\nTimeoutStartSec=4200s\nEnvironmentFile=/etc/reconcile/pull.env\nLoadCredential=redis:/etc/reconcile/redis.url\n');
     expect(service).not.toContain('ord');
     const timer = unit('reconcile-pull.timer');
@@ -229,12 +229,20 @@ describe('reconcile pull --install-timer (under --root)', () => {
     const daily = await runCli(['pull', bare, '--root', t.root, '--host', 'nfs1', '--install-timer', '--every', 'daily']);
     expect(daily.exitCode).toBe(0);
     expect(unit('reconcile-pull.timer')).toContain('OnCalendar=daily\nPersistent=true\nRandomizedDelaySec=28800s\n');
+    // The run is told its interval, for its fleet status (stale after 2 × it + 5 min).
+    expect(unit('reconcile-pull.service')).toContain(' --every daily ');
     expect(unit('reconcile-pull.service')).not.toContain('EnvironmentFile');
   });
 
   it('refuses bad input with one line each, installing nothing', async () => {
     const cases: [string[], string][] = [
       [['--every', '5'], '--every must be a duration'],
+      [['--every', '15m; rm -rf /'], '--every must be a duration of at least 1s such as 15m or 1h, or hourly, daily or weekly, not "15m; rm -rf /"'],
+      [['--every', '15m\nOnCalendar=minutely'], 'not "15m\\nOnCalendar=minutely"'],
+      [['--every', '0'], '--every must be a duration'],
+      [['--every', '-5m'], '--every needs a value'],
+      [['--every=-5m'], '--every must be a duration of at least 1s such as 15m or 1h, or hourly, daily or weekly, not "-5m"'],
+      [['--every', '99999999h'], '--every 99999999h is longer than a week (168h)'],
       [['--env', 'NOT-A-NAME'], '--env "NOT-A-NAME" is not an environment variable name'],
       [['--env', 'RECONCILE_UNSET_VAR'], 'RECONCILE_UNSET_VAR is not set in this environment'],
       [['--credential', 'x=relative'], 'must be ID=/absolute/path'],

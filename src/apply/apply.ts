@@ -35,8 +35,8 @@ export interface ApplyOptions extends PlanOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** `--no-rollout --reason TEXT`: take no rollout slot (recorded). */
   noRollout?: { reason: string };
-  /** Awaited before any step, once there is something to change (a fleet host's after: wait); a throw changes nothing. */
-  beforeSteps?: () => Promise<void>;
+  /** Awaited before any step, once there is something to change (a fleet host's after: wait, which reads the plan's removals); a throw changes nothing. */
+  beforeSteps?: (plan: Plan) => Promise<void>;
   /** --lock-timeout: how long to wait for a busy lock (default: the spec's lock.wait, else 10 minutes). */
   lockTimeoutMs?: number;
   /** Told at once when a lock is busy, and again while the wait goes on. */
@@ -80,7 +80,7 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     }
     if (options.confirm && !(await options.confirm(plan))) throw new UserError('apply cancelled; nothing was changed');
     // A fleet host's after: wait comes first: waiting on another host must not hold a rollout slot.
-    await options.beforeSteps?.();
+    await options.beforeSteps?.(plan);
     // Rollout slots (DESIGN §8.4) before resource locks, so the two can never deadlock. Their code
     // (Redis, the health gate) is loaded only for a spec inside a fleet: start-up is part of every apply.
     let rollout: Rollout = NO_ROLLOUT;

@@ -262,7 +262,7 @@ The spec still says what it said: the next apply or drift check will want the ch
   pull: {
     about: "fetch a git repo, plan or --apply this host's spec at a ref",
     usage: [
-      'REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME] [--apply] [--allow-rewind] [--allow-destructive] [--format text|json] [--verify-signatures [--allowed-signers FILE]] [--lock-timeout DURATION]',
+      'REPO [--ref main] [--path hosts/{hostname}.yaml] [--root DIR] [--host NAME] [--apply] [--every DURATION] [--allow-rewind] [--allow-destructive] [--format text|json] [--verify-signatures [--allowed-signers FILE]] [--lock-timeout DURATION]',
       'REPO --install-timer [--every 15m] [--verify-signatures --allowed-signers FILE] [--env NAME]... [--credential ID=PATH]... [--ref …] [--path …] [--host …]',
       '--disable REASON | --enable',
     ],
@@ -283,7 +283,7 @@ unit counts that as success and runs again.`,
       'verify-signatures': { type: 'boolean', help: 'refuse a commit without a good SSH signature by a key of the allowed signers' },
       'allowed-signers': { type: 'string', value: 'FILE', file: true, help: 'who may sign (ssh-keygen ALLOWED SIGNERS format; default /etc/reconcile/allowed_signers); never a file of the repository' },
       'install-timer': { type: 'boolean', help: 'write and enable reconcile-pull.service and .timer (through the units kind) that run `reconcile pull REPO --apply` with these --ref, --path, --host and signature flags; --allowed-signers FILE is copied to /etc/reconcile/allowed_signers' },
-      every: { type: 'string', value: 'DURATION', help: 'with --install-timer: how often (default 15m; or hourly, daily, weekly); a third of it is random delay' },
+      every: { type: 'string', value: 'DURATION', help: 'with --install-timer: how often (default 15m, at most 168h; or hourly, daily, weekly); a third of it is random delay. Without it: how often this run recurs (the timer passes its own), reported in the fleet status so a host is stale only after 2 × DURATION + 5 min; it starts no loop' },
       env: { type: 'string', multiple: true, value: 'NAME', help: "with --install-timer: a secret the pull needs ({env: NAME} in the spec): its value, from this command's environment, goes to /etc/reconcile/pull.env (0600), read by the unit's EnvironmentFile=; never into the unit. Repeatable" },
       credential: { type: 'string', multiple: true, value: 'ID=PATH', file: true, help: 'with --install-timer: the file PATH reaches the unit by LoadCredential=; the spec reads it as {file: /run/credentials/reconcile-pull.service/ID}. Repeatable' },
       disable: { type: 'string', value: 'REASON', help: 'stop this host\'s pulls (a local flag under var/lib/reconcile) until --enable; a disabled pull reports "disabled: REASON", exits 0 and applies nothing' },

@@ -52,7 +52,12 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const name = values.host ?? hostname();
   if (values['allowed-signers'] !== undefined && !values['verify-signatures']) throw new UserError('reconcile pull: --allowed-signers is used with --verify-signatures');
   if (values['install-timer']) return installTimer(host, repo, ref, template, name, values);
-  if (values.every !== undefined || values.env || values.credential) throw new UserError('reconcile pull: --every, --env and --credential are options of --install-timer');
+  if (values.env || values.credential) throw new UserError('reconcile pull: --env and --credential are options of --install-timer');
+  // Without --install-timer, --every says how often this run recurs (the pull unit passes its own):
+  // fleet status judges the host stale by it (DESIGN §8.5). It starts no loop.
+  const every = values.every === undefined ? undefined : parseSchedule(values.every);
+  if (typeof every === 'string') throw new UserError(`reconcile pull: ${every}`);
+  const intervalSec = every && Math.round(every.ms / 1000);
 
   // A disabled host changes nothing, fetches nothing: the operator said why.
   const disabled = await readPullDisabled(host);
@@ -72,7 +77,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const onLockWait = (w: LockWait) => void (values.quiet || process.stderr.write(lockWaitLine('pull', w)));
   const pullLock = await createLocalHostLock(lockFile).acquire({ waitMs: lockTimeoutMs ?? PULL_LOCK_WAIT_MS, onWait: onLockWait, holder: { host: name, pid: process.pid, plan: `pull ${ref}`, since: new Date().toISOString() } });
   try {
-    return await pullUnderLock(host, repo, ref, template, name, { ...values, lockTimeoutMs, onLockWait }, format);
+    return await pullUnderLock(host, repo, ref, template, name, { ...values, lockTimeoutMs, onLockWait, intervalSec }, format);
   } finally {
     await pullLock.release();
   }
@@ -110,6 +115,8 @@ async function pullUnderLock(
     'allowed-signers'?: string;
     lockTimeoutMs?: number;
     onLockWait: (w: LockWait) => void;
+    /** Seconds between this host's runs, for its fleet status (--every). */
+    intervalSec?: number;
   },
   format: 'text' | 'json',
 ): Promise<number> {
@@ -128,12 +135,12 @@ async function pullUnderLock(
 
   if (!values.apply) {
     const { plan } = await planSpec(spec, { root: values.root, memo: 'use' });
-    await (await import('../fleet/status/run.js')).reportCheck(spec, { root: values.root }, { plan });
+    await (await import('../fleet/status/run.js')).reportCheck(spec, { root: values.root, intervalSec: values.intervalSec }, { plan });
     process.stdout.write(format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style, { verbose: values.verbose }));
     return plan.changes.length ? 2 : 0;
   }
   const { applyReporting } = await import('../fleet/status/run.js');
-  const report = await applyReporting(spec, { root: values.root, source: 'pull' }, (beforeSteps) =>
+  const report = await applyReporting(spec, { root: values.root, source: 'pull', intervalSec: values.intervalSec }, (beforeSteps) =>
     applySpec(spec, { root: values.root, allowDestructive: values['allow-destructive'], beforeSteps, lockTimeoutMs: values.lockTimeoutMs, onLockWait: values.onLockWait }),
   );
   process.stdout.write(format === 'json' ? renderApplyJson(report) : values.quiet && report.ok ? '' : renderApplyText(report, style));

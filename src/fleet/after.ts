@@ -11,6 +11,8 @@ import { mergeContext, mergeHost, type MergeContext } from './merge.js';
 import { fleetKeys } from './status/keys.js';
 import { appendStatusEvent, parseStored } from './status/store.js';
 import { bareAddress } from './checks/net.js';
+import { removalEdges } from './removals.js';
+import type { Plan } from '../plan/types.js';
 
 /** An apply that changed nothing because a host it runs after did not converge in time. */
 export class BlockedError extends UserError {
@@ -31,14 +33,16 @@ export interface AfterEdge {
 /** The host this address or name belongs to. */
 function hostByAddress(fleet: Fleet, who: string): FleetHost | undefined {
   const bare = bareAddress(who.replace(/^\[|\]$/g, ''));
-  return [...fleet.hosts.values()].find((h) => h.name === who || h.names.includes(who) || h.addresses.some((a) => bareAddress(a) === bare));
+  // Host names are case-insensitive, as the checks between hosts read them.
+  const name = who.toLowerCase();
+  return [...fleet.hosts.values()].find((h) => h.name.toLowerCase() === name || h.names.some((n) => n.toLowerCase() === name) || h.addresses.some((a) => bareAddress(a) === bare));
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Edges derived from the merged spec: a standby after its primary, an NFS mount after the host
- * exporting it. A derived edge that would close a cycle with the declared ones is left out: the
+ * exporting it, migrations after the primary they name. A derived edge that would close a cycle with the declared ones is left out: the
  * declared order wins.
  */
 export function derivedEdges(fleet: Fleet, self: FleetHost, spec: unknown): AfterEdge[] {
@@ -51,9 +55,16 @@ export function derivedEdges(fleet: Fleet, self: FleetHost, spec: unknown): Afte
   }
   for (const m of Array.isArray(spec.mounts) ? spec.mounts : []) {
     if (!isMap(m) || typeof m.source !== 'string' || !/^nfs4?$/.test(String(m.type ?? ''))) continue;
+    // A mount on its way out needs no export: it runs before the export's removal, not after it.
+    if (m.state === 'absent' || m.state === 'unmounted') continue;
     const server = /^(\[[^\]]+\]|[^:]+):/.exec(m.source)?.[1];
     const y = server ? hostByAddress(fleet, server) : undefined;
     if (y) out.push({ host: y.name, because: `mount ${String(m.path)} after its export` });
+  }
+  // Named without secrets since §8.3's checks (`server: HOST`): a schema change waits for the primary's own changes.
+  for (const m of Array.isArray(spec.migrations) ? spec.migrations : []) {
+    const y = isMap(m) && typeof m.server === 'string' ? hostByAddress(fleet, m.server) : undefined;
+    if (y) out.push({ host: y.name, because: 'migrations after their primary' });
   }
   return out.filter((e) => e.host !== self.name && !reaches(fleet, e.host, self.name));
 }
@@ -70,8 +81,31 @@ function reaches(fleet: Fleet, from: string, to: string): boolean {
   return false;
 }
 
-export function afterEdges(ctx: HostFleetContext, spec: unknown): AfterEdge[] {
-  const edges = [...ctx.host.after.map((h) => ({ host: h, because: 'after: in fleet.yaml' })), ...derivedEdges(ctx.fleet, ctx.host, spec)];
+/** What the reverse edges of removals are read from: the plan about to run, and the other hosts' merged specs. */
+export interface RemovalsInput {
+  plan: Pick<Plan, 'changes' | 'files'>;
+  /** A fleet host's merged spec in this checkout (its own derived edges may already point here). */
+  specOf: (host: FleetHost) => unknown;
+}
+
+/**
+ * Edges the plan adds: this host runs after the hosts it takes something from. One that would
+ * close a cycle (the other host runs after this one, declared or derived from its spec) is left
+ * out as derived edges are: the other order is the one both hosts can see.
+ */
+export function reverseEdges(fleet: Fleet, self: FleetHost, spec: unknown, r: RemovalsInput): AfterEdge[] {
+  return removalEdges(fleet, self, r.plan, spec).filter((e) => {
+    const y = fleet.hosts.get(e.host);
+    return y && !reaches(fleet, e.host, self.name) && !derivedEdges(fleet, y, r.specOf(y)).some((d) => d.host === self.name);
+  });
+}
+
+export function afterEdges(ctx: HostFleetContext, spec: unknown, removals?: RemovalsInput): AfterEdge[] {
+  const edges = [
+    ...ctx.host.after.map((h) => ({ host: h, because: 'after: in fleet.yaml' })),
+    ...derivedEdges(ctx.fleet, ctx.host, spec),
+    ...(removals ? reverseEdges(ctx.fleet, ctx.host, spec, removals) : []),
+  ];
   const byHost = new Map<string, AfterEdge>();
   for (const e of edges) if (!byHost.has(e.host)) byHost.set(e.host, e);
   return [...byHost.values()];

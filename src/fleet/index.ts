@@ -9,6 +9,7 @@ import { loadFleet, type Fleet, type FleetHost } from './inventory.js';
 import { mergeContext, mergeHost, type MergeContext, type MergedSpec } from './merge.js';
 import { formatPosition } from './origins.js';
 import { selectHosts } from './select.js';
+import { rolloutChecks } from './rollout-checks.js';
 
 const hasErrors = (ds: Diagnostic[]) => ds.some((d) => d.severity === 'error');
 
@@ -20,7 +21,7 @@ export interface OpenFleet {
 
 export function openFleet(root: string): OpenFleet {
   const { fleet, diagnostics } = loadFleet(root);
-  return { fleet, diagnostics, ctx: mergeContext(root, fleet) };
+  return { fleet, diagnostics: [...diagnostics, ...rolloutChecks(fleet)], ctx: mergeContext(root, fleet) };
 }
 
 /**

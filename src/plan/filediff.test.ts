@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyPatch } from 'diff';
-import { editFile, fileDiff, type LineEdit } from './filediff.js';
+import { editFile, fileDiff, ownLinesText, type LineEdit } from './filediff.js';
 
 /** A small seeded generator: the same cases on every run. */
 function rng(seed: number) {
@@ -29,6 +29,27 @@ function cases(pool: (k: number) => string, count: number) {
     return { before, edits };
   });
 }
+
+describe('ownLinesText: an owner\'s lines read back from the diff alone', () => {
+  it('gives exactly the lines each owner removes and adds, with repeated lines, lines starting with -- or ++, and no final newline', () => {
+    const pool = ['/a 1(rw)', '-- a comment', '++x', '', '/a 1(rw)', '--- a/etc/x'];
+    for (const c of cases((k) => pool[k % pool.length]!, 400)) {
+      const { after, file } = editFile('/etc/x', c.before, c.edits);
+      const oldLines = (c.before ?? '').split('\n');
+      const newLines = after.split('\n');
+      for (const owner of new Set(c.edits.map((e) => e.owner))) {
+        const own = file.lines[owner] ?? { removed: [], added: [] };
+        expect(ownLinesText(file, owner), `${JSON.stringify(c)}\n${file.diff}`).toEqual({ removed: own.removed.map((n) => oldLines[n - 1]), added: own.added.map((n) => newLines[n - 1]) });
+      }
+    }
+  });
+
+  it('an owner without lines in the file has none', () => {
+    const { file } = editFile('/etc/x', 'a\n', [{ owner: 'x', start: 0, remove: 1, insert: ['b'] }]);
+    expect(ownLinesText(file, 'x')).toEqual({ removed: ['a'], added: ['b'] });
+    expect(ownLinesText(file, 'y')).toEqual({ removed: [], added: [] });
+  });
+});
 
 describe('editFile', () => {
   it('appends to a 3-line file as a hunk at the real lines with the 3 lines as context', () => {

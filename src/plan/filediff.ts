@@ -172,3 +172,42 @@ export function editFile(
   }
   return { after, file: { path, diff: redact(body.join('\n') + '\n'), lines } };
 }
+
+/**
+ * The text of one resource's own lines in a shared file's diff (what the plan removes and adds for
+ * it), read back from the hunks by their line numbers: a plan's reader (the fleet's removal edges)
+ * learns what a change takes away without the file as it was.
+ */
+export function ownLinesText(file: FileDiff, owner: string): { removed: string[]; added: string[] } {
+  const own = file.lines[owner];
+  const out = { removed: [] as string[], added: [] as string[] };
+  if (!own) return out;
+  const removed = new Set(own.removed);
+  const added = new Set(own.added);
+  let oldNo = 0;
+  let newNo = 0;
+  let inHunk = false;
+  for (const line of file.diff.split('\n')) {
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
+    if (hunk) {
+      inHunk = true;
+      // An empty side counts from the line before its first (`-0,0`): the next line is start + 1.
+      oldNo = Number(hunk[1]) - 1;
+      newNo = Number(hunk[2]) - 1;
+      if (/^@@ -\d+,0 /.test(line)) oldNo++;
+      if (/^@@ -\d+(?:,\d+)? \+\d+,0 @@/.test(line)) newNo++;
+      continue;
+    }
+    // Before the first hunk: the file labels (a removed line may itself start with `--`).
+    if (!inHunk || line.startsWith('\\')) continue;
+    if (line.startsWith('-')) {
+      if (removed.has(++oldNo)) out.removed.push(line.slice(1));
+    } else if (line.startsWith('+')) {
+      if (added.has(++newNo)) out.added.push(line.slice(1));
+    } else if (line.startsWith(' ')) {
+      oldNo++;
+      newNo++;
+    }
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import type { Host } from '../host/host.js';
 import { UserError } from '../errors.js';
 import { ROLLOUT_DEFAULTS } from '../fleet/context.js';
 import { parseDuration } from '../duration.js';
-import { scheduledUnits, unitsFragmentYaml, type Schedule } from '../schedule/units.js';
+import { scheduleText, scheduledUnits, unitsFragmentYaml, type Schedule } from '../schedule/units.js';
 import type { UnitSpec } from '../spec/types.js';
 import { STATE_DIR } from '../apply/state.js';
 
@@ -52,6 +52,9 @@ export function pullTimerUnits(o: PullTimerOptions): UnitSpec[] {
     o.ref,
     '--path',
     o.path,
+    // The run reports its interval with its status: fleet status judges staleness by it (§8.5).
+    '--every',
+    scheduleText(o.schedule),
     ...(o.host ? ['--host', o.host] : []),
     ...(o.verifySignatures ? ['--verify-signatures', '--allowed-signers', ALLOWED_SIGNERS_FILE] : []),
   ];

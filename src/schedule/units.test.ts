@@ -37,8 +37,13 @@ describe('scheduled units (drift and pull share them)', () => {
     expect(timer!.content).not.toContain('OnUnitActiveSec');
   });
 
+  it('refuses a well-formed duration longer than a week, saying why (a host so rarely reporting is not watched)', () => {
+    expect(parseSchedule('168h')).toMatchObject({ kind: 'interval', ms: 7 * 86_400_000 });
+    for (const long of ['169h', '10081m', '99999999h', '9'.repeat(40) + 's']) expect(parseSchedule(long)).toBe(`--every ${long} is longer than a week (168h); a host that reports so rarely is not watched: use at most 168h, or weekly`);
+  });
+
   it('refuses what is not a schedule, saying what is', () => {
-    for (const bad of ['0s', '500ms', 'fortnightly', '15', '15 m', '1d', '*:0/15', 'daily\nOnCalendar=minutely', '']) {
+    for (const bad of ['0s', '0', '500ms', '-5m', '15m; rm -rf /', '15m\nOnCalendar=minutely', ' 15m', 'fortnightly', '15', '15 m', '1d', '*:0/15', 'daily\nOnCalendar=minutely', 'DAILY', '']) {
       expect(parseSchedule(bad)).toMatch(/^--every must be a duration of at least 1s such as 15m or 1h, or hourly, daily or weekly, not /);
     }
   });

@@ -41,8 +41,19 @@ const CALENDAR: Record<string, number> = { hourly: 3_600_000, daily: 86_400_000,
 export function parseSchedule(every: string): Schedule | string {
   if (Object.hasOwn(CALENDAR, every)) return { kind: 'calendar', calendar: every, ms: CALENDAR[every]! };
   const ms = parseDuration(every);
+  // Well-formed but longer than a week: fleet status calls a host stale only after two intervals,
+  // so a timer that rarely runs leaves the host unwatched for weeks (weekly is the longest period).
+  if (/^(\d+(ms|s|m|h))+$/.test(every) && (ms === undefined || ms > MAX_EVERY_MS)) return `--every ${every} is longer than a week (168h); a host that reports so rarely is not watched: use at most 168h, or weekly`;
   if (ms === undefined || ms < 1000) return `--every must be a duration of at least 1s such as 15m or 1h, or hourly, daily or weekly, not ${JSON.stringify(every)}`;
   return { kind: 'interval', ms, text: every };
+}
+
+/** The longest --every a timer takes: a week, as `weekly`. */
+export const MAX_EVERY_MS = 7 * 86_400_000;
+
+/** `--every` as the argument that gives the same schedule again (the pull unit passes it on to the run). */
+export function scheduleText(s: Schedule): string {
+  return s.kind === 'interval' ? s.text : s.calendar;
 }
 
 /** A systemd time span in whole seconds (at least 1): systemd reads `90s` however it was given. */

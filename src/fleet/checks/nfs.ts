@@ -103,18 +103,26 @@ function admitting(e: ExportSpec, addresses: string[], names: string[]): { verdi
   let unknown: string | undefined;
   for (const kind of PRECEDENCE) {
     for (const { c, index } of clients.filter((x) => x.kind === kind)) {
-      const h = c.host.toLowerCase();
-      let match: boolean | 'unknown' = false;
-      if (kind === 'anonymous') match = true;
-      else if (kind === 'network') match = addresses.some((a) => inNetwork(a, c.host));
-      else if (kind === 'host') match = addresses.includes(c.host) || lower.includes(h) ? true : parseIp(c.host) ? false : 'unknown';
-      else if (kind === 'wildcard') match = lower.some((n) => globMatch(h, n)) ? true : 'unknown';
-      else match = 'unknown';
+      const match = clientMatches(c.host, addresses, lower);
       if (match === true) return unknown ? { verdict: 'unknown', reason: unknown } : { verdict: 'ok', client: c, index };
       if (match === 'unknown') unknown ??= kind === 'netgroup' ? `the netgroup ${c.host} comes first and needs NIS` : `${c.host} comes first and needs DNS`;
     }
   }
   return unknown ? { verdict: 'unknown', reason: unknown } : { verdict: 'none' };
+}
+
+/**
+ * Whether one exports(5) client entry names a host with these addresses and (lower-case) names:
+ * `unknown` when only DNS or NIS could say (a name that is none of the host's, a netgroup).
+ */
+export function clientMatches(client: string, addresses: string[], lowerNames: string[]): boolean | 'unknown' {
+  const kind = kindOf(client);
+  const h = client.toLowerCase();
+  if (kind === 'anonymous') return true;
+  if (kind === 'network') return addresses.some((a) => inNetwork(a, client));
+  if (kind === 'host') return addresses.includes(client) || lowerNames.includes(h) ? true : parseIp(client) ? false : 'unknown';
+  if (kind === 'wildcard') return lowerNames.some((n) => globMatch(h, n)) ? true : 'unknown';
+  return 'unknown';
 }
 
 function globMatch(glob: string, name: string): boolean {

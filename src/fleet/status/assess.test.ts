@@ -40,6 +40,13 @@ describe('assessFleet: one case per rule of DESIGN §8.5', () => {
     expect(attention(input([['a', { record: rec('a'), at: NOW - edge }], ['b', { record: rec('b'), at: NOW - edge - 1 }]]))).toEqual({ a: [], b: ['stale'] });
   });
 
+  it("stale by the host's own interval: an hourly host silent for 40 min is not, a 15-minute one is", () => {
+    const at = NOW - 40 * 60_000;
+    expect(attention(input([['a', { record: rec('a', { interval: 3600 }), at }], ['b', { record: rec('b', { interval: 900 }), at }]]))).toEqual({ a: [], b: ['stale'] });
+    // The hourly host too, once past its own 2 × 1h + 5 min.
+    expect(attention(input([['a', { record: rec('a', { interval: 3600 }), at: NOW - 126 * 60_000 }], ['b', { record: rec('b') }]]))).toEqual({ a: ['stale'], b: [] });
+  });
+
   it('never reported, unless the data set is young (Redis lost its data): then "incomplete since"', () => {
     expect(attention(input([['a', { record: rec('a') }]]))).toEqual({ a: [], b: ['never reported'] });
     const young = assessFleet(input([['a', { record: rec('a') }]], { epoch: NOW - 10 * 60_000 }));

@@ -26,8 +26,11 @@ export interface FleetRun {
   specDigest: string;
   /** Writes the status; a failure is only a warning. */
   report(outcome: RunOutcome): Promise<StatusRecord | undefined>;
-  /** Waits for the upstream hosts; throws BlockedError (exit 1, nothing changed) after afterTimeout. */
-  awaitUpstreams(signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits for the upstream hosts (and, given the plan about to run, the hosts it takes something
+   * from); throws BlockedError (exit 1, nothing changed) after afterTimeout.
+   */
+  awaitUpstreams(signal?: AbortSignal, plan?: Plan): Promise<void>;
 }
 
 export interface FleetRunOptions {
@@ -62,9 +65,11 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
         const conn = await openFleetRedis(c.redis);
         try {
           const record = await writeStatus(conn.client, c.name, c.host.name, machineId, (now) =>
-            nextRecord(outcome, { host: c.host.name, machineId, interval: options.intervalSec ?? DEFAULT_INTERVAL_SEC, specDigest, version: VERSION }, history, now),
+            nextRecord(outcome, { host: c.host.name, machineId, interval: options.intervalSec ?? history?.interval ?? DEFAULT_INTERVAL_SEC, specDigest, version: VERSION }, history, now),
           );
-          await writeHistory(host, record);
+          // The host's own schedule is its pull timer's: a run without one (an apply by hand, a drift
+          // check) reports that interval, not the default, so it does not make the host look late.
+          await writeHistory(host, record, outcome.source === 'pull' && options.intervalSec ? options.intervalSec : history?.interval);
           return record;
         } finally {
           await conn.close();
@@ -74,8 +79,8 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
         return undefined;
       }
     },
-    async awaitUpstreams(signal) {
-      const edges = afterEdges(c, merged.value);
+    async awaitUpstreams(signal, plan) {
+      const edges = afterEdges(c, merged.value, plan && { plan, specOf: (y) => mergeHost(y.spec, mctx, y).value });
       if (!edges.length) return;
       const digests = upstreamDigests(c.fleet, edges, mctx);
       const here = (await gitInfo(specFile))?.commit;
@@ -97,7 +102,8 @@ export function fleetRunFor(specFile: string, options: FleetRunOptions): FleetRu
           timeoutMs: afterTimeoutMs(c),
           convergedAhead: async (commit) => !!here && commit !== here && (await isAncestor(c.fleetRoot, here, commit)),
           signal,
-          onWait: (pending) => options.warn(`reconcile: ${c.host.name} waits for ${pending.join(', ')} to converge at this commit (after:)`),
+          // Each with its reason: a server waiting for a client (a removal in reverse) surprises otherwise.
+          onWait: (pending) => options.warn(`reconcile: ${c.host.name} waits for ${pending.join(', ')} to converge at this commit (${pending.map((h) => edges.find((e) => e.host === h)?.because).join('; ')})`),
         });
         if (unblocked) options.warn(`reconcile: ${c.host.name} goes on without waiting, once: fleet unblock ${redact(unblocked)}`);
       } finally {
@@ -115,21 +121,22 @@ export function afterTimeoutMs(c: HostFleetContext): number {
   return c.groups.length ? Math.max(...all.slice(1)) : all[0]!;
 }
 
-async function readHistory(host: Host): Promise<Pick<StatusRecord, 'lastConverged' | 'lastFailure'> | null> {
+async function readHistory(host: Host): Promise<(Pick<StatusRecord, 'lastConverged' | 'lastFailure'> & { interval?: number }) | null> {
   const text = await host.readText(HISTORY_FILE).catch(() => null);
   if (!text) return null;
   try {
     const v = JSON.parse(text) as Partial<StatusRecord>;
-    return { lastConverged: v.lastConverged ?? null, lastFailure: v.lastFailure ?? null };
+    const interval = typeof v.interval === 'number' && Number.isSafeInteger(v.interval) && v.interval > 0 ? v.interval : undefined;
+    return { lastConverged: v.lastConverged ?? null, lastFailure: v.lastFailure ?? null, interval };
   } catch {
     return null;
   }
 }
 
-async function writeHistory(host: Host, r: StatusRecord): Promise<void> {
+async function writeHistory(host: Host, r: StatusRecord, interval: number | undefined): Promise<void> {
   await host.ensureDir('/var/lib');
   await host.ensureDir('/var/lib/reconcile', { mode: 0o700 });
-  await host.writeFile(HISTORY_FILE, `${JSON.stringify({ formatVersion: 1, lastConverged: r.lastConverged, lastFailure: r.lastFailure }, null, 2)}\n`, { mode: 0o600 });
+  await host.writeFile(HISTORY_FILE, `${JSON.stringify({ formatVersion: 1, lastConverged: r.lastConverged, lastFailure: r.lastFailure, ...(interval ? { interval } : {}) }, null, 2)}\n`, { mode: 0o600 });
 }
 
 const warnOnStderr = (m: string) => process.stderr.write(`${m}\n`);
@@ -142,13 +149,13 @@ const warnOnStderr = (m: string) => process.stderr.write(`${m}\n`);
 export async function applyReporting(
   specFile: string,
   o: { root?: string; source: 'apply' | 'pull'; intervalSec?: number; signal?: AbortSignal },
-  run: (beforeSteps?: () => Promise<void>) => Promise<ApplyReport>,
+  run: (beforeSteps?: (plan: Plan) => Promise<void>) => Promise<ApplyReport>,
 ): Promise<ApplyReport> {
   const fleet = fleetRunFor(specFile, { root: o.root, intervalSec: o.intervalSec, warn: warnOnStderr });
   if (!fleet) return run();
   let report: ApplyReport;
   try {
-    report = await run(() => fleet.awaitUpstreams(o.signal));
+    report = await run((plan) => fleet.awaitUpstreams(o.signal, plan));
   } catch (e) {
     await fleet.report(outcomeOfError(o.source, e, (await gitInfo(specFile))?.commit ?? null));
     throw e;
