@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host } from '../host/host.js';
 import type { Plan } from '../plan/types.js';
-import { healthGate } from './health.js';
+import { urlForMessages, healthGate } from './health.js';
 import { describeNeeding } from '../../test/helpers/prereq.js';
 import { PG_BIN, startCluster, type Cluster } from '../../test/helpers/pg.js';
 
@@ -73,4 +73,12 @@ describeNeeding({ root: 'PostgreSQL runs as the postgres user', commands: { [`${
       new RegExp(`^not healthy within the health timeout: PostgreSQL on port ${pg.port} does not accept connections: .+`),
     );
   }, 30_000);
+});
+
+describe('the health URL in messages', () => {
+  it('keeps scheme, host and path, never credentials or a query', () => {
+    expect(urlForMessages('http://admin:s3cr3t@127.0.0.1:8080/healthz?token=abc')).toBe('http://127.0.0.1:8080/healthz?…');
+    expect(urlForMessages('https://[::1]/ready')).toBe('https://[::1]/ready');
+    expect(urlForMessages('not a url s3cr3t')).toBe('(an unparsable URL)');
+  });
 });

@@ -107,12 +107,26 @@ async function readUnits(host: Host, units: string[]): Promise<Map<string, UnitH
 }
 
 async function httpCheck(url: string): Promise<string> {
+  const shown = urlForMessages(url);
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' });
     await res.body?.cancel();
-    return res.status >= 200 && res.status < 300 ? '' : `health.http ${url} answered ${res.status}`;
+    return res.status >= 200 && res.status < 300 ? '' : `health.http ${shown} answered ${res.status}`;
   } catch (e) {
-    return `health.http ${url}: ${(e as Error).message}`;
+    return `health.http ${shown}: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * The URL as status, events and logs may show it: scheme, host and path, never a user:password
+ * or a query (a token): validate refuses credentials, but apply must not rely on it.
+ */
+export function urlForMessages(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(an unparsable URL)';
   }
 }
 
