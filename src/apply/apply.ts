@@ -65,8 +65,9 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
     throw e;
   });
   try {
-    // Re-observe under the lock: what another run did while we waited counts.
-    const { plan, host, state, secrets } = await planSpec(file, options, first);
+    // Re-observe under the lock: what another run did while we waited counts. A converged host may
+    // be planned from the memo: its every answer is read again here, under the lock.
+    const { plan, host, state, secrets } = await planSpec(file, { ...options, memo: 'use' }, first);
     if (options.savedPlan) refuseStale(options.savedPlan, plan);
     const destructive = plan.changes.filter((c) => c.risk === 'destructive');
     if (destructive.length && !options.allowDestructive) {

@@ -35,8 +35,8 @@ export interface PlanOptions {
   fleet?: OpenFleet;
   /**
    * The converged-plan memo (src/apply/memo.ts): `use` takes a kept plan when everything it read
-   * answers the same, and keeps a new one (plan, drift, pull); `keep` observes in full and keeps
-   * one (apply's proof of convergence); absent, neither (apply's own plan, under its lock).
+   * answers the same, and keeps a new one (plan, drift, pull, apply's plan under its lock); `keep`
+   * observes in full and keeps one (apply's proof of convergence); absent, neither.
    */
   memo?: 'use' | 'keep';
   /** --target: only these addresses' changes (src/plan/target.ts). */
