@@ -21,7 +21,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GroupSlots, groupKeys } from '../src/locks/slots.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { journalAt, maxOverlap, slotIntervals } from './helpers/journal.js';
-import { sleep } from './helpers/locks.js';
+import { sleep, until } from './helpers/locks.js';
 import { describeNeeding } from './helpers/prereq.js';
 import { startRedis, startSentinel, type RedisServer } from './helpers/redis.js';
 
@@ -92,15 +92,9 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
     clients.push(c);
     return c;
   };
-  async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  }
+
+  // A loaded machine is slow to fail over: a minute for each condition, never a timing assertion.
+  const waitFor = <T,>(what: string, fn: () => Promise<T | undefined>) => until(what, fn, 60_000);
 
   it('a partitioned old master: grants there count only when a replica has them, holders move to the new master and re-insert, the group is marked overcommitted, and no more than maxParallel applies ever hold a slot', async () => {
     const repo = path.join(dir, 'repo');
@@ -136,14 +130,14 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
     // A group M has granted in before (so no settle period there): used at the end from M's side.
     const loneOnM = new GroupSlots(mc, FLEET, 'lone', true);
     const lone = { host: 'h9', commit: 'c', planDigest: 'p', limit: 5, maxFailures: 1, canary: 0, ttlMs: 6000 };
-    const seeded = await until('a first grant in group lone on M', async () => {
+    const seeded = await waitFor('a first grant in group lone on M', async () => {
       const g = await loneOnM.grant(lone);
       return g.granted ? g : undefined;
     });
     expect(await loneOnM.giveBack('h9', seeded.slot.token)).toBeDefined();
     // A real failover needs the sentinels to know each other and both replicas.
     const sentinelClients = sentinels.map((s) => client(s.port));
-    await until('the sentinels to know each other and both replicas', async () => {
+    await waitFor('the sentinels to know each other and both replicas', async () => {
       for (const c of sentinelClients) {
         if (((await c.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[]).length !== 2) return undefined;
         if (((await c.call('SENTINEL', 'REPLICAS', MASTER)) as unknown[]).length !== 2) return undefined;
@@ -159,30 +153,30 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
 
     start('h1');
     start('h2');
-    await until('h1 and h2 to hold web, replicated to R2, and to wait in zz', async () =>
+    await waitFor('h1 and h2 to hold web, replicated to R2, and to wait in zz', async () =>
       JSON.stringify(await hostsIn(r2c, 'web')) === '["h1","h2"]' && (await queued(mc, 'zz')).length === 2 ? true : undefined,
     );
     start('h3');
-    await until('h3 to queue in web', async () => ((await queued(mc, 'web')).includes('h3') ? true : undefined));
+    await waitFor('h3 to queue in web', async () => ((await queued(mc, 'web')).includes('h3') ? true : undefined));
 
     // Step 1: R2 loses M. M goes on: h1 finishes there and h3 takes the slot h1 gave back, both
     // acknowledged by R1 only; R2 still has h1 and h2.
     proxy.cut(R2_SRC);
     await zzOnM.control('resume', 'h1', 'let h1 finish on the old master');
     expect(await exited('h1')).toEqual({ code: 0, stderr: '' });
-    await until('h3 to hold web on M', async () => (JSON.stringify(await hostsIn(mc, 'web')) === '["h2","h3"]' && (await queued(mc, 'zz')).includes('h3') ? true : undefined));
+    await waitFor('h3 to hold web on M', async () => (JSON.stringify(await hostsIn(mc, 'web')) === '["h2","h3"]' && (await queued(mc, 'zz')).includes('h3') ? true : undefined));
     expect(await hostsIn(r2c, 'web')).toEqual(['h1', 'h2']);
 
     // Step 2: the sentinels lose M too. They promote R2 (R1 may not be) and point R1 at it.
     proxy.cut(SENTINEL_SRC);
-    await until('the sentinels to name R2 the master', async () => ((await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) as string[])[1] === String(r2.port) || undefined);
-    await until('R2 to take writes with R1 as its replica', async () => (/role:master[\s\S]*connected_slaves:1/.test(await r2c.info('replication')) ? true : undefined));
+    await waitFor('the sentinels to name R2 the master', async () => ((await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) as string[])[1] === String(r2.port) || undefined);
+    await waitFor('R2 to take writes with R1 as its replica', async () => (/role:master[\s\S]*connected_slaves:1/.test(await r2c.info('replication')) ? true : undefined));
     const r2Run = /^run_id:(\S+)/m.exec(await r2c.info('server'))![1]!;
 
     // The holders' keep-alives reach R2: a settle period starts, h3 puts back the slot R2 never
     // saw, and the group, now above its limit as R2 sees it, is marked overcommitted.
     const webOnR2 = new GroupSlots(r2c, FLEET, 'web', true);
-    const over = await until('web to be marked overcommitted on R2', async () => {
+    const over = await waitFor('web to be marked overcommitted on R2', async () => {
       const st = await webOnR2.inspect();
       return st.overcommitted ? st : undefined;
     }).catch(async (e: Error) => {
@@ -227,7 +221,7 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
     expect(decisions.map((e) => `${e.type} ${e.host}`)).toEqual(['new master ', 'reinserted h3', 'overcommitted ']);
     // h1's slot, given back only on the old master, is a ghost on R2: it runs out after the settle
     // period and counts as abandoned (fail closed) until fleet resume; the overcommit cleared itself.
-    const end = await until('h1 to be swept on R2', async () => {
+    const end = await waitFor('h1 to be swept on R2', async () => {
       const st = await webOnR2.inspect();
       return st.slots.some((s) => s.host === 'h1' && s.phase === 'abandoned') ? st : undefined;
     });
