@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GroupSlots } from '../src/locks/slots.js';
 import { BIN, runCli } from './helpers/cli.js';
-import { sleep } from './helpers/locks.js';
+import { sleep, until } from './helpers/locks.js';
 import { describeNeeding } from './helpers/prereq.js';
 import { startSentinelSet } from './helpers/redis.js';
 
@@ -38,15 +38,6 @@ describeNeeding({ commands: { 'redis-sentinel': 'redis-sentinel', 'redis-server'
     clients.push(c);
     return c;
   };
-  async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  }
 
   it('grants through Sentinel, replicated; after a failover the holder keeps its slot, lost slots come back, overcommitment is marked', async () => {
     const repo = path.join(dir, 'repo');

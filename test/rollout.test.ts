@@ -4,7 +4,7 @@
  * (the Redis time each slot was taken and given back), never from the slots' own bookkeeping.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { GroupSlots, groupKeys, keyPart } from '../src/locks/slots.js';
 import { BIN, runCli, type CliResult } from './helpers/cli.js';
 import { sleep, useRedis } from './helpers/locks.js';
 import { HOSTILE_VALUES } from './helpers/hostile.js';
+import { journalAt, maxOverlap, slotIntervals, type JournalEntry } from './helpers/journal.js';
 import { schemaProblems } from './helpers/schema.js';
 
 const redis = useRedis();
@@ -69,33 +70,9 @@ function spawnApply(f: Fleet, h: string): ChildProcess {
   return c;
 }
 
-type Entry = Record<string, unknown> & { event: string; at: string };
-function journal(f: Fleet, h: string): Entry[] {
-  const dir = path.join(f.root(h), 'var/lib/reconcile/journal');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .flatMap((d) => readFileSync(path.join(dir, d, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Entry));
-}
-
-/** [taken, given back or failed] per host and group, from the journals. */
-function intervals(f: Fleet, hosts: string[], group: string): { host: string; from: number; to: number; canary: boolean }[] {
-  return hosts.flatMap((h) => {
-    const mine = journal(f, h).filter((e) => e.event === 'rollout' && e.group === group);
-    const taken = mine.filter((e) => e.slot === 'taken');
-    const back = mine.filter((e) => e.slot === 'given back' || e.slot === 'failed');
-    return taken.map((t, i) => ({ host: h, from: Date.parse(t.at), to: Date.parse(back[i]?.at ?? '9999-01-01T00:00:00Z'), canary: t.canary === true }));
-  });
-}
-
-function maxOverlap(iv: { from: number; to: number }[]): number {
-  // A slot given back at t and another taken at t did not overlap: ends sort first.
-  const points = iv.flatMap((i) => [[i.from, 1], [i.to, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of points) max = Math.max(max, (now += d));
-  return max;
-}
+type Entry = JournalEntry;
+const journal = (f: Fleet, h: string): Entry[] => journalAt(f.root(h));
+const intervals = (f: Fleet, hosts: string[], group: string) => slotIntervals(f.root, hosts, group);
 
 const slots = (f: Fleet, group: string) => new GroupSlots(redis.raw, f.name, group);
 

@@ -67,6 +67,8 @@ interface Held {
   slot: Slot;
   lease: RedisLease;
   ttlMs: number;
+  /** What the keep-alive saw of a failover (a new master, an overcommitted group), for the journal. */
+  notices: RolloutEntry[];
 }
 
 /**
@@ -96,6 +98,11 @@ export class RolloutHold {
   async opened(journal: Journal): Promise<void> {
     this.#started = true;
     for (const e of this.#pending.splice(0)) await journal.record(e);
+    await this.#recordNotices(journal);
+  }
+
+  async #recordNotices(journal: Journal): Promise<void> {
+    for (const h of this.held) for (const e of h.notices.splice(0)) await journal.record(e);
   }
 
   /**
@@ -106,6 +113,7 @@ export class RolloutHold {
   async settle(journal: Journal, outcome: { ok: boolean; why?: string; plan: Plan; spec: HostSpec }): Promise<string | undefined> {
     this.#settled = true;
     if (!this.held.length) return undefined;
+    await this.#recordNotices(journal);
     let why: string | undefined;
     const lost = this.held.filter((h) => h.lease.lost);
     for (const h of lost) {
@@ -230,7 +238,7 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
         const slots = new GroupSlots(conn.client, ctx.name, g.name, replicated);
         await assertMark(slots, ctx, g, marks, entries);
         const started = performance.now();
-        const { slot, at, position, sentAt } = await waitForSlot(slots, conn, target, g, {
+        const { slot, at, position, sentAt, master } = await waitForSlot(slots, conn, target, g, {
           host: ctx.host.name,
           commit,
           planDigest: plan.spec.sha256.slice(0, 12),
@@ -239,19 +247,27 @@ export async function takeRolloutSlots(file: string, plan: Plan, host: Host, spe
           canary: g.rollout.canary,
           ttlMs,
         }, opts.signal);
+        // Every keep-alive (ttl/3) says which master answered: a holder notices a failover, and an
+        // overcommitted group, at its next one and journals it (rule 11).
+        const notices: RolloutEntry[] = [];
+        let seen = { master, overcommitted: false };
+        const renew = async (extend: boolean) => {
+          const r = await slots.renew(slot, ttlMs, extend);
+          const base = { event: 'rollout', group: g.name, token: slot.token, held: r.held, at: new Date(r.at).toISOString() };
+          if (r.master !== seen.master) notices.push({ ...base, slot: 'new master', reinserted: r.reinserted, overcommitted: r.overcommitted });
+          else if (r.overcommitted !== seen.overcommitted) notices.push({ ...base, slot: r.overcommitted ? 'overcommitted' : 'no longer overcommitted' });
+          seen = { master: r.master, overcommitted: r.overcommitted };
+          return r.held;
+        };
         const lease = new RedisLease(
           slots.keys.slots,
           slot.token,
           conn,
-          {
-            extend: () => slots.renew(slot, ttlMs),
-            check: () => slots.renew(slot, ttlMs, false),
-            release: async () => undefined,
-          },
+          { extend: () => renew(true), check: () => renew(false), release: async () => undefined },
           { ttlMs, label: `rollout slot of group ${g.name}` },
           sentAt,
         );
-        held.push({ group: g, slots, conn, slot, lease, ttlMs });
+        held.push({ group: g, slots, conn, slot, lease, ttlMs, notices });
         entries.push({ event: 'rollout', group: g.name, slot: 'taken', token: slot.token, phase: slot.phase, ...(slot.canary ? { canary: true } : {}), queued: position, waitedMs: Math.round(performance.now() - started), at: new Date(at).toISOString() });
       } catch (e) {
         if (!held.some((h) => h.conn === conn)) await conn.close();
@@ -288,7 +304,7 @@ async function waitForSlot(
   g: RolloutGroup,
   req: Parameters<GroupSlots['grant']>[0],
   signal: AbortSignal | undefined,
-): Promise<{ slot: Slot; at: number; position: number; sentAt: number }> {
+): Promise<{ slot: Slot; at: number; position: number; sentAt: number; master: string }> {
   const waitMs = parseDuration(g.rollout.wait) ?? 300_000;
   const deadline = performance.now() + waitMs;
   const blockMs = Math.max(100, Math.floor(req.ttlMs / 3));
@@ -306,7 +322,7 @@ async function waitForSlot(
       } catch (e) {
         throw conn.fail(e, slots.keys.base);
       }
-      if (r.granted) return { slot: r.slot, at: r.at, position: first ?? 0, sentAt };
+      if (r.granted) return { slot: r.slot, at: r.at, position: first ?? 0, sentAt, master: r.master };
       first ??= r.position;
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -314,9 +330,14 @@ async function waitForSlot(
         throw new RolloutDeferred(g.name, r.position, r.why, r.detail);
       }
       blocking ??= await openRedis(target, { commandTimeoutMs: blockMs + 5_000 });
-      const secs = (Math.min(left, blockMs) / 1000).toFixed(3);
-      await blocking.client.blpop(wakeKey(slots.keys, req.host), secs).catch((e: unknown) => {
-        if (!signal?.aborted) throw blocking!.fail(e, slots.keys.base);
+      const waitMs = Math.min(left, blockMs);
+      const secs = (waitMs / 1000).toFixed(3);
+      await blocking.client.blpop(wakeKey(slots.keys, req.host), secs).catch(async (e: unknown) => {
+        if (signal?.aborted) return;
+        // BLPOP writes (it pops), so a master without a replica in sync refuses it as it refuses a
+        // grant: wait as long as the wake-up would have, then ask again.
+        if (/^NOREPLICAS/.test((e as Error).message)) return void (await new Promise((r) => setTimeout(r, waitMs)));
+        throw blocking!.fail(e, slots.keys.base);
       });
     }
   } finally {

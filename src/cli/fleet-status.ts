@@ -13,7 +13,7 @@ import { assessFleet } from '../fleet/status/assess.js';
 import { selectHosts } from '../fleet/select.js';
 import { renderStatusJson, renderStatusProm, renderStatusText } from '../fleet/status/render.js';
 import { forgetHost, readFleet, unblockHost } from '../fleet/status/store.js';
-import { openFleetRedis } from '../fleet/redis.js';
+import { isSentinelRef, openFleetRedis } from '../fleet/redis.js';
 import { oneOf, parse } from './args.js';
 import { onlyFlags, openFleet, type OpenFleet } from './fleet.js';
 import { rolloutGroup, slotLimit } from '../fleet/context.js';
@@ -75,7 +75,7 @@ export async function fleetStatusCommand(argv: string[]): Promise<number> {
   const rollouts: RolloutView[] = [];
   try {
     snapshot = await readFleet(conn.client, name, hosts.map((h) => h.name));
-    for (const g of groupNames) rollouts.push(rolloutView(g, slotLimit(rolloutGroup(fleet, g)), await new GroupSlots(conn.client, name, g).inspect()));
+    for (const g of groupNames) rollouts.push(rolloutView(g, slotLimit(rolloutGroup(fleet, g)), await new GroupSlots(conn.client, name, g, isSentinelRef(fleet.redis)).inspect()));
   } catch (e) {
     throw conn.fail(e);
   } finally {

@@ -9,6 +9,11 @@ import type { SecretRef } from '../spec/types.js';
 
 export type FleetRedisRef = SecretRef | { sentinels: string[]; master: string; password?: SecretRef };
 
+/** Whether the fleet's Redis fails over (Sentinel): slot scripts then carry the master's run_id (§8.4 rule 11). */
+export function isSentinelRef(ref: unknown): boolean {
+  return typeof ref === 'object' && ref !== null && 'sentinels' in ref;
+}
+
 /** The target, or why it cannot be read (an unset variable, an unreadable file). */
 export function fleetRedisTarget(ref: FleetRedisRef, env: NodeJS.ProcessEnv = process.env): { target: RedisTarget; sentinel: boolean } | { error: string } {
   if (!('sentinels' in ref)) {

@@ -216,7 +216,12 @@ end
 local function new_master(now, group, run_id, ttl)
   if run_id == '' then return 0 end
   if redis.call('HGET', K_STATE, 'runId') ~= run_id then
-    redis.call('HSET', K_STATE, 'runId', run_id, 'settleUntil', now + ttl + 2000)
+    local settle = now + ttl + 2000
+    redis.call('HSET', K_STATE, 'runId', run_id, 'settleUntil', settle)
+    -- The leases here are the last ones replicated (and on another server's clock): a holder that
+    -- kept renewing on the old master must not be swept as abandoned before it reaches this one.
+    local held = redis.call('ZRANGE', K_LEASES, 0, -1)
+    for i = 1, #held do redis.call('ZADD', K_LEASES, settle, held[i]) end
     event(now, group, 'new master', '', {'reason', 'run_id ' .. run_id})
   end
   return tonumber(redis.call('HGET', K_STATE, 'settleUntil') or '0')
@@ -235,6 +240,8 @@ const SCRIPTS = {
 local group, host, commit, plan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local limit, maxf, canary, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = now_ms()
+-- A new master first (its leases reset), then the sweep: stale leases are not dead holders.
+local settle = new_master(now, group, ARGV[10], ttl)
 sweep(now, group, limit, maxf)
 redis.call('ZADD', K_QUEUE, 'NX', now, host)
 redis.call('ZADD', K_WAITERS, now + ttl, host)
@@ -244,7 +251,6 @@ if st[1] == '1' then return {0, 'halted', pos + 1, st[2] or ''} end
 if st[3] == '1' then return {0, 'paused', pos + 1, st[4] or ''} end
 local hp = redis.call('HGET', K_PAUSED, host)
 if hp then return {0, 'host paused', pos + 1, hp} end
-local settle = new_master(now, group, ARGV[10], ttl)
 if now < settle then return {0, 'settling', pos + 1, 'a new Redis master: holders re-insert their slots until ' .. iso(settle)} end
 local own = slot_of(host)
 local is_canary = false
@@ -275,7 +281,8 @@ redis.call('ZREM', K_WAITERS, host)
 event(now, group, own and 'regrant' or 'grant', host, {'token', tostring(token), 'commit', commit})
 return {1, token, cjson.encode(s), now}`,
   },
-  // ARGV: group host token ttl extend(1|0) runId slotJson. 1 = held (and extended); 0 = not ours or no longer live.
+  // ARGV: group host token ttl extend(1|0) runId slotJson. Returns {held (1: ours and extended; 0: not ours
+  // or no longer live), reinserted (1|0), overcommitted (the group's flag, 1|0), Redis time}.
   // After a failover the new master may lack a slot granted on the old one: within the settle
   // period its holder puts it back, and a group now above its limit is marked overcommitted.
   renew: {
@@ -285,7 +292,9 @@ local group, host, ttl = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local now = now_ms()
 local s = slot_of(host)
 local settle = new_master(now, group, ARGV[6], ttl)
+local reinserted = 0
 if not s and now < settle and ARGV[7] ~= '' then
+  reinserted = 1
   s = cjson.decode(ARGV[7])
   put(s)
   redis.call('ZADD', K_LEASES, now + ttl, host)
@@ -296,11 +305,12 @@ if not s and now < settle and ARGV[7] ~= '' then
     event(now, group, 'overcommitted', '', {'reason', n .. ' slot(s) held, limit ' .. l})
   end
 end
-if not s or s.token ~= tonumber(ARGV[3]) or not live(s) then return 0 end
+local over = redis.call('HGET', K_STATE, 'overcommitted') == '1' and 1 or 0
+if not s or s.token ~= tonumber(ARGV[3]) or not live(s) then return {0, reinserted, over, now} end
 local exp = redis.call('ZSCORE', K_LEASES, host)
-if not exp or tonumber(exp) <= now then return 0 end
+if not exp or tonumber(exp) <= now then return {0, reinserted, over, now} end
 if ARGV[5] == '1' then redis.call('ZADD', K_LEASES, 'XX', now + ttl, host) end
-return 1`,
+return {1, reinserted, over, now}`,
   },
   // ARGV: group host token phase(gating|failed) ttl reason canaryPrefix
   phase: {
@@ -399,12 +409,13 @@ event(now, group, op, host, f)
 wake(ARGV[6], math.max(free_after(1000000000, 1000000000), 1))
 return changed`,
   },
-  // Sweep, then everything a status needs. ARGV: group
+  // Sweep, then everything a status needs. ARGV: group runId. On a master the group has not
+  // seen yet no sweep: its leases are stale until a holder's script starts the settle period.
   inspect: {
     keys: 9,
     lua: `${LUA}
 local now = now_ms()
-sweep(now, ARGV[1], 1000000000, 1000000000)
+if ARGV[2] == '' or redis.call('HGET', K_STATE, 'runId') == ARGV[2] then sweep(now, ARGV[1], 1000000000, 1000000000) end
 return {redis.call('HGETALL', K_SLOTS), redis.call('HGETALL', K_STATE), redis.call('ZRANGE', K_QUEUE, 0, -1), redis.call('HGETALL', K_PAUSED), now}`,
   },
 } satisfies Record<string, Script>;
@@ -422,8 +433,19 @@ export interface GrantRequest {
 }
 
 export type GrantResult =
-  | { granted: true; slot: Slot; at: number }
+  | { granted: true; slot: Slot; at: number; /** The master's run_id ('' without Sentinel). */ master: string }
   | { granted: false; why: 'halted' | 'paused' | 'host paused' | 'full' | 'queued' | 'canary' | 'settling' | 'unreplicated'; position: number; detail: string };
+
+export interface RenewResult {
+  held: boolean;
+  master: string;
+  /** The new master lacked our slot and took it back from us (settle period). */
+  reinserted: boolean;
+  /** The group is marked above its limit. */
+  overcommitted: boolean;
+  /** Redis time (ms). */
+  at: number;
+}
 
 export interface GroupState {
   slots: Slot[];
@@ -466,23 +488,36 @@ export class GroupSlots {
   async grant(r: GrantRequest): Promise<GrantResult> {
     const k = this.keys;
     const runId = await this.#runId();
-    const out = (await this.#s.grant(...keysOf(k), this.group, r.host, r.commit, r.planDigest, r.limit, r.maxFailures, r.canary, r.ttlMs, k.canaryPrefix, runId)) as [number, number | string, string | number, string | number];
+    let out: [number, number | string, string | number, string | number];
+    try {
+      out = (await this.#s.grant(...keysOf(k), this.group, r.host, r.commit, r.planDigest, r.limit, r.maxFailures, r.canary, r.ttlMs, k.canaryPrefix, runId)) as typeof out;
+    } catch (e) {
+      // min-replicas-to-write refused the script: a master cut off from its replicas, or one just
+      // promoted whose replica has not attached yet. A refusal to wait out, like an unacknowledged grant.
+      if (this.replicated && /^NOREPLICAS/.test((e as Error).message)) return { granted: false, why: 'unreplicated', position: 1, detail: 'the master has no replica in sync (NOREPLICAS)' };
+      throw e;
+    }
     if (out[0] === 1) {
       const slot = JSON.parse(String(out[2])) as Slot;
       // Asynchronous replication: a grant no replica has is one a failover can forget. Give it back and wait.
       if (this.replicated && Number(await this.client.wait(1, 500)) < 1) {
-        await this.giveBack(r.host, slot.token);
+        // Refused too (NOREPLICAS): the record stays on a master that replicates nothing; its lease runs out.
+        await this.giveBack(r.host, slot.token).catch(() => undefined);
         return { granted: false, why: 'unreplicated', position: 1, detail: 'no replica acknowledged the grant within 500 ms' };
       }
-      return { granted: true, slot, at: Number(out[3]) };
+      return { granted: true, slot, at: Number(out[3]), master: runId };
     }
     return { granted: false, why: out[1] as Exclude<GrantResult, { granted: true }>['why'], position: Number(out[2]), detail: String(out[3]) };
   }
 
-  /** Extends our slot's lease (or only checks it, extend false); `slot` is put back after a failover that lost it. */
-  async renew(slot: Slot, ttlMs: number, extend = true): Promise<boolean> {
+  /**
+   * Extends our slot's lease (or only checks it, extend false); `slot` is put back after a failover
+   * that lost it. `master` (the run_id, '' without Sentinel) lets the holder see that it moved.
+   */
+  async renew(slot: Slot, ttlMs: number, extend = true): Promise<RenewResult> {
     const runId = await this.#runId();
-    return (await this.#s.renew(...keysOf(this.keys), this.group, slot.host, slot.token, ttlMs, extend ? 1 : 0, runId, runId ? JSON.stringify(slot) : '')) === 1;
+    const r = (await this.#s.renew(...keysOf(this.keys), this.group, slot.host, slot.token, ttlMs, extend ? 1 : 0, runId, runId ? JSON.stringify(slot) : '')) as number[];
+    return { held: r[0] === 1, master: runId, reinserted: r[1] === 1, overcommitted: r[2] === 1, at: Number(r[3]) };
   }
 
   /** Moves our slot to gating (lease renewed) or failed (counts toward a halt). Redis time, or undefined when the slot is no longer ours. */
@@ -510,7 +545,7 @@ export class GroupSlots {
   }
 
   async inspect(): Promise<GroupState> {
-    const [slots, state, queue, paused, now] = (await this.#s.inspect(...keysOf(this.keys), this.group)) as [string[], string[], string[], string[], number];
+    const [slots, state, queue, paused, now] = (await this.#s.inspect(...keysOf(this.keys), this.group, await this.#runId())) as [string[], string[], string[], string[], number];
     const st = pairs(state);
     return {
       slots: Object.values(pairs(slots)).map((v) => JSON.parse(v) as Slot),

@@ -129,8 +129,21 @@ export async function startSentinelSet(name: string): Promise<{ master: RedisSer
   const master = await startRedis();
   const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
   const sentinels: RedisServer[] = [];
-  for (let i = 0; i < 3; i++) sentinels.push(await startOn(await freePort(), undefined, [], { name, port: master.port }));
+  for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(name, master.port));
   return { master, replica, sentinels, stop: async () => void (await Promise.all([master, replica, ...sentinels].map((s) => s.stop()))) };
+}
+
+/** One sentinel watching the master at 127.0.0.1:masterPort under `name` (quorum 2, down after 1 s); `args` as for startRedis. */
+export async function startSentinel(name: string, masterPort: number, args: string[] = []): Promise<RedisServer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await startOn(await freePort(), undefined, args, { name, port: masterPort });
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
 }
 
 function freePort(): Promise<number> {
