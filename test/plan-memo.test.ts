@@ -39,12 +39,12 @@ const memoFiles = () => {
 };
 
 /** Marks the kept plan, so a plan printed from it can be told from one observed in full. */
-function plant() {
+function plant(mark = (entry: { plan: { warnings: string[]; managed: Record<string, string> } }) => void entry.plan.warnings.push(PLANTED)) {
   const files = memoFiles();
   expect(files).toHaveLength(1);
   const file = path.join(memoDir(), files[0]!);
   const entry = JSON.parse(readFileSync(file, 'utf8'));
-  entry.plan.warnings.push(PLANTED);
+  mark(entry);
   writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
 }
 
@@ -114,6 +114,24 @@ describe('a converged plan from the memo', () => {
     // That full plan was kept: the next one is from the memo again.
     plant();
     expect((await plan()).stdout).toContain(PLANTED);
+  });
+
+  it('serves a converged apply too, under its lock, and not one whose host changed', async () => {
+    // Apply records ownership from the plan's managed addresses: a kept plan that no longer lists
+    // the unit makes an apply served from it drop the unit from state.json, which shows it was used.
+    const stateFile = path.join(t.root, 'var/lib/reconcile/state.json');
+    const owned = () => Object.keys(JSON.parse(readFileSync(stateFile, 'utf8')).owned);
+    expect(owned()).toContain('units[memo-test.service]');
+    plant((entry) => delete entry.plan.managed['units[memo-test.service]']);
+    const same = await runCli(['apply', spec, '--root', t.root, '--yes'], { env: env() });
+    expect(same.exitCode, same.stderr).toBe(0);
+    expect(owned()).not.toContain('units[memo-test.service]');
+    // Changed since: the kept plan (no change) is not believed; the host is observed and converged.
+    plant((entry) => delete entry.plan.managed['units[memo-test.service]']);
+    writeFileSync(path.join(t.root, 'etc/timezone'), 'Etc/UTC\n');
+    const changed = await runCli(['apply', spec, '--root', t.root, '--yes'], { env: env() });
+    expect(changed.exitCode, changed.stderr).toBe(0);
+    expect(readFileSync(path.join(t.root, 'etc/timezone'), 'utf8')).toBe('Asia/Shanghai\n');
   });
 
   it('is turned off by RECONCILE_NO_CACHE', async () => {
