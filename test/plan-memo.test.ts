@@ -39,7 +39,8 @@ const memoFiles = () => {
 };
 
 /** Marks the kept plan, so a plan printed from it can be told from one observed in full. */
-function plant(mark = (entry: { plan: { warnings: string[]; managed: Record<string, string> } }) => void entry.plan.warnings.push(PLANTED)) {
+type MemoEntry = { plan: { warnings: string[]; managed: Record<string, string> } };
+function plant(mark: (entry: MemoEntry) => unknown = (entry) => entry.plan.warnings.push(PLANTED)) {
   const files = memoFiles();
   expect(files).toHaveLength(1);
   const file = path.join(memoDir(), files[0]!);
