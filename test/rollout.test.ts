@@ -190,7 +190,8 @@ describe('rollout slots across hosts of one fleet', () => {
 
   it('a waiter past rollout.wait exits 2 "deferred, queued #n" and leaves the queue, changing nothing', async () => {
     const f = makeFleet(
-      { g: { maxParallel: 1, gate: 'reload', wait: '8s' }, pp: { gate: 'reload', wait: '5m' } },
+      // h2 waits long enough to still be queued when h3 (started later, on a loaded machine) asks.
+      { g: { maxParallel: 1, gate: 'reload', wait: '40s' }, pp: { gate: 'reload', wait: '5m' } },
       { h1: ['g', 'pp'], h2: ['g'], h3: ['g'] },
     );
     await fleetCli(f, ['pause', 'pp', '--reason', 'keep h1 holding g']);
@@ -199,7 +200,7 @@ describe('rollout slots across hosts of one fleet', () => {
     const second = apply(f, 'h2');
     await until('h2 to queue', async () => ((await slots(f, 'g').inspect()).queue.includes('h2') ? true : undefined), 60_000);
     // h3 is told its place behind h2 when its own (shorter) wait ends.
-    writeFileSync(path.join(f.dir, 'repo', 'fleet.yaml'), readFileSync(path.join(f.dir, 'repo', 'fleet.yaml'), 'utf8').replace('"wait":"8s"', '"wait":"1s"'));
+    writeFileSync(path.join(f.dir, 'repo', 'fleet.yaml'), readFileSync(path.join(f.dir, 'repo', 'fleet.yaml'), 'utf8').replace('"wait":"40s"', '"wait":"1s"'));
     const third = await apply(f, 'h3');
     expect(third.exitCode).toBe(2);
     expect(third.stderr).toBe('reconcile: deferred, queued #2 in rollout group g (full: 1 of 1 slot(s) taken); nothing was changed\n');
