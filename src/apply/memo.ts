@@ -12,6 +12,7 @@
  * RECONCILE_NO_CACHE=1 turns it off.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { buildIdentity, readCacheEntry, writeCacheEntry } from '../spec/cache.js';
 import { TracingHost, verifyTrace, type Trace } from '../host/trace.js';
 import type { Plan } from '../plan/types.js';
@@ -46,7 +47,7 @@ export function memoContext(p: PreparedSpec, options: { targets?: readonly strin
         buildIdentity(),
         root,
         p.host.offline ? null : p.host.hostname(),
-        p.spec.path,
+        path.resolve(p.spec.path),
         p.spec.sha256,
         p.fleet?.sources ?? null,
         !!options.ownUnits,

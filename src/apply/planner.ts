@@ -39,6 +39,11 @@ export interface PlanOptions {
    * observes in full and keeps one (apply's proof of convergence); absent, neither.
    */
   memo?: 'use' | 'keep';
+  /**
+   * Whether the plan records the spec's git provenance, one `git status` process: false when
+   * nothing would show it (plan's text output without --verbose or --out).
+   */
+  provenance?: boolean;
   /** --target: only these addresses' changes (src/plan/target.ts). */
   targets?: readonly string[];
   /**
@@ -73,12 +78,13 @@ export async function prepareSpec(file: string, options: PlanOptions = {}): Prom
   const root = options.host?.root ?? options.root ?? '/';
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
-  let git = gitInfo(file).catch(() => null);
+  const provenance = options.provenance !== false;
+  let git = provenance ? gitInfo(file).catch(() => null) : Promise.resolve(null);
   const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false, fleet: options.fleet, ownUnits: options.ownUnits });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   // A merged spec is dirty when any of its files is.
-  if (fleet) git = gitInfo(file, fleet.files).catch(() => null);
+  if (fleet && provenance) git = gitInfo(file, fleet.files).catch(() => null);
   const host = newHost(root, options);
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);

@@ -20,7 +20,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
   const host = values.facts ? (await readSnapshot(values.facts)).host : undefined;
-  const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out, targets: values.target, memo: 'use' });
+  const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out, targets: values.target, memo: 'use', provenance: format !== 'text' || !!values.verbose || !!values.out });
   // A saved plan names its spec by absolute path (apply may run elsewhere); what is printed is what is saved, so `show` prints the same.
   const plan = values.out ? { ...planned, spec: { ...planned.spec, path: path.resolve(planned.spec.path) } } : planned;
   if (values.out) await savePlan(values.out, plan);
