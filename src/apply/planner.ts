@@ -111,7 +111,8 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   const kept = memoCtx && options.memo === 'use' ? await memo!.recall(memoCtx) : undefined;
   if (kept) {
     const plan = planOf(file, p, { changes: [], ...kept }, await git);
-    return { plan, spec, host: p.host, state: await readState(p.host), secrets: p.secrets };
+    const host = prepared ? newHost(prepared.host.root, options) : p.host;
+    return { plan, spec, host, state: await readState(host), secrets: p.secrets };
   }
   const host = memoCtx ? await tracingHost(p.host, options) : prepared ? newHost(prepared.host.root, options) : p.host;
   const resolved = { secrets: p.secrets };
