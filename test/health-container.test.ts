@@ -64,11 +64,13 @@ async function lastJournal(): Promise<Entry[]> {
 const rolloutEntries = (j: Entry[]) => j.filter((e) => e.event === 'rollout').map((e) => `${e.slot}${e.status ? ` ${e.status}` : ''}`);
 
 /** The apply converged the host, the gate passed and the slot went back: in systemd, the journal and Redis. */
-async function expectGatePassed() {
+async function expectGatePassed(restarts: 'none' | 'any' = 'none') {
   const a = await apply();
   expect(a.stderr).toBe('');
   expect(a.exitCode).toBe(0);
-  expect(await show('app.service')).toEqual({ ActiveState: 'active', SubState: 'running', NRestarts: '0' });
+  // After a crash loop, systemd's own restart may land between daemon-reload and the apply's
+  // restart and count once more; the gate judged the count stable, which is what matters then.
+  expect(await show('app.service')).toMatchObject({ ActiveState: 'active', SubState: 'running', ...(restarts === 'none' ? { NRestarts: '0' } : {}) });
   expect(rolloutEntries(await lastJournal())).toEqual(['taken', 'health gate passed', 'given back']);
   expect(await group()).toMatchObject({ slots: [], queue: [], halted: false });
   expect(await status()).toMatchObject({ result: 'converged', exit: 0 });
@@ -150,7 +152,7 @@ describeNeeding(NEEDS, 'the rollout health gate on a real systemd (inside a cont
   it('the fixed content after fleet resume: the gate passes, the failed mark is cleared, the group is free (exit 0)', async () => {
     expect((await fleet('resume', 'web', '--reason', 'fixed'))).toMatchObject({ exitCode: 0, stderr: '' });
     publish('ExecStart=/bin/sleep 86400');
-    await expectGatePassed();
+    await expectGatePassed('any');
     expect(JSON.parse(c.readFile('/var/lib/reconcile/rollout.json')!)).toEqual({ formatVersion: 1, failed: {} });
   }, 180_000);
 });
