@@ -114,7 +114,8 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
     const host = prepared ? newHost(prepared.host.root, options) : p.host;
     return { plan, spec, host, state: await readState(host), secrets: p.secrets };
   }
-  const host = memoCtx ? await tracingHost(p.host, options) : prepared ? newHost(prepared.host.root, options) : p.host;
+  const tracing = memoCtx ? await tracingHost(p.host, options) : undefined;
+  const host = tracing ?? (prepared ? newHost(prepared.host.root, options) : p.host);
   const resolved = { secrets: p.secrets };
 
   const state = await readState(host);
@@ -151,7 +152,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
   orderSteps(changes); // fails now, not at apply, when shared steps disagree or depend in a cycle
 
   const plan = planOf(file, p, { changes, digests, managed, ...(Object.keys(creates).length ? { creates } : {}), warnings, ...(locks.length ? { locks } : {}), ...(files.length ? { files } : {}) }, await git);
-  if (memoCtx && host instanceof (await import('../host/trace.js')).TracingHost && observedThroughHost(kinds.map((k) => k.name))) memo!.remember(memoCtx, host, plan);
+  if (memoCtx && tracing && observedThroughHost(kinds.map((k) => k.name))) memo!.remember(memoCtx, tracing, plan);
   return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
 }
 
@@ -176,7 +177,7 @@ function planOf(file: string, p: PreparedSpec, found: Pick<Plan, 'changes' | 'di
 }
 
 /** A Host of the same root that keeps the trace of what the plan reads, for the memo. */
-async function tracingHost(like: Host, options: PlanOptions): Promise<Host> {
+async function tracingHost(like: Host, options: PlanOptions): Promise<import('../host/trace.js').TracingHost> {
   const { TracingHost } = await import('../host/trace.js');
   const host = new TracingHost(like.root);
   if (options.createDigestKey) host.createsDigestKey = true;
