@@ -15,7 +15,7 @@ const outDir = path.resolve(values.out ?? path.join(repo, 'dist-pkg'));
 const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
 const lock = JSON.parse(readFileSync(path.join(repo, 'package-lock.json'), 'utf8'));
 
-if (!existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first (npm run package:deb does)');
+if (!existsSync(path.join(repo, 'dist', 'bin', 'main.js'))) throw new Error('dist/ is missing: run npm run build first (npm run package:deb does)');
 const [major] = process.versions.node.split('.').map(Number);
 const engine = Number(/\d+/.exec(pkg.engines.node)[0]);
 if (major < engine) throw new Error(`the runtime to carry is Node.js ${process.versions.node}, below the engine ${pkg.engines.node}`);

@@ -6,6 +6,6 @@ import * as crypto from 'node:crypto';
 const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
 
 /** A leaf module: every layer may hash without importing the one that happens to hash most. */
-export function sha256(data: string | Buffer): string {
-  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+export function sha256(data: string | Buffer, encoding: 'hex' | 'base64' = 'hex'): string {
+  return oneShot ? oneShot('sha256', data, encoding) : crypto.createHash('sha256').update(data).digest(encoding);
 }

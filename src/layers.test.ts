@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const SRC = path.resolve(import.meta.dirname);
 
 /** Modules any layer may import: they import nothing of ours but other leaves (and the host layer below every other). */
-const LEAF_MODULES = ['hash.ts', 'errors.ts', 'version.ts', 'duration.ts', 'distance.ts', 'diagnostics/hang.ts', 'resources/chars.ts'];
+const LEAF_MODULES = ['hash.ts', 'errors.ts', 'version.ts', 'package-root.ts', 'duration.ts', 'distance.ts', 'diagnostics/hang.ts', 'resources/chars.ts'];
 /** What a kind may import beyond its own folder and the leaves. */
 const KIND_MAY_IMPORT = ['plan/', 'host/', 'spec/', 'resources/types.ts'];
 /** Another kind's step ids, to order against (`exportfs -ra` after a write, a directory after mounts). */

@@ -1,3 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

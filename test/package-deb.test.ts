@@ -39,7 +39,9 @@ describeNeeding(NEEDS, 'the .deb artifact on a Debian host without Node.js', () 
       .filter((f): f is string => !!f);
     expect(files).toContain('./usr/bin/reconcile');
     expect(files).toContain('./usr/lib/reconcile/node');
-    expect(files).toContain('./usr/lib/reconcile/dist/cli/main.js');
+    // The command runs the bundle (scripts/bundle.mjs); the validators it loads stay beside their modules.
+    expect(files).toContain('./usr/lib/reconcile/dist/bin/main.js');
+    expect(files).toContain('./usr/lib/reconcile/dist/spec/schema-validator.js');
     expect(files).toContain('./usr/lib/reconcile/node_modules/yaml/package.json');
     expect(files.some((f) => f.includes('node_modules/vitest/'))).toBe(false);
     expect(files.some((f) => f.includes('node_modules/typescript/'))).toBe(false);

@@ -18,6 +18,7 @@ import { acquireHostLock, acquireResourceLocks } from './lock.js';
 import type { LockHandle, LockWait } from '../locks/types.js';
 import type { RolloutHold } from './rollout.js';
 import { findFleetRoot } from '../fleet/files.js';
+import { fileBatch } from './batch.js';
 
 export type { ApplyReport, StepResult, StepStatus } from '../plan/types.js';
 
@@ -67,13 +68,14 @@ export async function applySpec(file: string, givenOptions: ApplyOptions = {}): 
   try {
     // Re-observe under the lock: what another run did while we waited counts. A converged host may
     // be planned from the memo: its every answer is read again here, under the lock.
-    const { plan, host, state, secrets } = await planSpec(file, { ...options, memo: 'use' }, first);
+    const { plan, host, state: readOwned, secrets } = await planSpec(file, { ...options, memo: 'use' }, first);
     if (options.savedPlan) refuseStale(options.savedPlan, plan);
     const destructive = plan.changes.filter((c) => c.risk === 'destructive');
     if (destructive.length && !options.allowDestructive) {
       throw new UserError(`refusing destructive changes without --allow-destructive: ${destructive.map((c) => c.address).join(', ')}`);
     }
     options.onPlan?.(plan);
+    const state = await readOwned();
     if (plan.changes.length === 0) {
       // In sync, but an apply killed after its steps may have left intents to confirm.
       await recordOwnership(host, state, plan, [], options);
@@ -185,32 +187,6 @@ async function runPlan(
   await journal.record({ event: 'end', ok: !stoppedBecause, stoppedBecause, remaining: remaining.map((c) => c.address) }).catch(() => undefined);
   await journal.close();
   return { plan, results, remaining, ok: !stoppedBecause, stoppedBecause, journal: journal.dir, lockToken: lock.token };
-}
-
-/** File steps that may run at once: writes and links of distinct files, none waiting on another. */
-const CONCURRENT_OPS = new Set(['file.write', 'file.symlink']);
-const MAX_CONCURRENT = 16;
-
-/**
- * The steps from `start` that run together: one step, or a run of consecutive file writes and
- * links (already in dependency order) of which none names another in its `after`. Each write ends
- * in an fsync; issued together, the filesystem commits them in a few journal transactions
- * instead of one per file, which is most of an apply's time with hundreds of unit files.
- */
-function fileBatch(steps: Step[], start: number): Step[] {
-  const first = steps[start]!;
-  if (!CONCURRENT_OPS.has(first.op) || first.live) return [first];
-  const batch = [first];
-  const paths = new Set([String(first.args.path)]);
-  for (let i = start + 1; i < steps.length && batch.length < MAX_CONCURRENT; i++) {
-    const s = steps[i]!;
-    if (!CONCURRENT_OPS.has(s.op) || s.live || paths.has(String(s.args.path))) break;
-    const waits = (s.after ?? []).some((dep) => batch.some((b) => (dep.endsWith('*') ? b.id.startsWith(dep.slice(0, -1)) : b.id === dep)));
-    if (waits) break;
-    batch.push(s);
-    paths.add(String(s.args.path));
-  }
-  return batch;
 }
 
 /** Why no further step may start: a signal, or a lease (the host's, a cluster's) that no longer holds. */

@@ -10,7 +10,7 @@ import { hmacHex } from '../host/digest.js';
 import { diagnosticAt, type LoadedSpec } from '../spec/load.js';
 import { readState, createdByKind, type State } from './state.js';
 import { kindsInUse, loadKinds, observedThroughHost } from '../resources/registry.js';
-import { gitInfo, type GitInfo } from '../plan/git.js';
+import type { GitInfo } from '../plan/git.js';
 import { acknowledgeDrift } from '../plan/acknowledge.js';
 import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../plan/types.js';
 import { orderSteps } from '../plan/order.js';
@@ -57,7 +57,8 @@ export interface PlanResult {
   plan: Plan;
   spec: LoadedSpec;
   host: Host;
-  state: State;
+  /** What reconcile owns on the host: apply needs it, a plan taken from the memo does not read it. */
+  state: () => Promise<State>;
   secrets: ReadonlyMap<string, string>;
 }
 
@@ -79,17 +80,22 @@ export async function prepareSpec(file: string, options: PlanOptions = {}): Prom
   if (!options.host) checkRoot(root);
   // git runs in its own process while the spec is checked and the host observed.
   const provenance = options.provenance !== false;
-  let git = provenance ? gitInfo(file).catch(() => null) : Promise.resolve(null);
+  let git = provenance ? gitInfo(file) : Promise.resolve(null);
   const { spec, diagnostics, fleet } = await loadHostSpec(file, { root, strict: options.strict, migrationFiles: false, fleet: options.fleet, ownUnits: options.ownUnits });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new SpecError(errors);
   // A merged spec is dirty when any of its files is.
-  if (fleet && provenance) git = gitInfo(file, fleet.files).catch(() => null);
+  if (fleet && provenance) git = gitInfo(file, fleet.files);
   const host = newHost(root, options);
   checkHostname(spec, host);
   const resolved = resolveSecrets(spec, options.env);
   if (resolved.diagnostics.length) throw new SpecError(resolved.diagnostics);
   return { spec, diagnostics, secrets: resolved.secrets, git, host, ...(fleet ? { fleet } : {}) };
+}
+
+/** git runs in its own process, loaded only when a plan records provenance. */
+function gitInfo(file: string, sources?: string[]): Promise<GitInfo | null> {
+  return import('../plan/git.js').then((g) => g.gitInfo(file, sources)).catch(() => null);
 }
 
 function newHost(root: string, options: PlanOptions): Host {
@@ -104,15 +110,17 @@ function newHost(root: string, options: PlanOptions): Host {
  * loaded again, but the host is observed through a new Host: nothing cached before the wait counts.
  */
 export async function planSpec(file: string, options: PlanOptions = {}, prepared?: PreparedSpec): Promise<PlanResult> {
+  // The memo's module loads while the spec is read and checked.
+  const memoModule = options.memo && !options.host ? import('./memo.js') : undefined;
   const p = prepared ?? (await prepareSpec(file, options));
   const { spec, diagnostics, git } = p;
-  const memo = options.memo && !options.host ? await import('./memo.js') : undefined;
+  const memo = await memoModule;
   const memoCtx = memo?.memoContext(p, options);
   const kept = memoCtx && options.memo === 'use' ? await memo!.recall(memoCtx) : undefined;
   if (kept) {
     const plan = planOf(file, p, { changes: [], ...kept }, await git);
     const host = prepared ? newHost(prepared.host.root, options) : p.host;
-    return { plan, spec, host, state: await readState(host), secrets: p.secrets };
+    return { plan, spec, host, state: () => readState(host), secrets: p.secrets };
   }
   const tracing = memoCtx ? await tracingHost(p.host, options) : undefined;
   const host = tracing ?? (prepared ? newHost(prepared.host.root, options) : p.host);
@@ -153,7 +161,7 @@ export async function planSpec(file: string, options: PlanOptions = {}, prepared
 
   const plan = planOf(file, p, { changes, digests, managed, ...(Object.keys(creates).length ? { creates } : {}), warnings, ...(locks.length ? { locks } : {}), ...(files.length ? { files } : {}) }, await git);
   if (memoCtx && tracing && observedThroughHost(kinds.map((k) => k.name))) memo!.remember(memoCtx, tracing, plan);
-  return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state, secrets: resolved.secrets };
+  return { plan: options.targets?.length ? targetPlan(plan, options.targets) : plan, spec, host, state: async () => state, secrets: resolved.secrets };
 }
 
 /** The plan of what a diff (or the memo) found, stamped with the spec it came from and now. */

@@ -46,8 +46,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`reconcile: unknown command "${command}"${guess ? `; did you mean ${guess}?` : ''} (see reconcile --help)\n`);
     return 1;
   }
-  // The spec's git commit is recorded in every plan: ask git now, while the command loads.
-  if (['plan', 'apply', 'drift'].includes(command) && rest[0] && !rest[0].startsWith('-')) {
+  // The spec's git commit is recorded in every apply and drift report: ask git now, while the
+  // command loads. plan asks only when its output shows or keeps it (src/cli/plan.ts).
+  if (['apply', 'drift'].includes(command) && rest[0] && !rest[0].startsWith('-')) {
     const spec = rest[0];
     void import('../plan/git.js').then((git) => git.gitInfo(spec));
   }

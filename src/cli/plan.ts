@@ -1,7 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { planSpec } from '../apply/planner.js';
-import { renderPlanAs } from '../render/plan.js';
 import { oneOf, parse } from './args.js';
 import { commandHelp } from './docs.js';
 import { UserError } from '../errors.js';
@@ -20,12 +19,14 @@ export async function planCommand(argv: string[]): Promise<number> {
   const format = oneOf('plan', 'format', values.format, ['text', 'json', 'markdown'] as const, 'text');
   if (values.facts && values.root) throw new UserError('reconcile plan: --facts and --root exclude each other (the snapshot carries the root it was recorded under)');
   const host = values.facts ? (await readSnapshot(values.facts)).host : undefined;
+  // The spec's git provenance is one `git status` process: asked only when the output shows it
+  // (JSON, Markdown, --verbose) or keeps it (--out), not for the text a converged host prints.
   const { plan: planned } = await planSpec(positionals[0]!, { root: values.root, strict: values.strict, host, createDigestKey: !!values.out, targets: values.target, memo: 'use', provenance: format !== 'text' || !!values.verbose || !!values.out });
   // A saved plan names its spec by absolute path (apply may run elsewhere); what is printed is what is saved, so `show` prints the same.
   const plan = values.out ? { ...planned, spec: { ...planned.spec, path: path.resolve(planned.spec.path) } } : planned;
   if (values.out) await savePlan(values.out, plan);
   // --quiet text prints nothing: the renderer (and the modules it loads) is not even loaded.
-  if (!values.quiet || format !== 'text') process.stdout.write(await renderPlanAs(plan, format, { noColor: !!values['no-color'], verbose: values.verbose }));
+  if (!values.quiet || format !== 'text') process.stdout.write(await (await import('../render/plan.js')).renderPlanAs(plan, format, { noColor: !!values['no-color'], verbose: values.verbose }));
   if (values.out && !values.quiet) process.stderr.write(`plan saved to ${values.out}; apply it with: reconcile apply ${values.out}\n`);
   return plan.changes.length ? 2 : 0;
 }

@@ -1,4 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { besideModule, PACKAGE_ROOT } from '../package-root.js';
 import type { ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import type { LoadedSpec } from '../spec/load.js';
@@ -10,15 +13,15 @@ import { schemaDiagnosticsWith } from '../spec/schema.js';
  * or ajv on the schema files when running from source (tests).
  */
 async function validator(compiled: string, schemaFile: string): Promise<ValidateFunction> {
-  const url = new URL(`./${compiled}`, import.meta.url);
+  const url = pathToFileURL(besideModule('fleet', compiled));
   if (existsSync(url)) return ((await import(url.href)) as { default: ValidateFunction }).default;
   const { Ajv } = await import('ajv');
-  const schemaUrl = new URL(`../../schemas/${schemaFile}`, import.meta.url);
-  let schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as Record<string, unknown>;
+  const schemas = path.join(PACKAGE_ROOT, 'schemas');
+  let schema = JSON.parse(readFileSync(path.join(schemas, schemaFile), 'utf8')) as Record<string, unknown>;
   if (schemaFile === 'fragment.schema.json') {
     // From source, derive it as the build does, so a test never reads a stale copy.
-    const { fragmentSchema } = (await import(new URL('../../scripts/fragment-schema.mjs', import.meta.url).href)) as { fragmentSchema: (s: unknown) => Record<string, unknown> };
-    schema = fragmentSchema(JSON.parse(readFileSync(new URL('../../schemas/host-spec.schema.json', import.meta.url), 'utf8')));
+    const { fragmentSchema } = (await import(pathToFileURL(path.join(PACKAGE_ROOT, 'scripts', 'fragment-schema.mjs')).href)) as { fragmentSchema: (s: unknown) => Record<string, unknown> };
+    schema = fragmentSchema(JSON.parse(readFileSync(path.join(schemas, 'host-spec.schema.json'), 'utf8')));
   }
   return new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(schema);
 }

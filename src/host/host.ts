@@ -1,4 +1,4 @@
-import { constants as fsc, promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { hmacHex, loadDigestKey } from './digest.js';
 import { readFile } from 'node:fs';
@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 // The callback readFile, promisified: for the hundreds of small files a plan reads it is a third
 // faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
 const readFileCb = promisify(readFile);
-import { exec, type ExecOptions, type ExecResult } from './exec.js';
+import type { ExecOptions, ExecResult } from './exec.js';
 import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
 import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
-import { probeMounts, type ProbeResult } from './probe.js';
+import type { ProbeResult } from './probe.js';
 import { hostname as osHostname } from 'node:os';
 
 export interface FileStat {
@@ -51,6 +51,8 @@ export class Host {
   /** How long a network or FUSE mount may take to answer before a path on it counts as stale. */
   probeDeadlineMs = 5_000;
   private mounts: Promise<MountInfo[]> | undefined;
+  /** The mount table once read: what localNow() answers from without waiting. */
+  private mountsNow: MountInfo[] | undefined;
   private readonly probes = new Map<string, Promise<string | null>>();
   private readonly mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
@@ -83,23 +85,15 @@ export class Host {
   /**
    * Refuses a path on a network or FUSE mount that does not answer. A `stat` on a dead NFS server
    * blocks in the kernel with no timeout and would hang this process, so such a mount is probed
-   * once, in a child process with a deadline, before any file work on it here.
+   * once, in a child process with a deadline, before any file work on it here. Says whether the
+   * path is on a local filesystem: only there is file work done in this thread.
    */
-  private async guard(real: string): Promise<void> {
-    const mounts = await (this.mounts ??= readMountInfo().catch(() => []));
-    this.mountPoints ??= new Set(mounts.map((x) => x.mountPoint));
-    // Paths come by the hundred from a few directories: look each directory's mount up once (a
-    // path that is itself a mount point belongs to that mount, not to its directory's).
-    const key = this.mountPoints.has(real) ? real : path.dirname(real);
-    let m = this.mountOfDir.get(key);
-    if (m === undefined) {
-      m = mountOf(key, mounts);
-      this.mountOfDir.set(key, m);
-    }
-    if (!m || !mayHang(m)) return;
+  private async guard(real: string): Promise<boolean> {
+    const m = this.mountFor(real, (this.mountsNow ??= await (this.mounts ??= readMountInfo().catch(() => []))));
+    if (!m || !mayHang(m)) return true;
     let probe = this.probes.get(m.mountPoint);
     if (!probe) {
-      probe = probeMounts([m.mountPoint], this.probeDeadlineMs).then((r) => {
+      probe = probeMounts([m.mountPoint], this.probeDeadlineMs).then((r: Map<string, ProbeResult>) => {
         const result = r.get(m.mountPoint);
         return result?.ok ? null : (result?.error ?? 'no answer');
       });
@@ -112,6 +106,41 @@ export class Host {
         `${real} is on the mount ${m.mountPoint} (${m.fstype} from ${m.source}${server ? `, server ${server}` : ''}), which does not answer (${error}); not touching it. Check the server, or detach it with umount -f / umount -l`,
       );
     }
+    return false;
+  }
+
+  private mountFor(real: string, mounts: MountInfo[]): MountInfo | null {
+    this.mountPoints ??= new Set(mounts.map((x) => x.mountPoint));
+    // Paths come by the hundred from a few directories: look each directory's mount up once (a
+    // path that is itself a mount point belongs to that mount, not to its directory's).
+    const key = this.mountPoints.has(real) ? real : path.dirname(real);
+    let m = this.mountOfDir.get(key);
+    if (m === undefined) {
+      m = mountOf(key, mounts);
+      this.mountOfDir.set(key, m);
+    }
+    return m;
+  }
+
+  /** True when the path is known to be on a local filesystem without waiting; else undefined (ask guard). */
+  private localNow(real: string): true | undefined {
+    if (!this.mountsNow) return undefined;
+    const m = this.mountFor(real, this.mountsNow);
+    return !m || !mayHang(m) ? true : undefined;
+  }
+
+  /**
+   * realPath (not following the last component) without waiting, when the path's directory is
+   * resolved already; else undefined. A plan reads hundreds of files from a few directories: all
+   * but the first of each are then found, guarded and read with no turn of the event loop.
+   */
+  private realPathNow(hostPath: string): string | undefined {
+    if (!path.isAbsolute(hostPath)) return undefined;
+    const normal = path.posix.normalize(hostPath);
+    if (!this.rooted) return normal;
+    if (normal === '/') return undefined;
+    const parent = this.resolvedNow.get(path.posix.dirname(normal));
+    return parent && path.join(this.root, path.posix.join(parent.path, path.posix.basename(normal)));
   }
 
   /**
@@ -153,29 +182,43 @@ export class Host {
 
   /** Directories resolved in the root, by host path: a plan reads hundreds of files from a few. */
   private resolved = new Map<string, Promise<InRoot>>();
+  /** The same, once each resolution is known: what realPathNow() answers from. */
+  private resolvedNow = new Map<string, InRoot>();
 
   /** Forgets resolutions after this process changed the tree (a new directory, link or mount). */
   private forget(): void {
     if (this.resolved.size) this.resolved = new Map();
+    if (this.resolvedNow.size) this.resolvedNow = new Map();
   }
 
   private inRoot(normal: string): Promise<InRoot> {
     if (normal === '/') return Promise.resolve({ path: '/', missing: false });
     let r = this.resolved.get(normal);
     if (!r) {
-      r = this.inRoot(path.posix.dirname(normal)).then((parent) => walkInRoot(this.root, parent, [{ name: path.posix.basename(normal), via: null }]));
-      this.resolved.set(normal, r);
+      const resolved = this.resolved;
+      r = this.inRoot(path.posix.dirname(normal))
+        .then((parent) => walkInRoot(this.root, parent, [{ name: path.posix.basename(normal), via: null }]))
+        .then((found) => {
+          // Not if the tree changed meanwhile (forget() made new maps): that answer is stale.
+          if (this.resolved === resolved) this.resolvedNow.set(normal, found);
+          return found;
+        });
+      resolved.set(normal, r);
     }
     return r;
   }
 
   async read(hostPath: string): Promise<Buffer | null> {
-    const real = await this.realPath(hostPath);
-    await this.guard(real);
+    const real = this.realPathNow(hostPath) ?? (await this.realPath(hostPath));
+    const local = this.localNow(real) ?? (await this.guard(real));
     try {
       // O_NOFOLLOW: a file that is a link is read through the link resolved in the root (rare),
-      // so the common case costs no extra lstat.
-      return await readFileCb(real, { flag: this.rooted ? READ_NOFOLLOW : 'r' });
+      // so the common case costs no extra lstat. A local file is read in this thread: a plan
+      // reads hundreds of small files, and four round trips through the thread pool (open, stat,
+      // read, close) cost more than the read. A network or FUSE file goes through the pool, so a
+      // server that stops answering holds a pool thread, never the watchdog's timers.
+      const flag = this.rooted ? READ_NOFOLLOW : 'r';
+      return local ? readFileSync(real, { flag }) : await readFileCb(real, { flag });
     } catch (e) {
       if (isMissing(e)) return null;
       if ((e as NodeJS.ErrnoException).code === 'ELOOP' && this.rooted) return this.readFollowing(hostPath);
@@ -211,10 +254,10 @@ export class Host {
   }
 
   async lstat(hostPath: string): Promise<FileStat | null> {
-    const real = await this.realPath(hostPath);
-    await this.guard(real);
+    const real = this.realPathNow(hostPath) ?? (await this.realPath(hostPath));
+    const local = this.localNow(real) ?? (await this.guard(real));
     try {
-      return toStat(await fsp.lstat(real));
+      return toStat(local ? lstatSync(real) : await fsp.lstat(real));
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -223,9 +266,9 @@ export class Host {
 
   async readlink(hostPath: string): Promise<string | null> {
     const real = await this.realPath(hostPath);
-    await this.guard(real);
+    const local = await this.guard(real);
     try {
-      return await fsp.readlink(real);
+      return local ? readlinkSync(real) : await fsp.readlink(real);
     } catch (e) {
       if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EINVAL') return null;
       throw e;
@@ -443,6 +486,16 @@ interface InRoot {
 }
 
 // Node takes numeric open flags at run time; its types say string.
+// Commands and probes load child_process and the watchdog's worker: a converged plan taken from
+// the memo runs neither, so they are loaded on first use.
+async function exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
+  return (await import('./exec.js')).exec(argv, options);
+}
+async function probeMounts(realPaths: string[], deadlineMs: number): Promise<Map<string, ProbeResult>> {
+  if (!realPaths.length) return new Map();
+  return (await import('./probe.js')).probeMounts(realPaths, deadlineMs);
+}
+
 const READ_NOFOLLOW = (fsc.O_RDONLY | fsc.O_NOFOLLOW) as unknown as string;
 const MAX_LINKS = 40; // the kernel's limit (ELOOP)
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash.js';
 import { callKey, RecordingHost, type Recorded } from './facts.js';
 import { Host } from './host.js';
 import type { ExecOptions, ExecResult } from './exec.js';
@@ -19,7 +19,7 @@ export class TracingHost extends RecordingHost {
   incomplete: string | undefined;
 
   protected override keep(key: string, answer: Recorded): void {
-    if (!(key in this.calls)) this.calls[key] = { value: createHash('sha256').update(JSON.stringify(answer)).digest('base64') };
+    if (!(key in this.calls)) this.calls[key] = { value: sha256(JSON.stringify(answer), 'base64') };
   }
 
   /** The digests, by call key. */
@@ -39,7 +39,7 @@ export class TracingHost extends RecordingHost {
 
   /** The file's digest straight from its bytes (facts keep them as base64: more to hash, nothing gained). */
   override read(hostPath: string): Promise<Buffer | null> {
-    return this.record(callKey('read', [hostPath]), () => Host.prototype.read.call(this, hostPath), (b) => (b === null ? null : createHash('sha256').update(b).digest('base64')));
+    return this.record(callKey('read', [hostPath]), () => Host.prototype.read.call(this, hostPath), (b) => (b === null ? null : sha256(b, 'base64')));
   }
 
   /** Keyed with what running it again takes (facts key by a digest of the input: not replayable). */
@@ -72,7 +72,14 @@ function execAnswer(r: ExecResult): unknown {
 export async function verifyTrace(trace: Trace, root: string): Promise<{ same: true } | { same: false; differs: string }> {
   const host = new TracingHost(root);
   const keys = Object.keys(trace);
-  await Promise.all(keys.map((key) => ask(host, key).catch(() => undefined)));
+  // Files one after another: once the first of a directory resolved it, the Host reads the rest
+  // with no turn of the event loop (hundreds of files from a few directories). Commands and the
+  // rest meanwhile, all at once.
+  const isFile = (k: string) => k.startsWith('read ') || k.startsWith('lstat ');
+  const askFiles = async () => {
+    for (const key of keys) if (isFile(key)) await ask(host, key).catch(() => undefined);
+  };
+  await Promise.all([askFiles(), ...keys.filter((k) => !isFile(k)).map((key) => ask(host, key).catch(() => undefined))]);
   const now = host.trace();
   const differs = keys.find((k) => now[k] !== trace[k]);
   return differs === undefined ? { same: true } : { same: false, differs };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../host/atomic.js';
 import { planJson, type PublicPlan } from './public.js';
@@ -33,14 +33,29 @@ export function readPlanFile(file: string): Plan | undefined {
 export function isPlanFile(file: string): boolean {
   let value: unknown;
   try {
-    const text = readFileSync(file, 'utf8');
-    if (!text.trimStart().startsWith('{')) return false;
-    value = JSON.parse(text);
+    // Asked of every spec before it is loaded: a spec is not read twice, only its first bytes.
+    if (!startsWithBrace(file)) return false;
+    value = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return false;
   }
   const p = value as Record<string, unknown> | null;
   return typeof p === 'object' && p !== null && typeof p.formatVersion === 'number' && Array.isArray(p.changes) && typeof p.spec === 'object';
+}
+
+/** Whether the file's first byte other than white space is `{`. */
+function startsWithBrace(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+      const head = buf.toString('latin1', 0, n).trimStart();
+      if (head) return head.startsWith('{');
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Checks the public form and turns it back into a Plan (changes with their steps). */

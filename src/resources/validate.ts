@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { readSpecFile, LoadedSpec } from '../spec/load.js';
 import { readCachedSpec, specCacheKey, writeCachedSpec } from '../spec/cache.js';
+import { findSecretRefs } from '../spec/secrets.js';
 import type { ValidateOptions } from '../spec/types.js';
 
 export type { ValidateOptions } from '../spec/types.js';
@@ -16,10 +17,14 @@ export async function loadAndValidate(file: string, options: ValidateOptions & {
   const cached = readCachedSpec(key);
   // A plan does not need them here: the migrations kind reads and checks its files when it observes.
   const files = options.migrationFiles === false ? async (r: { spec: LoadedSpec; diagnostics: Diagnostic[] }) => r : withMigrationFiles;
-  if (cached) return files({ spec: new LoadedSpec(file, text, cached.value), diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
+  if (cached) {
+    const spec = new LoadedSpec(file, text, cached.value);
+    if (cached.secretRefs) spec.secretRefs = cached.secretRefs;
+    return files({ spec, diagnostics: cached.warnings.map((d) => ({ ...d, file })) });
+  }
   const { check } = await import('./check.js');
   const result = await check(text, file, options);
-  if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics });
+  if (!result.diagnostics.some((d) => d.severity === 'error')) writeCachedSpec(key, { value: result.spec.value, warnings: result.diagnostics, secretRefs: findSecretRefs(result.spec.value) });
   return files(result);
 }
 

@@ -4,8 +4,10 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { HostSpec } from './types.js';
+import type { SecretRefAt } from './secrets.js';
 import { VERSION } from '../version.js';
 import { SCHEMA_URL } from './schema-url.js';
+import { besideModule, FROM_SOURCE } from '../package-root.js';
 
 /**
  * Checked specs by content: a converged plan or a drift check on a timer reads the same spec again
@@ -19,6 +21,8 @@ const MAX_ENTRIES = 200;
 export interface CachedSpec {
   value: HostSpec;
   warnings: Diagnostic[];
+  /** Where the value's secret references stand: found once, when the spec was checked. */
+  secretRefs?: SecretRefAt[];
 }
 
 /** The stores: checked specs, and converged plans with the trace of what they read (src/apply/memo.ts). */
@@ -38,14 +42,11 @@ let checkerBuild: number | undefined;
  * is never taken for this build's answer.
  */
 function checkerBuildTime(): number {
-  for (const name of ['../resources/check.js', '../resources/check.ts']) {
-    try {
-      return statSync(new URL(name, import.meta.url)).mtimeMs;
-    } catch {
-      // running from source or from the build: one of them is there
-    }
+  try {
+    return statSync(besideModule('resources', FROM_SOURCE ? 'check.ts' : 'check.js')).mtimeMs;
+  } catch {
+    return 0;
   }
-  return 0;
 }
 
 /** This version and build of reconcile: an entry another build wrote is never taken for this one's answer. */

@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash.js';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node, Pair } from 'yaml';
 import { UserError, type Diagnostic } from '../errors.js';
 import type { HostSpec } from './types.js';
+import type { SecretRefAt } from './secrets.js';
 import { describeValueError, describeYamlError } from './yaml-messages.js';
 
 // `yaml` is loaded only when a spec has to be parsed (not on a cache hit: see cache.ts); its cold
@@ -24,6 +25,8 @@ export class LoadedSpec {
    * says each value's own FILE:LINE:COL, so every diagnostic on it points at the file holding it.
    */
   locate?: (path: PathSegment[], options: { key?: boolean }) => { file: string; line: number; col: number } | undefined;
+  /** The value's secret references, when known without walking it (a spec from the cache). */
+  secretRefs?: SecretRefAt[];
 
   constructor(
     readonly path: string,
@@ -31,7 +34,7 @@ export class LoadedSpec {
     public value: HostSpec,
     parsed?: { doc: Document.Parsed; lineCounter: LineCounter },
   ) {
-    this.sha256 = createHash('sha256').update(text).digest('hex');
+    this.sha256 = sha256(text);
     this.parsed = parsed;
   }
 

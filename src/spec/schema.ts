@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { besideModule } from '../package-root.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import { diagnosticAt, type LoadedSpec, type PathSegment } from './load.js';
@@ -8,7 +10,7 @@ import { editDistance } from '../distance.js';
 
 export { SCHEMA_URL };
 /** Written by scripts/build-schema-validator.mjs next to the compiled code. */
-const PRECOMPILED_URL = new URL('./schema-validator.js', import.meta.url);
+const PRECOMPILED_URL = pathToFileURL(besideModule('spec', 'schema-validator.js'));
 
 /**
  * The built CLI loads the validator ajv compiled at build time (no ajv at run time); running from

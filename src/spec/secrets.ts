@@ -18,9 +18,14 @@ export function isSecretRef(v: unknown): v is SecretRef {
   return keys.length === 1 && (keys[0] === 'env' || keys[0] === 'file') && typeof (v as Record<string, unknown>)[keys[0]] === 'string';
 }
 
+export interface SecretRefAt {
+  ref: SecretRef;
+  path: PathSegment[];
+}
+
 /** Every secret reference in the spec with where it stands. */
-export function findSecretRefs(value: unknown): { ref: SecretRef; path: PathSegment[] }[] {
-  const found: { ref: SecretRef; path: PathSegment[] }[] = [];
+export function findSecretRefs(value: unknown): SecretRefAt[] {
+  const found: SecretRefAt[] = [];
   const path: PathSegment[] = []; // one stack, copied only for a hit: specs have thousands of nodes
   const walk = (v: unknown) => {
     if (typeof v !== 'object' || v === null) return;
@@ -51,7 +56,7 @@ export function findSecretRefs(value: unknown): { ref: SecretRef; path: PathSegm
 export function resolveSecrets(spec: LoadedSpec, env: NodeJS.ProcessEnv = process.env): { secrets: Map<string, string>; diagnostics: Diagnostic[] } {
   const secrets = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  for (const { ref, path } of findSecretRefs(spec.value)) {
+  for (const { ref, path } of spec.secretRefs ?? findSecretRefs(spec.value)) {
     const key = refKey(ref);
     if (secrets.has(key)) continue;
     const read = readSecretRef(ref, env);
