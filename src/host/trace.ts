@@ -75,13 +75,20 @@ export async function verifyTrace(trace: Trace, root: string): Promise<{ same: t
   // Files one after another: once the first of a directory resolved it, the Host reads the rest
   // with no turn of the event loop (hundreds of files from a few directories). Commands and the
   // rest meanwhile, all at once.
+  // The first file that reads otherwise ends them: on a host that changed (an apply's plan
+  // under its lock), the rest would be read for nothing.
+  const answered = (k: string) => (host.calls[k] as { value?: string } | undefined)?.value;
   const isFile = (k: string) => k.startsWith('read ') || k.startsWith('lstat ');
+  let differs: string | undefined;
   const askFiles = async () => {
-    for (const key of keys) if (isFile(key)) await ask(host, key).catch(() => undefined);
+    for (const key of keys) {
+      if (!isFile(key)) continue;
+      await ask(host, key).catch(() => undefined);
+      if (answered(key) !== trace[key]) return void (differs = key);
+    }
   };
   await Promise.all([askFiles(), ...keys.filter((k) => !isFile(k)).map((key) => ask(host, key).catch(() => undefined))]);
-  const now = host.trace();
-  const differs = keys.find((k) => now[k] !== trace[k]);
+  differs ??= keys.find((k) => answered(k) !== trace[k]);
   return differs === undefined ? { same: true } : { same: false, differs };
 }
 
