@@ -10,7 +10,7 @@ const readFileCb = promisify(readFile);
 import type { ExecOptions, ExecResult } from './exec.js';
 import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
-import { mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
+import { decodeOctalEscapes, mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
 import type { ProbeResult } from './probe.js';
 import { hostname as osHostname } from 'node:os';
 
@@ -578,23 +578,11 @@ async function listXattrs(dir: string): Promise<XattrListing | null> {
     // A file removed meanwhile makes getfattr exit 1 and still list the others.
     if (r.failedToStart || (!r.ok && !r.stdout)) return null;
     for (const line of r.stdout.split('\n')) {
-      if (line.startsWith('# file: ')) listing.withXattrs.add(path.basename(unquoteGetfattr(line.slice(8))));
+      if (line.startsWith('# file: ')) listing.withXattrs.add(path.basename(decodeOctalEscapes(line.slice(8))));
     }
     for (const f of batch) listing.listed.add(f);
   }
   return listing;
-}
-
-/** getfattr writes a name's backslash, newline, blanks and control bytes as `\ooo` (octal). */
-function unquoteGetfattr(quoted: string): string {
-  const bytes: Buffer[] = [];
-  let rest = quoted;
-  for (let m = /\\([0-7]{3})/.exec(rest); m; m = /\\([0-7]{3})/.exec(rest)) {
-    bytes.push(Buffer.from(rest.slice(0, m.index)), Buffer.from([parseInt(m[1]!, 8)]));
-    rest = rest.slice(m.index + 4);
-  }
-  bytes.push(Buffer.from(rest));
-  return Buffer.concat(bytes).toString();
 }
 
 /**

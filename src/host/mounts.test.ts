@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFuse, mayHang, mountOf, mountsForArgv, nfsVersionOf, parseMountInfo, serverOf } from './mounts.js';
+import { decodeOctalEscapes, isFuse, mayHang, mountOf, mountsForArgv, nfsVersionOf, parseMountInfo, serverOf } from './mounts.js';
 
 // Lines captured from this VM plus typical NFS/CIFS lines from a client (this kernel has no NFS client).
 const MOUNTINFO = [
@@ -13,6 +13,26 @@ const MOUNTINFO = [
   '53 26 0:53 / /srv/nfs rw,relatime - tmpfs tmpfs rw',
   '',
 ].join('\n');
+
+describe('decodeOctalEscapes: the one decoder of mountinfo, fstab, exports and getfattr escapes', () => {
+  it('decodes the escapes of blank, tab, newline, backslash, hash and quote', () => {
+    expect(decodeOctalEscapes('My\\040Data')).toBe('My Data');
+    expect(decodeOctalEscapes('a\\011b\\012c\\134d\\043e\\042f')).toBe('a\tb\nc\\d#e"f');
+  });
+
+  it('reads escaped bytes as UTF-8 together with raw text: an escaped name and a raw one are the same', () => {
+    expect(decodeOctalEscapes('/mnt/caf\\303\\251')).toBe('/mnt/café');
+    expect(decodeOctalEscapes('/mnt/café')).toBe('/mnt/café');
+    expect(decodeOctalEscapes('/mnt/\\346\\227\\245本\\040x')).toBe('/mnt/日本 x');
+  });
+
+  it('decodes each escape once, left to right, and leaves what is no byte escape as written', () => {
+    // \134 is a backslash: the 040 after it is text, not another escape.
+    expect(decodeOctalEscapes('a\\134040')).toBe('a\\040');
+    expect(decodeOctalEscapes('\\400 \\777 \\09 \\12 trailing\\')).toBe('\\400 \\777 \\09 \\12 trailing\\');
+    expect(decodeOctalEscapes('')).toBe('');
+  });
+});
 
 describe('parseMountInfo', () => {
   const mounts = parseMountInfo(MOUNTINFO);

@@ -20,9 +20,22 @@ export interface MountInfo {
   superOptions: string;
 }
 
-/** mountinfo, fstab and exports escape space, tab, newline and backslash as \ooo octal. */
+/**
+ * The one decoder of `\ooo` octal escapes: mountinfo, fstab and exports write space, tab, newline
+ * and backslash so; getfattr (under LC_ALL=C) every byte outside printable ASCII. An escape is a
+ * byte, not a character: the bytes are read as UTF-8 together with the text around them, so
+ * `caf\303\251` is `café`, as `café` written raw is. `\400` and above are no byte: left as written.
+ */
 export function decodeOctalEscapes(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  if (!s.includes('\\')) return s;
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const m of s.matchAll(/\\([0-3][0-7]{2})/g)) {
+    parts.push(Buffer.from(s.slice(at, m.index), 'utf8'), Buffer.of(parseInt(m[1]!, 8)));
+    at = m.index + 4;
+  }
+  parts.push(Buffer.from(s.slice(at), 'utf8'));
+  return Buffer.concat(parts).toString('utf8');
 }
 
 export function parseMountInfo(text: string): MountInfo[] {

@@ -27,6 +27,18 @@ describe('exports(5)', () => {
     expect(lines.find((l) => l.entry?.path === '/srv/oct al')!.line).toBe(6);
   });
 
+  it('an escape is a byte of the path, whatever it encodes: no split, no quote, no comment, UTF-8 across escapes', () => {
+    const paths = parseExports('/srv/caf\\303\\251\\040x h(ro)\n/srv/q\\042x h(ro)\n/srv/h\\043x h(ro)\n"/srv/raw café" h(ro)\n')
+      .filter((l) => l.entry)
+      .map((l) => [l.entry!.path, l.entry!.clients.map((c) => c.host)]);
+    expect(paths).toEqual([
+      ['/srv/café x', ['h']],
+      ['/srv/q"x', ['h']],
+      ['/srv/h#x', ['h']],
+      ['/srv/raw café', ['h']],
+    ]);
+  });
+
   it('a client option overrides a line default of the same family', () => {
     expect(effectiveOptions(['ro', 'sync'], ['rw'])).toEqual(['rw', 'sync']);
     expect(effectiveOptions([], ['anonuid=1', 'anonuid=2'])).toEqual(['anonuid=2']);

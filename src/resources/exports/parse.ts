@@ -102,15 +102,13 @@ function tokenize(line: string): string[] {
       if (c === '"') {
         quoted = !quoted;
         i++;
-      } else if (c === '\\' && /^[0-7]{3}$/.test(line.slice(i + 1, i + 4))) {
-        tok += String.fromCharCode(parseInt(line.slice(i + 1, i + 4), 8));
-        i += 4;
       } else {
         tok += c;
         i++;
       }
     }
-    tokens.push(tok);
+    // An escape is four plain characters until here: `\040` splits nothing, `\042` quotes nothing.
+    tokens.push(decodeOctalEscapes(tok));
   }
   return tokens;
 }
