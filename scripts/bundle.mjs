@@ -1,9 +1,10 @@
 // Bundles the compiled modules (dist/) into dist/bin/, which bin/reconcile runs. Node 20 loads ES
 // modules one file at a time, each an asynchronous read and its own compile: a converged plan
 // taken from the memo loads some 40 of them, which was a fifth of its time. Everything a converged
-// plan loads (the static imports of the CLI entry, of `plan`, and of the memo) is one chunk;
-// what other commands load stays in chunks of its own, loaded only when they run. dist/ itself
-// stays module by module (tests and scripts import it). Dependencies are not bundled.
+// plan loads (the static imports of the CLI entry, of `plan`, and of the memo) is one chunk; what
+// apply adds is another; each kind is one chunk, loaded when a spec has it; what other commands
+// load stays in chunks of its own, loaded only when they run. dist/ itself stays module by module
+// (tests and scripts import it). Dependencies are not bundled.
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'rolldown';
@@ -25,6 +26,8 @@ function staticClosure(files) {
 }
 
 const startup = staticClosure(STARTUP);
+const applying = staticClosure(['cli/apply.js']);
+const kindOf = (id) => /\/dist\/resources\/([^/]+)\//.exec(id)?.[1];
 const out = path.join(dist, 'bin');
 rmSync(out, { recursive: true, force: true });
 await build({
@@ -39,6 +42,13 @@ await build({
   output: {
     dir: out,
     format: 'esm',
-    codeSplitting: { groups: [{ name: 'startup', test: (id) => startup.has(id) }] },
+    // A module goes to the first group that takes it: what startup loads stays there.
+    codeSplitting: {
+      groups: [
+        { name: 'startup', test: (id) => startup.has(id) },
+        { name: 'apply', test: (id) => applying.has(id) },
+        { name: (id) => `kind-${kindOf(id)}`, debugName: 'kinds', test: (id) => kindOf(id) !== undefined },
+      ],
+    },
   },
 });
