@@ -25,7 +25,8 @@ const stage = mkdtempSync(path.join(tmpdir(), 'reconcile-deb-'));
 const lib = path.join(stage, 'usr/lib/reconcile');
 try {
   for (const part of ['bin', 'dist', 'schemas', 'package.json', 'LICENSE', 'README.md']) {
-    if (existsSync(path.join(repo, part))) cpSync(path.join(repo, part), path.join(lib, part), { recursive: true });
+    // Times kept: bin/reconcile runs the bundle only while it is not older than dist/cli/main.js.
+    if (existsSync(path.join(repo, part))) cpSync(path.join(repo, part), path.join(lib, part), { recursive: true, preserveTimestamps: true });
   }
   // Production dependencies only, as the lock file says; packages of types alone are never loaded.
   for (const [where, entry] of Object.entries(lock.packages)) {

@@ -1,4 +1,4 @@
-import { constants as fsc, promises as fsp, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, promises as fsp, lstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { hmacHex, loadDigestKey } from './digest.js';
 import { readFile } from 'node:fs';
@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 
 // The callback readFile, promisified: for the hundreds of small files a plan reads it is a third
 // faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
-const readFileCb = promisify(readFile);
+// (Node takes a numeric flag, O_NOFOLLOW among them; @types/node says string only.)
+const readFileCb = promisify(readFile) as (file: string, options?: { flag?: number }) => Promise<Buffer>;
 import type { ExecOptions, ExecResult } from './exec.js';
 import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
@@ -53,9 +54,11 @@ export class Host {
   private mounts: Promise<MountInfo[]> | undefined;
   /** The mount table once read: what localNow() answers from without waiting. */
   private mountsNow: MountInfo[] | undefined;
-  private readonly probes = new Map<string, Promise<string | null>>();
-  private readonly mountOfDir = new Map<string, MountInfo | null>();
+  private probes = new Map<string, Promise<string | null>>();
+  private mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
+  /** Whether no mount of the table can block (no network, FUSE or automount): see inThread(). */
+  private noBlockingMount: boolean | undefined;
   /** Per directory, which of its files have extended attributes (null: unknown, getfattr missing). */
   private readonly xattrListings = new Map<string, Promise<XattrListing | null>>();
   /** Directories this Host made or found (mkdir -p), until one is removed. */
@@ -85,12 +88,13 @@ export class Host {
   /**
    * Refuses a path on a network or FUSE mount that does not answer. A `stat` on a dead NFS server
    * blocks in the kernel with no timeout and would hang this process, so such a mount is probed
-   * once, in a child process with a deadline, before any file work on it here. Says whether the
-   * path is on a local filesystem: only there is file work done in this thread.
+   * once, in a child process with a deadline, before any file work on it here. Says whether file
+   * work on the path may be done on the main thread (inThread).
    */
   private async guard(real: string): Promise<boolean> {
-    const m = this.mountFor(real, (this.mountsNow ??= await (this.mounts ??= readMountInfo().catch(() => []))));
-    if (!m || !mayHang(m)) return true;
+    const mounts = (this.mountsNow ??= await (this.mounts ??= readMountInfo().catch(() => [])));
+    const m = this.mountFor(real, mounts);
+    if (!m || !mayHang(m)) return this.inThread(real, mounts);
     let probe = this.probes.get(m.mountPoint);
     if (!probe) {
       probe = probeMounts([m.mountPoint], this.probeDeadlineMs).then((r: Map<string, ProbeResult>) => {
@@ -122,11 +126,36 @@ export class Host {
     return m;
   }
 
-  /** True when the path is known to be on a local filesystem without waiting; else undefined (ask guard). */
-  private localNow(real: string): true | undefined {
+  /** guard()'s answer when it needs no wait (the mount table read, no probe owed); else undefined. */
+  private localNow(real: string): boolean | undefined {
     if (!this.mountsNow) return undefined;
     const m = this.mountFor(real, this.mountsNow);
-    return !m || !mayHang(m) ? true : undefined;
+    return !m || !mayHang(m) ? this.inThread(real, this.mountsNow) : undefined;
+  }
+
+  /**
+   * Whether file work on a real path may be done on the main thread: only where nothing can block
+   * it, since a stat on a dead server waits in the kernel and would stop the watchdog's timers with
+   * it. Under --root every directory of the path was resolved in the root and the last component
+   * is not followed, so the mount table says which filesystem it is on. On the live host paths are
+   * taken as written (a link may lead onto any mount), so only when no mount can block at all.
+   * An automount point (autofs) mounts on first touch: never here.
+   */
+  private inThread(real: string, mounts: MountInfo[]): boolean {
+    const blocks = (m: MountInfo) => mayHang(m) || m.fstype === 'autofs';
+    if (!this.rooted) return (this.noBlockingMount ??= !mounts.some(blocks));
+    const m = this.mountFor(real, mounts);
+    return !m || !blocks(m);
+  }
+
+  /** After a command (it may have mounted or unmounted): the mount table is read again. */
+  private forgetMounts(): void {
+    this.mounts = undefined;
+    this.mountsNow = undefined;
+    this.mountPoints = undefined;
+    this.noBlockingMount = undefined;
+    if (this.mountOfDir.size) this.mountOfDir = new Map();
+    if (this.probes.size) this.probes = new Map();
   }
 
   /**
@@ -213,12 +242,13 @@ export class Host {
     const local = this.localNow(real) ?? (await this.guard(real));
     try {
       // O_NOFOLLOW: a file that is a link is read through the link resolved in the root (rare),
-      // so the common case costs no extra lstat. A local file is read in this thread: a plan
-      // reads hundreds of small files, and four round trips through the thread pool (open, stat,
-      // read, close) cost more than the read. A network or FUSE file goes through the pool, so a
-      // server that stops answering holds a pool thread, never the watchdog's timers.
-      const flag = this.rooted ? READ_NOFOLLOW : 'r';
-      return local ? readFileSync(real, { flag }) : await readFileCb(real, { flag });
+      // so the common case costs no extra lstat. Where nothing can block (inThread) a regular
+      // file is read on the main thread: a plan reads hundreds of small files, and four round
+      // trips through the thread pool (open, stat, read, close) cost more than the read. Anything
+      // else goes through the pool, so a dead server or a FIFO holds a pool thread, never the
+      // watchdog's timers.
+      const flags = this.rooted ? READ_NOFOLLOW : fsc.O_RDONLY;
+      return (local ? readRegularFileSync(real, flags) : undefined) ?? (await readFileCb(real, { flag: flags }));
     } catch (e) {
       if (isMissing(e)) return null;
       if ((e as NodeJS.ErrnoException).code === 'ELOOP' && this.rooted) return this.readFollowing(hostPath);
@@ -461,9 +491,14 @@ export class Host {
   }
 
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
-    // A command may mount over a directory or make links: resolutions are made again after it.
+    // A command may mount over a directory or make links: resolutions and the mount table are
+    // made again after it.
     this.forget();
-    return exec(argv, options);
+    this.forgetMounts();
+    return exec(argv, options).finally(() => {
+      this.forget();
+      this.forgetMounts();
+    });
   }
 
   /** Stale-mount probes of real paths (a child process with a deadline); a method so facts can record it. */
@@ -496,7 +531,21 @@ async function probeMounts(realPaths: string[], deadlineMs: number): Promise<Map
   return (await import('./probe.js')).probeMounts(realPaths, deadlineMs);
 }
 
-const READ_NOFOLLOW = (fsc.O_RDONLY | fsc.O_NOFOLLOW) as unknown as string;
+const READ_NOFOLLOW = fsc.O_RDONLY | fsc.O_NOFOLLOW;
+
+/**
+ * A regular file's bytes, read on this thread; undefined for anything else (a FIFO, a device),
+ * which the caller reads through the thread pool. O_NONBLOCK: opening a FIFO must not wait for a
+ * writer here (for a regular file it changes nothing).
+ */
+function readRegularFileSync(real: string, flags: number): Buffer | undefined {
+  const fd = openSync(real, flags | fsc.O_NONBLOCK);
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
 const MAX_LINKS = 40; // the kernel's limit (ELOOP)
 
 /**
