@@ -54,7 +54,8 @@ export class Host {
   private mounts: Promise<MountInfo[]> | undefined;
   /** The mount table once read: what localNow() answers from without waiting. */
   private mountsNow: MountInfo[] | undefined;
-  private probes = new Map<string, Promise<string | null>>();
+  /** Verdicts of the mounts probed, by mount id: a mount made again at the same place is probed again. */
+  private readonly probes = new Map<number, Promise<string | null>>();
   private mountOfDir = new Map<string, MountInfo | null>();
   private mountPoints: Set<string> | undefined;
   /** Whether no mount of the table can block (no network, FUSE or automount): see inThread(). */
@@ -95,13 +96,13 @@ export class Host {
     const mounts = (this.mountsNow ??= await (this.mounts ??= readMountInfo().catch(() => [])));
     const m = this.mountFor(real, mounts);
     if (!m || !mayHang(m)) return this.inThread(real, mounts);
-    let probe = this.probes.get(m.mountPoint);
+    let probe = this.probes.get(m.id);
     if (!probe) {
       probe = probeMounts([m.mountPoint], this.probeDeadlineMs).then((r: Map<string, ProbeResult>) => {
         const result = r.get(m.mountPoint);
         return result?.ok ? null : (result?.error ?? 'no answer');
       });
-      this.probes.set(m.mountPoint, probe);
+      this.probes.set(m.id, probe);
     }
     const error = await probe;
     if (error !== null) {
@@ -148,14 +149,16 @@ export class Host {
     return !m || !blocks(m);
   }
 
-  /** After a command (it may have mounted or unmounted): the mount table is read again. */
+  /**
+   * After a command (it may have mounted or unmounted): the mount table is read again. Probe
+   * verdicts stay: a mount that did not answer is not waited on again for every command.
+   */
   private forgetMounts(): void {
     this.mounts = undefined;
     this.mountsNow = undefined;
     this.mountPoints = undefined;
     this.noBlockingMount = undefined;
     if (this.mountOfDir.size) this.mountOfDir = new Map();
-    if (this.probes.size) this.probes = new Map();
   }
 
   /**
