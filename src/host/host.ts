@@ -118,7 +118,7 @@ export class Host {
     this.mountPoints ??= new Set(mounts.map((x) => x.mountPoint));
     // Paths come by the hundred from a few directories: look each directory's mount up once (a
     // path that is itself a mount point belongs to that mount, not to its directory's).
-    const key = this.mountPoints.has(real) ? real : path.dirname(real);
+    const key = this.mountPoints.has(real) ? real : real.slice(0, real.lastIndexOf('/')) || '/';
     let m = this.mountOfDir.get(key);
     if (m === undefined) {
       m = mountOf(key, mounts);
@@ -167,12 +167,13 @@ export class Host {
    * but the first of each are then found, guarded and read with no turn of the event loop.
    */
   private realPathNow(hostPath: string): string | undefined {
-    if (!path.isAbsolute(hostPath)) return undefined;
-    const normal = path.posix.normalize(hostPath);
-    if (!this.rooted) return normal;
-    if (normal === '/') return undefined;
-    const parent = this.resolvedNow.get(path.posix.dirname(normal));
-    return parent && path.join(this.root, path.posix.join(parent.path, path.posix.basename(normal)));
+    // Plain strings, not node:path: its normalize walks every character, and a plan asks this
+    // hundreds of times before any of it is optimized. A path that needs normalizing goes slow.
+    if (!hostPath.startsWith('/') || hostPath.length === 1 || hostPath.endsWith('/') || NOT_NORMAL.test(hostPath)) return undefined;
+    if (!this.rooted) return hostPath;
+    const slash = hostPath.lastIndexOf('/');
+    const parent = this.resolvedNow.get(slash === 0 ? '/' : hostPath.slice(0, slash));
+    return parent && `${this.root}${parent.path === '/' ? '' : parent.path}${hostPath.slice(slash)}`;
   }
 
   /**
@@ -535,6 +536,8 @@ async function probeMounts(realPaths: string[], deadlineMs: number): Promise<Map
 }
 
 const READ_NOFOLLOW = fsc.O_RDONLY | fsc.O_NOFOLLOW;
+/** A path component `.` or `..`, or an empty one: path.posix.normalize would change the path. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)/;
 
 /**
  * A regular file's bytes, read on this thread; undefined for anything else (a FIFO, a device),

@@ -164,3 +164,32 @@ describe('the unrooted view (live state --root does not relocate)', () => {
     expect(host.unrooted().offline).toBe(true); // live-only actions still skipped
   });
 });
+
+describe('the path a Host finds without waiting (a directory it resolved already)', () => {
+  it('is the path realPath finds, for every odd path under a root with links, or none at all', async () => {
+    mkdirSync(path.join(root, 'etc/systemd/system'), { recursive: true });
+    mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+    symlinkSync('usr/lib', path.join(root, 'lib'));
+    symlinkSync('/usr/lib', path.join(root, 'lib64'));
+    symlinkSync(outside, path.join(root, 'absolute')); // taken from the root: root/<outside>
+    symlinkSync('../outside', path.join(root, 'escape')); // climbs above the root: refused
+    writeFileSync(path.join(root, 'etc/hosts'), 'x\n');
+    const host = new Host(root);
+    const now = (p: string) => (host as unknown as { realPathNow(p: string): string | undefined }).realPathNow(p);
+    const paths = ['/etc/hosts', '/etc/systemd/system/a.service', '/lib/x', '/lib64/x', '/usr/lib/x', '/etc//hosts', '/etc/./hosts', '/etc/../etc/hosts', '/etc/', '/', '/etc/.hidden', '/etc/..x', '/absolute/etc/fstab', '/escape/etc/fstab', 'etc/hosts', '/nothing/x'];
+    // Resolve every directory first, the way a plan's first read of each does.
+    for (const p of paths) await host.read(p).catch(() => undefined);
+    for (const p of paths) {
+      const fast = now(p);
+      if (fast === undefined) continue;
+      expect(fast, p).toBe(await host.realPath(p));
+    }
+    // The common paths are found without waiting; the odd ones go the long way (or are refused there).
+    expect(now('/etc/hosts')).toBe(path.join(root, 'etc/hosts'));
+    expect(now('/lib/x')).toBe(path.join(root, 'usr/lib/x'));
+    expect(now('/lib64/x')).toBe(path.join(root, 'usr/lib/x'));
+    expect(now('/absolute/etc/fstab')).toBe(path.join(root, outside, 'etc/fstab'));
+    await expect(host.read('/escape/etc/fstab')).rejects.toThrow(/leads out of the root/);
+    for (const odd of ['/etc//hosts', '/etc/./hosts', '/etc/../etc/hosts', '/etc/', '/', 'etc/hosts', '/escape/etc/fstab']) expect(now(odd), odd).toBeUndefined();
+  });
+});
