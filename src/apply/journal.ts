@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Host, FileStat } from '../host/host.js';
 import { STATE_DIR } from './state.js';
 import { isUtf8 } from 'node:buffer';
-import { SyncGroup } from '../host/atomic.js';
+import { SyncGroup, syncDir } from '../host/atomic.js';
 import { maskOptionPasswords, redact } from '../spec/secrets.js';
 
 export const JOURNAL_DIR = `${STATE_DIR}/journal`;
@@ -55,7 +55,16 @@ export class Journal {
       saved = `files/${++this.backups}`;
       const kept = withoutSecrets(previous);
       masked = kept !== previous;
-      await fsp.writeFile(path.join(this.dir, saved), kept, { mode: 0o600 });
+      // On disk, name and bytes, before the record that names it, and so before the file it keeps
+      // is replaced: a crash in between must not leave a rollback an empty or missing backup.
+      const fh = await fsp.open(path.join(this.dir, saved), 'wx', 0o600);
+      try {
+        await fh.writeFile(kept);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await syncDir(path.join(this.dir, 'files'));
     }
     // `masked`: the saved bytes had a password (fstab password=, a resolved secret) replaced, so
     // they restore everything but that.
