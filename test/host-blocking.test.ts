@@ -50,7 +50,7 @@ function inChild(root: string, body: string): Promise<string> {
   });
 }
 
-const needs = { root: 'FUSE mounts with bindfs', commands: { bindfs: 'bindfs', mkfifo: 'coreutils' } };
+const needs = { root: 'FUSE mounts with bindfs', commands: { bindfs: 'bindfs', mkfifo: 'coreutils', pgrep: 'procps', pkill: 'procps', umount: 'mount' } };
 
 describe('file work that could block never runs on the main thread', () => {
   itNeeding(needs, 'a FIFO under --root is read through the pool: the timer fires, the read waits for a writer', async () => {

@@ -1,19 +1,18 @@
-import { closeSync, constants as fsc, fstatSync, promises as fsp, lstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, promises as fsp, lstatSync, openSync, readFile, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { hmacHex, loadDigestKey } from './digest.js';
-import { readFile } from 'node:fs';
 import { promisify } from 'node:util';
-
-// The callback readFile, promisified: for the hundreds of small files a plan reads it is a third
-// faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
-// (Node takes a numeric flag, O_NOFOLLOW among them; @types/node says string only.)
-const readFileCb = promisify(readFile) as (file: string, options?: { flag?: number }) => Promise<Buffer>;
+import { hostname as osHostname } from 'node:os';
+import { hmacHex, loadDigestKey } from './digest.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 import { removeDeadTemps, syncDir, tempPath, writeFileAtomic } from './atomic.js';
 import { UserError } from '../errors.js';
 import { decodeOctalEscapes, mayHang, mountOf, readMountInfo, serverOf, type MountInfo } from './mounts.js';
 import type { ProbeResult } from './probe.js';
-import { hostname as osHostname } from 'node:os';
+
+// The callback readFile, promisified: for the hundreds of small files a plan reads it is a third
+// faster than fs.promises.readFile on Node 20 (fewer round trips through the thread pool).
+// (Node takes a numeric flag, O_NOFOLLOW among them; @types/node says string only.)
+const readFileCb = promisify(readFile) as (file: string, options?: { flag?: number }) => Promise<Buffer>;
 
 export interface FileStat {
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -143,10 +142,9 @@ export class Host {
    * An automount point (autofs) mounts on first touch: never here.
    */
   private inThread(real: string, mounts: MountInfo[]): boolean {
-    const blocks = (m: MountInfo) => mayHang(m) || m.fstype === 'autofs';
-    if (!this.rooted) return (this.noBlockingMount ??= !mounts.some(blocks));
+    if (!this.rooted) return (this.noBlockingMount ??= !mounts.some(mayBlock));
     const m = this.mountFor(real, mounts);
-    return !m || !blocks(m);
+    return !m || !mayBlock(m);
   }
 
   /**
@@ -524,7 +522,6 @@ interface InRoot {
   dangling?: string;
 }
 
-// Node takes numeric open flags at run time; its types say string.
 // Commands and probes load child_process and the watchdog's worker: a converged plan taken from
 // the memo runs neither, so they are loaded on first use.
 async function exec(argv: string[], options?: ExecOptions): Promise<ExecResult> {
@@ -536,6 +533,9 @@ async function probeMounts(realPaths: string[], deadlineMs: number): Promise<Map
 }
 
 const READ_NOFOLLOW = fsc.O_RDONLY | fsc.O_NOFOLLOW;
+
+/** A mount file work on may block: one that may hang (probed), or an automount (mounts on first touch). */
+const mayBlock = (m: MountInfo): boolean => mayHang(m) || m.fstype === 'autofs';
 /** A path component `.` or `..`, or an empty one: path.posix.normalize would change the path. */
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)/;
 
